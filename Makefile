@@ -1,0 +1,50 @@
+# Shelfshare. `make run` serves the app with demo data; `make test` runs the suite.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+DEV_ENV := DEBUG=on
+
+.PHONY: run test install migrate seed worker bench lint format clean ci browser-deps
+
+$(BIN)/python:
+	$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 13), "Shelfshare needs Python 3.13, found " + sys.version'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install --quiet --editable ".[dev]"
+	touch $@
+
+install: $(VENV)/.installed
+
+migrate: install
+	$(DEV_ENV) $(BIN)/python manage.py migrate --noinput
+
+seed: migrate
+	$(DEV_ENV) $(BIN)/python manage.py seed_demo
+
+run: seed
+	$(DEV_ENV) $(BIN)/python manage.py runserver 127.0.0.1:8000
+
+test: install
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+worker: install
+	$(BIN)/celery -A config worker --loglevel=info --concurrency=2 -Q default
+
+bench: install
+	$(BIN)/python -m bench
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+ci:
+	bash .ci/run
+
+clean:
+	rm -rf $(VENV) staticfiles .pytest_cache

@@ -1,0 +1,137 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.db.models import Count
+
+from accounts.models import Invitation, Membership, Organization, Store, User
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 0
+    autocomplete_fields = ["user", "organization"]
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    ordering = ["email"]
+    list_display = [
+        "email",
+        "full_name",
+        "organization_list",
+        "is_staff",
+        "is_active",
+        "last_login",
+        "date_joined",
+    ]
+    list_filter = ["is_staff", "is_superuser", "is_active", "memberships__role"]
+    search_fields = ["email", "full_name", "memberships__organization__name"]
+    readonly_fields = ["last_login", "date_joined"]
+    inlines = [MembershipInline]
+    fieldsets = [
+        (None, {"fields": ["email", "password"]}),
+        ("Personal info", {"fields": ["full_name"]}),
+        (
+            "Permissions",
+            {"fields": ["is_active", "is_staff", "is_superuser", "groups", "user_permissions"]},
+        ),
+        ("Dates", {"fields": ["last_login", "date_joined"]}),
+    ]
+    add_fieldsets = [
+        (None, {"classes": ["wide"], "fields": ["email", "full_name", "password1", "password2"]}),
+    ]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("memberships__organization")
+
+    @admin.display(description="organizations")
+    def organization_list(self, obj):
+        return ", ".join(m.organization.name for m in obj.memberships.all())
+
+
+@admin.register(Organization)
+class OrganizationAdmin(admin.ModelAdmin):
+    list_display = [
+        "name",
+        "slug",
+        "kinds_display",
+        "network",
+        "member_count",
+        "store_count",
+        "created_at",
+    ]
+    list_filter = ["network", "is_retailer", "is_merchandiser", "is_vendor", "created_at"]
+    search_fields = ["name", "slug", "memberships__user__email"]
+    prepopulated_fields = {"slug": ["name"]}
+    readonly_fields = ["created_at"]
+    inlines = [MembershipInline]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                member_count=Count("memberships", distinct=True),
+                store_count=Count("stores", distinct=True),
+            )
+        )
+
+    @admin.display(description="kinds")
+    def kinds_display(self, obj):
+        return ", ".join(obj.kinds) or "-"
+
+    @admin.display(description="members", ordering="member_count")
+    def member_count(self, obj):
+        return obj.member_count
+
+    @admin.display(description="stores", ordering="store_count")
+    def store_count(self, obj):
+        return obj.store_count
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    list_display = ["user", "organization", "role", "created_at"]
+    list_filter = ["role", "organization__network", "created_at"]
+    search_fields = ["user__email", "user__full_name", "organization__name"]
+    autocomplete_fields = ["user", "organization"]
+    list_select_related = ["user", "organization"]
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin):
+    list_display = [
+        "email",
+        "organization",
+        "role",
+        "invited_by",
+        "created_at",
+        "accepted_at",
+        "revoked_at",
+    ]
+    list_filter = [
+        "role",
+        ("accepted_at", admin.EmptyFieldListFilter),
+        ("revoked_at", admin.EmptyFieldListFilter),
+    ]
+    search_fields = ["email", "organization__name", "invited_by__email"]
+    list_select_related = ["organization", "invited_by"]
+    readonly_fields = ["created_at", "accepted_at", "accepted_by", "invited_by"]
+    autocomplete_fields = ["organization"]
+
+
+@admin.register(Store)
+class StoreAdmin(admin.ModelAdmin):
+    list_display = [
+        "number",
+        "name",
+        "organization",
+        "banner",
+        "city",
+        "state",
+        "postal_code",
+        "is_open",
+    ]
+    list_filter = ["is_open", "state", "banner", "country"]
+    search_fields = ["number", "name", "city", "postal_code", "organization__name"]
+    list_select_related = ["organization"]
+    autocomplete_fields = ["organization"]

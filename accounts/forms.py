@@ -1,0 +1,157 @@
+from django import forms
+from django.contrib.auth import password_validation
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
+
+from accounts.models import Membership, Organization, User
+
+
+class EmailLoginForm(AuthenticationForm):
+    username = forms.EmailField(
+        label="Email", widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"})
+    )
+
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "invalid_login": "That email and password do not match an account. "
+        "Check both and try again, or reset your password.",
+    }
+
+
+class PasswordFieldsMixin(forms.Form):
+    password1 = forms.CharField(
+        label="Password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=password_validation.password_validators_help_text_html(),
+    )
+    password2 = forms.CharField(
+        label="Password again",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def clean_password2(self):
+        p1, p2 = self.cleaned_data.get("password1"), self.cleaned_data.get("password2")
+        if p1 and p2 and p1 != p2:
+            raise forms.ValidationError("The two passwords differ.")
+        return p2
+
+    def validate_password_for(self, user):
+        password = self.cleaned_data.get("password2")
+        if password:
+            try:
+                password_validation.validate_password(password, user)
+            except forms.ValidationError as error:
+                self.add_error("password1", error)
+
+
+class OrganizationFieldsMixin(forms.Form):
+    organization_name = forms.CharField(label="Company name", max_length=200)
+    kinds = forms.MultipleChoiceField(
+        label="We are a",
+        choices=[
+            ("retailer", "Retailer or brand (we own stores and data)"),
+            ("merchandiser", "Merchandiser (we work in stores for others)"),
+            ("vendor", "Vendor (we supply products)"),
+        ],
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Pick every one that applies.",
+    )
+
+    def clean_organization_name(self):
+        name = " ".join(self.cleaned_data["organization_name"].split())
+        if Organization.objects.filter(name__iexact=name).exists():
+            raise forms.ValidationError(
+                "An organization with this name is already on Shelfshare. "
+                "Ask one of its admins to invite you instead."
+            )
+        return name
+
+    def organization_kwargs(self):
+        kinds = set(self.cleaned_data["kinds"])
+        return {
+            "name": self.cleaned_data["organization_name"],
+            "is_retailer": "retailer" in kinds,
+            "is_merchandiser": "merchandiser" in kinds,
+            "is_vendor": "vendor" in kinds,
+        }
+
+
+class SignupForm(OrganizationFieldsMixin, PasswordFieldsMixin):
+    full_name = forms.CharField(label="Your name", max_length=150)
+    email = forms.EmailField(
+        label="Work email", widget=forms.EmailInput(attrs={"autocomplete": "email"})
+    )
+
+    field_order = ["full_name", "email", "password1", "password2", "organization_name", "kinds"]
+
+    def clean_email(self):
+        email = self.cleaned_data["email"].lower()
+        if User.objects.filter(email__iexact=email).exists():
+            raise forms.ValidationError(
+                "An account with this email already exists. Log in, or reset your password."
+            )
+        return email
+
+    def clean(self):
+        cleaned = super().clean()
+        self.validate_password_for(
+            User(email=cleaned.get("email", ""), full_name=cleaned.get("full_name", ""))
+        )
+        return cleaned
+
+
+class OrganizationCreateForm(OrganizationFieldsMixin):
+    pass
+
+
+class JoinForm(PasswordFieldsMixin):
+    """An invitee without an account sets a name and password."""
+
+    full_name = forms.CharField(label="Your name", max_length=150)
+    field_order = ["full_name", "password1", "password2"]
+
+    def __init__(self, *args, email, **kwargs):
+        self.email = email
+        super().__init__(*args, **kwargs)
+
+    def clean(self):
+        cleaned = super().clean()
+        self.validate_password_for(User(email=self.email, full_name=cleaned.get("full_name", "")))
+        return cleaned
+
+
+class InviteForm(forms.Form):
+    email = forms.EmailField(label="Colleague's email")
+    role = forms.ChoiceField(choices=Membership.Role.choices, initial=Membership.Role.MEMBER)
+
+    def __init__(self, *args, organization, inviter_role, **kwargs):
+        self.organization = organization
+        super().__init__(*args, **kwargs)
+        if inviter_role != Membership.Role.OWNER:
+            # Only owners make owners.
+            self.fields["role"].choices = [
+                c for c in Membership.Role.choices if c[0] != Membership.Role.OWNER
+            ]
+
+    def clean_email(self):
+        email = self.cleaned_data["email"].lower()
+        if Membership.objects.filter(
+            organization=self.organization, user__email__iexact=email
+        ).exists():
+            raise forms.ValidationError("This person is already a member.")
+        return email
+
+
+class RoleForm(forms.Form):
+    role = forms.ChoiceField(choices=Membership.Role.choices)
+
+
+class QueuedPasswordResetForm(PasswordResetForm):
+    """Password reset email goes through a background job, never inside the request."""
+
+    def save(self, **kwargs):
+        from accounts.jobs import send_password_reset_email
+
+        for user in self.get_users(self.cleaned_data["email"]):
+            send_password_reset_email.delay_on_commit(user.pk)

@@ -1,0 +1,222 @@
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.db import models
+from django.db.models.functions import Lower
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.text import slugify
+
+from accounts.tenancy import OrgQuerySet
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def _create_user(self, email, password, **extra):
+        if not email:
+            raise ValueError("An email address is required.")
+        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email, password=None, **extra):
+        extra.setdefault("is_staff", False)
+        extra.setdefault("is_superuser", False)
+        return self._create_user(email, password, **extra)
+
+    def create_superuser(self, email, password=None, **extra):
+        extra["is_staff"] = True
+        extra["is_superuser"] = True
+        return self._create_user(email, password, **extra)
+
+    def get_by_natural_key(self, email):
+        # Email is the login and is stored lower-case; match it ignoring case.
+        return self.get(email__iexact=email)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    email = models.EmailField("email address", unique=True)
+    full_name = models.CharField(max_length=150, blank=True)
+    is_staff = models.BooleanField(default=False, help_text="Platform staff: may use Django admin.")
+    is_active = models.BooleanField(default=True)
+    date_joined = models.DateTimeField(default=timezone.now)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS = []
+
+    class Meta:
+        ordering = ["email"]
+
+    def __str__(self):
+        return self.email
+
+    def save(self, *args, **kwargs):
+        self.email = self.email.lower()
+        super().save(*args, **kwargs)
+
+    def get_full_name(self):
+        return self.full_name or self.email
+
+    def get_short_name(self):
+        return self.full_name.split(" ")[0] if self.full_name else self.email
+
+
+class Organization(models.Model):
+    class Network(models.TextChoices):
+        MEMBER = "member", "Network member"
+        SALES_REP_DIRECT = "sales_rep_direct", "Sales Rep Direct"
+        NONE = "none", "Not in network"
+
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=220, unique=True)
+    is_retailer = models.BooleanField("retailer / brand", default=False)
+    is_merchandiser = models.BooleanField("merchandiser", default=False)
+    is_vendor = models.BooleanField("vendor", default=False)
+    network = models.CharField(max_length=20, choices=Network, default=Network.NONE)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                Lower("name"),
+                name="organization_name_unique_ci",
+                violation_error_message="An organization with this name already exists.",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def save(self, *args, **kwargs):
+        if not self.slug:
+            self.slug = self._unique_slug()
+        super().save(*args, **kwargs)
+
+    def _unique_slug(self):
+        base = slugify(self.name)[:200] or "organization"
+        slug, n = base, 2
+        while Organization.objects.filter(slug=slug).exclude(pk=self.pk).exists():
+            slug, n = f"{base}-{n}", n + 1
+        return slug
+
+    @property
+    def kinds(self):
+        return [
+            label
+            for flag, label in (
+                (self.is_retailer, "Retailer"),
+                (self.is_merchandiser, "Merchandiser"),
+                (self.is_vendor, "Vendor"),
+            )
+            if flag
+        ]
+
+
+class Membership(models.Model):
+    class Role(models.TextChoices):
+        OWNER = "owner", "Owner"
+        ADMIN = "admin", "Admin"
+        MEMBER = "member", "Member"
+
+    # Roles that manage the organization: members, invitations, settings.
+    MANAGERS = (Role.OWNER, Role.ADMIN)
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="memberships"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    role = models.CharField(max_length=10, choices=Role, default=Role.MEMBER)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = OrgQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["organization", "user__email"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "organization"], name="membership_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.user} in {self.organization} ({self.get_role_display()})"
+
+    @property
+    def is_manager(self):
+        return self.role in self.MANAGERS
+
+
+class Invitation(models.Model):
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="invitations"
+    )
+    email = models.EmailField()
+    role = models.CharField(max_length=10, choices=Membership.Role, default=Membership.Role.MEMBER)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = OrgQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"Invitation of {self.email} to {self.organization}"
+
+    @property
+    def is_open(self):
+        return self.accepted_at is None and self.revoked_at is None
+
+    @property
+    def expires_at(self):
+        return self.created_at + settings.INVITATION_MAX_AGE
+
+
+class Store(models.Model):
+    """A physical location of the organization (the data owner)."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="stores")
+    number = models.CharField("store number", max_length=50)
+    name = models.CharField(max_length=200, blank=True)
+    banner = models.CharField("banner / chain", max_length=100, blank=True)
+    address = models.CharField(max_length=255, blank=True)
+    city = models.CharField(max_length=100, blank=True)
+    state = models.CharField("state / region", max_length=100, blank=True)
+    postal_code = models.CharField(max_length=20, blank=True)
+    country = models.CharField(max_length=2, default="US")
+    latitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
+    longitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
+    phone = models.CharField(max_length=40, blank=True)
+    is_open = models.BooleanField("open", default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = OrgQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["organization", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "number"], name="store_number_unique"),
+        ]
+
+    def __str__(self):
+        return f"#{self.number} {self.name}".strip()
+
+    def get_absolute_url(self):
+        return reverse("accounts:stores")

@@ -1,0 +1,89 @@
+"""Writes of the accounts app: keyword-only, one transaction each, jobs enqueued on commit."""
+
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import Invitation, Membership, Organization, User
+
+
+class MembershipError(Exception):
+    """A membership change the rules forbid; the message is shown to the user."""
+
+
+@transaction.atomic
+def user_create(*, email: str, password: str, full_name: str = "") -> User:
+    return User.objects.create_user(email=email, password=password, full_name=full_name)
+
+
+@transaction.atomic
+def organization_create(*, owner: User, name: str, **fields) -> Organization:
+    organization = Organization.objects.create(name=name, **fields)
+    Membership.objects.create(user=owner, organization=organization, role=Membership.Role.OWNER)
+    return organization
+
+
+@transaction.atomic
+def signup(*, email: str, password: str, full_name: str, organization: dict):
+    user = user_create(email=email, password=password, full_name=full_name)
+    return user, organization_create(owner=user, **organization)
+
+
+@transaction.atomic
+def invite(*, organization: Organization, actor: User, email: str, role: str) -> Invitation:
+    from accounts.jobs import send_invitation_email
+
+    # A new invitation replaces any open one for the same address.
+    Invitation.objects.for_org(organization).filter(
+        email__iexact=email, accepted_at=None, revoked_at=None
+    ).update(revoked_at=timezone.now())
+    invitation = Invitation.objects.create(
+        organization=organization, email=email.lower(), role=role, invited_by=actor
+    )
+    send_invitation_email.delay_on_commit(invitation.pk)
+    return invitation
+
+
+@transaction.atomic
+def invitation_revoke(*, invitation: Invitation, actor: User) -> None:
+    Invitation.objects.filter(pk=invitation.pk, accepted_at=None, revoked_at=None).update(
+        revoked_at=timezone.now()
+    )
+
+
+def _check_may_manage(target: Membership, actor: Membership) -> None:
+    if actor.role != Membership.Role.OWNER and target.role == Membership.Role.OWNER:
+        raise MembershipError("Only an owner can change or remove another owner.")
+
+
+def _lock_owners(organization_id: int) -> int:
+    """Lock the organization's owner rows and count them, so two demotions cannot race."""
+    return len(
+        Membership.objects.select_for_update()
+        .filter(organization_id=organization_id, role=Membership.Role.OWNER)
+        .values_list("pk", flat=True)
+    )
+
+
+@transaction.atomic
+def membership_change_role(*, membership: Membership, role: str, actor_membership: Membership):
+    _check_may_manage(membership, actor_membership)
+    if role == Membership.Role.OWNER and actor_membership.role != Membership.Role.OWNER:
+        raise MembershipError("Only an owner can make someone an owner.")
+    owners = _lock_owners(membership.organization_id)
+    membership.refresh_from_db()
+    if membership.role == Membership.Role.OWNER and role != Membership.Role.OWNER and owners <= 1:
+        raise MembershipError(
+            "An organization always keeps at least one owner. Make someone else owner first."
+        )
+    membership.role = role
+    membership.save(update_fields=["role"])
+
+
+@transaction.atomic
+def membership_remove(*, membership: Membership, actor_membership: Membership):
+    _check_may_manage(membership, actor_membership)
+    owners = _lock_owners(membership.organization_id)
+    membership.refresh_from_db()
+    if membership.role == Membership.Role.OWNER and owners <= 1:
+        raise MembershipError("The last owner cannot be removed. Make someone else owner first.")
+    membership.delete()

@@ -1,0 +1,265 @@
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_not_required
+from django.db import transaction
+from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse, reverse_lazy
+from django.views.decorators.http import require_POST
+
+from accounts import services
+from accounts.forms import (
+    EmailLoginForm,
+    InviteForm,
+    JoinForm,
+    OrganizationCreateForm,
+    QueuedPasswordResetForm,
+    RoleForm,
+    SignupForm,
+)
+from accounts.invitations import accept_invitation, check_token
+from accounts.models import Invitation, Membership, User
+from accounts.tenancy import get_for_org_or_404, organization_required, switch_organization
+
+MANAGERS = Membership.MANAGERS
+BACKEND = "django.contrib.auth.backends.ModelBackend"
+
+
+@login_not_required
+def signup(request):
+    if request.user.is_authenticated:
+        return redirect("home")
+    form = SignupForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user, organization = services.signup(
+            email=form.cleaned_data["email"],
+            password=form.cleaned_data["password1"],
+            full_name=form.cleaned_data["full_name"],
+            organization=form.organization_kwargs(),
+        )
+        login(request, user, backend=BACKEND)
+        switch_organization(request, organization)
+        messages.success(request, f"Welcome to Shelfshare. {organization.name} is ready.")
+        return redirect("home")
+    return render(request, "accounts/signup.html", {"form": form})
+
+
+class LoginView(auth_views.LoginView):
+    template_name = "accounts/login.html"
+    authentication_form = EmailLoginForm
+    redirect_authenticated_user = True
+
+
+login_view = login_not_required(LoginView.as_view())
+logout_view = auth_views.LogoutView.as_view()
+
+password_reset = login_not_required(
+    auth_views.PasswordResetView.as_view(
+        template_name="accounts/password_reset.html",
+        form_class=QueuedPasswordResetForm,
+        success_url=reverse_lazy("accounts:password_reset_done"),
+    )
+)
+password_reset_done = login_not_required(
+    auth_views.PasswordResetDoneView.as_view(template_name="accounts/password_reset_done.html")
+)
+password_reset_confirm = login_not_required(
+    auth_views.PasswordResetConfirmView.as_view(
+        template_name="accounts/password_reset_confirm.html",
+        success_url=reverse_lazy("accounts:password_reset_complete"),
+    )
+)
+password_reset_complete = login_not_required(
+    auth_views.PasswordResetCompleteView.as_view(
+        template_name="accounts/password_reset_complete.html"
+    )
+)
+
+
+def organization_create(request):
+    form = OrganizationCreateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        organization = services.organization_create(
+            owner=request.user, **form.organization_kwargs()
+        )
+        switch_organization(request, organization)
+        messages.success(request, f"{organization.name} is ready. You are its owner.")
+        return redirect("home")
+    return render(request, "accounts/organization_create.html", {"form": form})
+
+
+@require_POST
+def organization_switch(request):
+    membership = get_object_or_404(
+        Membership.objects.select_related("organization"),
+        user=request.user,
+        organization_id=request.POST.get("organization") or 0,
+    )
+    switch_organization(request, membership.organization)
+    messages.info(request, f"You are now working in {membership.organization.name}.")
+    # Back to the page the user was on when it is ours; otherwise home.
+    next_url = request.POST.get("next", "")
+    if next_url.startswith("/") and not next_url.startswith("//"):
+        return HttpResponseRedirect(next_url)
+    return redirect("home")
+
+
+@organization_required()
+def home(request):
+    organization = request.organization
+    counts = {
+        "members": organization.memberships.count(),
+        "stores": organization.stores.count(),
+    }
+    return render(request, "home.html", {"counts": counts})
+
+
+@organization_required()
+def members(request):
+    organization = request.organization
+    memberships = Membership.objects.for_org(organization).select_related("user")
+    invitations = Invitation.objects.for_org(organization).filter(accepted_at=None, revoked_at=None)
+    is_manager = request.membership.is_manager
+    form = InviteForm(organization=organization, inviter_role=request.membership.role)
+    return render(
+        request,
+        "accounts/members.html",
+        {
+            "memberships": memberships,
+            "invitations": invitations,
+            "invite_form": form if is_manager else None,
+            "role_choices": RoleForm.base_fields["role"].choices,
+            "owner_count": memberships.filter(role=Membership.Role.OWNER).count(),
+            "is_manager": is_manager,
+        },
+    )
+
+
+@require_POST
+@organization_required(*MANAGERS)
+def invite(request):
+    form = InviteForm(
+        request.POST, organization=request.organization, inviter_role=request.membership.role
+    )
+    if form.is_valid():
+        services.invite(
+            organization=request.organization,
+            actor=request.user,
+            email=form.cleaned_data["email"],
+            role=form.cleaned_data["role"],
+        )
+        messages.success(request, f"Invitation sent to {form.cleaned_data['email']}.")
+        return redirect("accounts:members")
+    for error in form.errors.values():
+        messages.error(request, " ".join(error))
+    return redirect("accounts:members")
+
+
+@require_POST
+@organization_required(*MANAGERS)
+def invitation_revoke(request, invitation_id):
+    invitation = get_for_org_or_404(Invitation, request.organization, pk=invitation_id)
+    services.invitation_revoke(invitation=invitation, actor=request.user)
+    messages.success(request, f"The invitation of {invitation.email} was withdrawn.")
+    return redirect("accounts:members")
+
+
+@require_POST
+@organization_required(*MANAGERS)
+def member_role(request, membership_id):
+    membership = get_for_org_or_404(
+        Membership.objects.select_related("user"), request.organization, pk=membership_id
+    )
+    form = RoleForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Pick one of the listed roles.")
+        return redirect("accounts:members")
+    try:
+        services.membership_change_role(
+            membership=membership,
+            role=form.cleaned_data["role"],
+            actor_membership=request.membership,
+        )
+    except services.MembershipError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(
+            request, f"{membership.user} is now {membership.get_role_display().lower()}."
+        )
+    return redirect("accounts:members")
+
+
+@organization_required(*MANAGERS)
+def member_remove(request, membership_id):
+    """GET asks for confirmation; POST removes."""
+    membership = get_for_org_or_404(
+        Membership.objects.select_related("user"), request.organization, pk=membership_id
+    )
+    if request.method == "POST":
+        try:
+            services.membership_remove(membership=membership, actor_membership=request.membership)
+        except services.MembershipError as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(request, f"{membership.user} was removed from the organization.")
+        return redirect("accounts:members")
+    return render(request, "accounts/member_remove.html", {"membership": membership})
+
+
+@login_not_required
+def invitation_accept(request, token):
+    """Opening the link changes nothing; joining takes a POST (mail scanners open links)."""
+    check = check_token(token)
+    invitation = check.invitation
+    if check.problem:
+        status = 410 if invitation or "expired" in check.title.lower() else 400
+        return render(request, "accounts/invitation_problem.html", {"check": check}, status=status)
+
+    user = request.user
+    existing = User.objects.filter(email__iexact=invitation.email).first()
+    context = {"invitation": invitation, "token": token}
+
+    if user.is_authenticated and user.email.lower() != invitation.email.lower():
+        context["check"] = type(check)(
+            invitation,
+            f"This invitation is for {invitation.email}, but you are logged in as "
+            f"{user.email}. Log out, then open the link again.",
+            "This invitation is for someone else",
+        )
+        return render(request, "accounts/invitation_problem.html", context, status=403)
+
+    if not user.is_authenticated and existing is not None:
+        # An account exists: log in first, then come back to this page.
+        context["login_url"] = f"{reverse('accounts:login')}?next={request.path}"
+        return render(request, "accounts/invitation_login.html", context)
+
+    form = None if user.is_authenticated else JoinForm(request.POST or None, email=invitation.email)
+    if request.method == "POST" and (form is None or form.is_valid()):
+        with transaction.atomic():
+            if form is not None:
+                user = services.user_create(
+                    email=invitation.email,
+                    password=form.cleaned_data["password1"],
+                    full_name=form.cleaned_data["full_name"],
+                )
+            try:
+                membership = accept_invitation(invitation=invitation, user=user)
+            except ValueError:
+                transaction.set_rollback(True)
+                return redirect(request.path)
+        if form is not None:
+            login(request, user, backend=BACKEND)
+        switch_organization(request, membership.organization)
+        messages.success(request, f"You have joined {membership.organization.name}.")
+        return redirect("home")
+    context["form"] = form
+    return render(request, "accounts/invitation_accept.html", context)
+
+
+def stores(request):
+    return coming_soon(request, "Stores & Regions", "Stores, custom regions and CSV store lists")
+
+
+def coming_soon(request, title, what):
+    return render(request, "coming_soon.html", {"title": title, "what": what})

@@ -1,0 +1,17 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from accounts import views as account_views
+
+admin.site.site_header = "Shelfshare administration"
+admin.site.site_title = "Shelfshare admin"
+
+urlpatterns = [
+    path("", account_views.home, name="home"),
+    path("account/", include("accounts.urls")),
+    path("partners/", include("partners.urls")),
+    path("inventory/", include("inventory.urls")),
+    path("tasks/", include("tasks.urls")),
+    path("load-data/", include("aggregation.urls")),
+    path("admin/", admin.site.urls),
+]

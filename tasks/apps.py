@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class TasksConfig(AppConfig):
+    # Merchandising tasks. Celery functions live in <app>/jobs.py, never here.
+    name = "tasks"
+    verbose_name = "Merchandising tasks"
