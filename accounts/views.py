@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
@@ -132,6 +133,7 @@ def members(request):
             "role_choices": RoleForm.base_fields["role"].choices,
             "owner_count": memberships.filter(role=Membership.Role.OWNER).count(),
             "is_manager": is_manager,
+            "invitation_days": settings.INVITATION_MAX_AGE.days,
         },
     )
 
