@@ -10,7 +10,7 @@ import os
 os.environ.setdefault("DEBUG", "on")
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key-for-the-shelfshare-suite-0123456789")
 
-from config.settings import *  # noqa: E402, F403
+from config.settings import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}

@@ -5,7 +5,7 @@ import pytest
 from django.test import Client
 
 from accounts.models import Membership
-from tests.factories import PASSWORD, MembershipFactory, OrganizationFactory, UserFactory
+from tests.factories import PASSWORD, MembershipFactory, OrganizationFactory
 
 
 @pytest.fixture(autouse=True)

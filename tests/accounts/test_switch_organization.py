@@ -14,7 +14,7 @@ def test_the_menu_lists_my_organizations_and_switching_changes_the_current_one(
     MembershipFactory(user=owner, organization=second, role="member")
     home = owner_client.get(reverse("home"))
     assert f"<h1>{org.name}</h1>" in home.text
-    assert '<option value="%d"' % second.pk in home.text
+    assert f'<option value="{second.pk}"' in home.text
 
     response = owner_client.post(
         reverse("accounts:organization_switch"),

@@ -1,0 +1,52 @@
+import pytest
+from django.core.management import call_command
+
+from accounts.models import Membership, Organization, Store, User
+from accounts.management.commands.seed_demo import PASSWORD
+
+pytestmark = pytest.mark.django_db
+
+
+def snapshot():
+    return (
+        sorted(
+            Organization.objects.values_list(
+                "name", "network", "is_retailer", "is_merchandiser", "is_vendor"
+            )
+        ),
+        sorted(Membership.objects.values_list("user__email", "organization__name", "role")),
+        Store.objects.count(),
+        User.objects.count(),
+    )
+
+
+def test_seed_demo_builds_the_demo_world_and_can_run_twice(capsys):
+    call_command("seed_demo")
+    first = snapshot()
+    call_command("seed_demo")
+    assert snapshot() == first
+
+    retailer = Organization.objects.get(name="Heartland Mart")
+    assert retailer.is_retailer and retailer.stores.count() >= 100
+    store = retailer.stores.get(number="1")  # Walmart #1, Rogers AR, from the real file
+    assert (store.city, store.state, store.postal_code) == ("Rogers", "AR", "72756")
+    assert Organization.objects.filter(is_merchandiser=True).count() == 1
+    vendors = Organization.objects.filter(is_vendor=True)
+    assert sorted(vendors.values_list("network", flat=True)) == [
+        "member",
+        "none",
+        "sales_rep_direct",
+    ]
+
+    printed = capsys.readouterr().out
+    assert PASSWORD in printed
+    for user in User.objects.filter(is_staff=False):
+        assert user.email in printed
+        assert user.check_password(PASSWORD)
+
+
+def test_seed_demo_says_where_the_data_should_be(settings, tmp_path):
+    settings.SHARED_DATA_DIR = tmp_path
+    with pytest.raises(Exception, match="SHARED_DATA_DIR"):
+        call_command("seed_demo")
+    assert not Organization.objects.exists()
