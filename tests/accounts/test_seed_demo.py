@@ -1,8 +1,8 @@
 import pytest
 from django.core.management import call_command
 
-from accounts.models import Membership, Organization, Store, User
 from accounts.management.commands.seed_demo import PASSWORD
+from accounts.models import Membership, Organization, Store, User
 
 pytestmark = pytest.mark.django_db
 
