@@ -112,3 +112,104 @@ def chromium_path():
     return shutil.which("chromium") or (
         "/usr/bin/chromium" if os.path.exists("/usr/bin/chromium") else None
     )
+
+
+# -- A real Celery worker on Redis, for tests marked `worker` ---------------------------
+
+ROOT = __import__("pathlib").Path(__file__).resolve().parent.parent
+
+
+def _database_url(settings_dict):
+    user = settings_dict.get("USER") or "postgres"
+    password = f":{settings_dict['PASSWORD']}" if settings_dict.get("PASSWORD") else ""
+    host = settings_dict.get("HOST") or "127.0.0.1"
+    port = settings_dict.get("PORT") or 5432
+    return f"postgres://{user}{password}@{host}:{port}/{settings_dict['NAME']}"
+
+
+@pytest.fixture(scope="session")
+def celery_worker_process(django_db_setup, tmp_path_factory):
+    """Start `celery worker` against the test database and Redis; yield its mail folder.
+
+    The worker is a separate process with its own connections, so the tests that
+    use it commit their data (transactional_db) and read email from files.
+    """
+    import subprocess
+    import sys
+    import time
+
+    from django.conf import settings
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the real worker needs PostgreSQL: set DATABASE_URL")
+    mail_dir = tmp_path_factory.mktemp("worker-mail")
+    log = open(tmp_path_factory.mktemp("worker-log") / "worker.log", "w+")  # noqa: SIM115
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "DEBUG": "on",
+        "SECRET_KEY": settings.SECRET_KEY,  # links signed by the worker must verify here
+        "DATABASE_URL": _database_url(connection.settings_dict),
+        "EMAIL_URL": f"file://{mail_dir}",
+        "SITE_URL": settings.SITE_URL,
+    }
+    command = [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "config",
+        "worker",
+        "--pool=solo",
+        "--loglevel=info",
+        "--purge",
+        "--without-gossip",
+        "--without-mingle",
+        "--hostname=shelfshare-test@%h",
+    ]
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    from config.celery import app
+
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                log.seek(0)
+                pytest.fail(f"the Celery worker exited at start:\n{log.read()[-3000:]}")
+            if app.control.ping(timeout=1.0):
+                break
+        else:
+            pytest.fail("the Celery worker did not answer a ping within 60 s")
+        yield mail_dir
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()
+
+
+@pytest.fixture
+def real_worker(celery_worker_process, transactional_db):
+    """Jobs go through Redis to the worker instead of running in-process."""
+    from config.celery import app
+
+    for old in celery_worker_process.glob("*.log"):
+        old.unlink()  # each test reads only the mail it caused
+    app.conf.task_always_eager = False
+    yield celery_worker_process
+    app.conf.task_always_eager = True
+
+
+def wait_for_files(folder, count=1, timeout=30):
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        files = sorted(folder.glob("*.log"))
+        if len(files) >= count:
+            return files
+        time.sleep(0.2)
+    raise AssertionError(f"expected {count} email file(s) in {folder} within {timeout} s")

@@ -1,0 +1,61 @@
+"""Jobs through a real Celery worker and Redis broker, not eager mode."""
+
+import email
+import re
+
+import pytest
+from django.urls import reverse
+
+from accounts.models import Membership
+from tests.conftest import wait_for_files
+
+pytestmark = pytest.mark.worker
+
+
+def read_message(path):
+    # The file backend writes each message followed by a line of dashes.
+    raw = path.read_text().rsplit("-" * 79, 1)[0].strip()
+    return email.message_from_string(raw)
+
+
+def text_body(message):
+    for part in message.walk():
+        if part.get_content_type() == "text/plain":
+            return part.get_payload(decode=True).decode()
+    raise AssertionError("no text part")
+
+
+def test_an_invitation_email_is_sent_by_the_worker_and_its_link_works(
+    real_worker, client, owner, org
+):
+    client.force_login(owner)
+    client.post(reverse("accounts:invite"), {"email": "via.worker@heartland.test", "role": "admin"})
+
+    (path,) = wait_for_files(real_worker)
+    message = read_message(path)
+    assert message["To"] == "via.worker@heartland.test"
+    assert org.name in message["Subject"]
+    link = re.search(
+        r"http://testserver(/account/invitations/accept/\S+/)", text_body(message)
+    ).group(1)
+
+    client.post(reverse("accounts:logout"))
+    response = client.post(
+        link,
+        {
+            "full_name": "Via Worker",
+            "password1": "worker-passphrase-1",
+            "password2": "worker-passphrase-1",
+        },
+    )
+    assert response.status_code == 302
+    membership = Membership.objects.get(user__email="via.worker@heartland.test")
+    assert (membership.organization, membership.role) == (org, Membership.Role.ADMIN)
+
+
+def test_the_worker_returns_quietly_when_the_invitation_is_gone(real_worker, owner, org):
+    from accounts.jobs import send_invitation_email
+
+    result = send_invitation_email.delay(987654321)
+    assert result.get(timeout=30) is None
+    assert list(real_worker.glob("*.log")) == []
