@@ -34,7 +34,10 @@ def pytest_collection_modifyitems(config, items):
 def browser(django_db_setup):
     executable = chromium_path()
     if executable is None:
-        pytest.skip("Chromium not found at /usr/bin/chromium: run `apt-get install -y chromium`")
+        why = "Chromium not found at /usr/bin/chromium: run `apt-get install -y chromium`"
+        if os.environ.get("SHELFSHARE_REQUIRE_BROWSER") == "1":
+            pytest.fail(why)
+        pytest.skip(why)
     from playwright.sync_api import sync_playwright
 
     # Playwright's sync API runs an event loop in this thread; the ORM calls our
