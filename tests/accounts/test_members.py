@@ -101,7 +101,9 @@ def test_another_organizations_member_is_404(owner_client, outsider, other_org):
         ).status_code
         == 404
     )
-    assert owner_client.get(reverse("accounts:member_remove", args=[m.pk])).status_code == 404
+    page = owner_client.get(reverse("accounts:member_remove", args=[m.pk]))
+    assert page.status_code == 404
+    assert "belongs to an organization you are not working in" in page.text
     assert owner_client.post(reverse("accounts:member_remove", args=[m.pk])).status_code == 404
     m.refresh_from_db()
     assert m.role == "owner"
