@@ -63,8 +63,13 @@ def new_page(browser, request):
         context = browser.new_context(viewport=viewport or {"width": 1280, "height": 860})
         context.set_default_timeout(10_000)
         contexts.append(context)
-        return context.new_page()
+        page = context.new_page()
+        # A Content-Security-Policy violation or a script error shows up here.
+        page.on("console", lambda message: keep_console_error(message, console_errors))
+        page.on("pageerror", lambda error: console_errors.append(str(error)))
+        return page
 
+    console_errors = []
     yield make
     failed = getattr(request.node, "rep_call", None) and request.node.rep_call.failed
     for i, context in enumerate(contexts):
@@ -75,6 +80,7 @@ def new_page(browser, request):
                     path=ARTIFACTS / f"FAILED-{request.node.name}-{i}-{j}.png", full_page=True
                 )
         context.close()
+    assert console_errors == [], f"the browser console reported errors: {console_errors}"
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
@@ -82,6 +88,12 @@ def pytest_runtest_makereport(item, call):
     report = yield
     setattr(item, f"rep_{report.when}", report)
     return report
+
+
+def keep_console_error(message, errors):
+    # Pages that answer 4xx on purpose (a used invitation is 410) are not errors.
+    if message.type == "error" and "server responded with a status of 4" not in message.text:
+        errors.append(message.text)
 
 
 def snap(page, name):
