@@ -45,3 +45,11 @@ def send_password_reset_email(user_id: int) -> None:
     send_templated_email(
         "password_reset", to=[user.email], context={"user": user, "link": absolute_url(path)}
     )
+
+
+@shared_task(name="accounts.apply_import", acks_late=True)
+def apply_import(batch_id: int) -> None:
+    """Apply a confirmed import. Taking the batch is conditional, so a rerun does nothing."""
+    from accounts.imports.service import apply_batch
+
+    apply_batch(batch_id)

@@ -220,3 +220,169 @@ class Store(models.Model):
 
     def get_absolute_url(self):
         return reverse("accounts:stores")
+
+
+class Region(models.Model):
+    """A custom region: a named, reusable set of an organization's stores.
+
+    Its stores are the ones picked by hand plus, when a rule is set, every store
+    matching the rule *now*: users of a region always see its current stores.
+    """
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="regions")
+    name = models.CharField(max_length=120)
+    description = models.CharField(max_length=255, blank=True)
+    stores = models.ManyToManyField(Store, blank=True, related_name="regions")
+    rule_states = models.JSONField(
+        "states in the rule", default=list, blank=True, help_text="Every store in these states."
+    )
+    rule_banners = models.JSONField(
+        "banners in the rule", default=list, blank=True, help_text="Every store of these banners."
+    )
+    rule_postal_prefixes = models.JSONField(
+        "postal-code prefixes in the rule",
+        default=list,
+        blank=True,
+        help_text="Every store whose postal code starts with one of these.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = OrgQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["organization", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                "organization",
+                Lower("name"),
+                name="region_name_unique_ci",
+                violation_error_message="A region with this name already exists.",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("accounts:region_detail", args=[self.pk])
+
+    @property
+    def has_rule(self):
+        return bool(self.rule_states or self.rule_banners or self.rule_postal_prefixes)
+
+    def rule_q(self):
+        """The rule as a Q on Store, or None when the region has no rule."""
+        if not self.has_rule:
+            return None
+        q = models.Q()
+        if self.rule_states:
+            q &= models.Q(state__in=self.rule_states)
+        if self.rule_banners:
+            q &= models.Q(banner__in=self.rule_banners)
+        if self.rule_postal_prefixes:
+            prefixes = models.Q()
+            for prefix in self.rule_postal_prefixes:
+                prefixes |= models.Q(postal_code__startswith=prefix)
+            q &= prefixes
+        return q
+
+    def store_q(self):
+        """A Q on Store selecting this region's stores (same organization)."""
+        q = models.Q(regions=self)
+        rule = self.rule_q()
+        if rule is not None:
+            q |= rule
+        return models.Q(organization_id=self.organization_id) & q
+
+    def effective_stores(self):
+        return Store.objects.filter(self.store_q()).distinct()
+
+    def describe_rule(self):
+        parts = []
+        if self.rule_states:
+            parts.append("state " + ", ".join(self.rule_states))
+        if self.rule_banners:
+            parts.append("banner " + ", ".join(self.rule_banners))
+        if self.rule_postal_prefixes:
+            parts.append("postal code starting " + ", ".join(self.rule_postal_prefixes))
+        return " and ".join(parts)
+
+
+class ImportBatch(models.Model):
+    """One uploaded file going through upload → preview → confirm → apply; kept as history."""
+
+    class Status(models.TextChoices):
+        NEEDS_MAPPING = "needs_mapping", "Needs column mapping"
+        READY = "ready", "Ready to import"
+        QUEUED = "queued", "Waiting to import"
+        APPLYING = "applying", "Importing"
+        APPLIED = "applied", "Imported"
+        FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    OPEN = (Status.NEEDS_MAPPING, Status.READY)
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="import_batches"
+    )
+    kind = models.CharField(max_length=40)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    file = models.FileField(upload_to="imports/%Y/%m/")
+    file_name = models.CharField(max_length=255)
+    file_size = models.PositiveIntegerField(default=0)
+    encoding = models.CharField(max_length=20, blank=True)
+    delimiter = models.CharField(max_length=5, blank=True)
+    header = models.JSONField(default=list, blank=True)
+    header_line = models.PositiveIntegerField(default=1)
+    mapping = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=20, choices=Status, default=Status.READY)
+    options = models.JSONField(default=dict, blank=True)
+    total_rows = models.PositiveIntegerField(default=0)
+    to_create = models.PositiveIntegerField(default=0)
+    to_update = models.PositiveIntegerField(default=0)
+    unchanged = models.PositiveIntegerField(default=0)
+    error_count = models.PositiveIntegerField(default=0)
+    errors = models.JSONField(default=list, blank=True)
+    valid_only = models.BooleanField(default=False)
+    created_count = models.PositiveIntegerField(default=0)
+    updated_count = models.PositiveIntegerField(default=0)
+    skipped_count = models.PositiveIntegerField(default=0)
+    applied_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    applied_at = models.DateTimeField(null=True, blank=True)
+    message = models.TextField(blank=True)
+
+    objects = OrgQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name_plural = "import batches"
+
+    def __str__(self):
+        return f"{self.get_kind_display()} import {self.file_name}"
+
+    def get_absolute_url(self):
+        return reverse("accounts:import_detail", args=[self.pk])
+
+    def get_kind_display(self):
+        from accounts.imports.registry import importer_for
+
+        importer = importer_for(self.kind)
+        return importer.label if importer else self.kind
+
+    @property
+    def is_open(self):
+        return self.status in self.OPEN
+
+    @property
+    def is_running(self):
+        return self.status in (self.Status.QUEUED, self.Status.APPLYING)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from accounts import views
+from accounts import import_views, store_views, views
 
 app_name = "accounts"
 
@@ -28,5 +28,41 @@ urlpatterns = [
         name="invitation_revoke",
     ),
     path("invitations/accept/<str:token>/", views.invitation_accept, name="invitation_accept"),
-    path("stores/", views.stores, name="stores"),
+    path("stores/", store_views.stores, name="stores"),
+    path("stores/new/", store_views.store_create, name="store_create"),
+    path("stores/export.csv", store_views.stores_export, name="stores_export"),
+    path("stores/<int:store_id>/", store_views.store_edit, name="store_edit"),
+    path(
+        "stores/<int:store_id>/open-close/", store_views.store_open_close, name="store_open_close"
+    ),
+    path("regions/", store_views.regions, name="regions"),
+    path("regions/new/", store_views.region_create, name="region_create"),
+    path("regions/export.csv", store_views.regions_export, name="regions_export"),
+    path("regions/<int:region_id>/", store_views.region_detail, name="region_detail"),
+    path("regions/<int:region_id>/edit/", store_views.region_edit, name="region_edit"),
+    path("regions/<int:region_id>/delete/", store_views.region_delete, name="region_delete"),
+    path(
+        "regions/<int:region_id>/add-matching/",
+        store_views.region_add_matching,
+        name="region_add_matching",
+    ),
+    path("regions/<int:region_id>/upload/", store_views.region_upload, name="region_upload"),
+    path(
+        "regions/<int:region_id>/stores/<int:store_id>/remove/",
+        store_views.region_remove_store,
+        name="region_remove_store",
+    ),
+    path("imports/", import_views.imports, name="imports"),
+    path("imports/<slug:kind>/upload/", import_views.import_upload, name="import_upload"),
+    path("imports/<int:import_batch_id>/", import_views.import_detail, name="import_detail"),
+    path(
+        "imports/<int:import_batch_id>/mapping/", import_views.import_mapping, name="import_mapping"
+    ),
+    path(
+        "imports/<int:import_batch_id>/confirm/", import_views.import_confirm, name="import_confirm"
+    ),
+    path("imports/<int:import_batch_id>/cancel/", import_views.import_cancel, name="import_cancel"),
+    path(
+        "imports/<int:import_batch_id>/refresh/", import_views.import_refresh, name="import_refresh"
+    ),
 ]

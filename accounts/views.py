@@ -259,9 +259,5 @@ def invitation_accept(request, token):
     return render(request, "accounts/invitation_accept.html", context)
 
 
-def stores(request):
-    return coming_soon(request, "Stores & Regions", "Stores, custom regions and CSV store lists")
-
-
 def coming_soon(request, title, what):
     return render(request, "coming_soon.html", {"title": title, "what": what})

@@ -157,8 +157,25 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # Links in emails are built from this, never from the request's Host header.
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
+# Uploads through the import machinery (accounts/imports).
+IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=10 * 1000 * 1000)
+IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=200_000)
+IMPORT_MAX_LINE_LENGTH = env.int("IMPORT_MAX_LINE_LENGTH", default=20_000)
+# Files with more rows than this are applied by a background job with a progress bar.
+IMPORT_INLINE_MAX_ROWS = env.int("IMPORT_INLINE_MAX_ROWS", default=2_000)
+# Uploads larger than this go to a temporary file instead of memory.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+
 # Where seed_demo finds the public retail files.
 SHARED_DATA_DIR = Path(env.str("SHARED_DATA_DIR", default=str(BASE_DIR.parent / "shared" / "data")))
+
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": env.str("REDIS_URL")}
+        if env.str("REDIS_URL", default="")
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
 
 # Celery: without REDIS_URL, jobs run in-process, eagerly (the embedded default).
 REDIS_URL = env.str("REDIS_URL", default="")
@@ -214,4 +231,4 @@ LOGGING = {
     "loggers": {"axes": {"level": "WARNING"}},
 }
 
-DJANGO_TABLES2_TEMPLATE = "django_tables2/semantic.html"
+DJANGO_TABLES2_TEMPLATE = "django_tables2/table.html"

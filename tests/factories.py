@@ -1,7 +1,8 @@
 import factory
+from django.core.files.base import ContentFile
 from factory.django import DjangoModelFactory
 
-from accounts.models import Invitation, Membership, Organization, Store, User
+from accounts.models import ImportBatch, Invitation, Membership, Organization, Region, Store, User
 
 PASSWORD = "correct-horse-battery-staple"
 
@@ -53,6 +54,30 @@ class StoreFactory(DjangoModelFactory):
     state = "AR"
 
 
+class RegionFactory(DjangoModelFactory):
+    class Meta:
+        model = Region
+
+    organization = factory.SubFactory(OrganizationFactory)
+    name = factory.Sequence(lambda n: f"Region {n}")
+
+
+class ImportBatchFactory(DjangoModelFactory):
+    class Meta:
+        model = ImportBatch
+
+    organization = factory.SubFactory(OrganizationFactory)
+    kind = "stores"
+    file_name = "stores.csv"
+    file = factory.LazyFunction(
+        lambda: ContentFile(b"Store Number,Name\n1,One\n", name="stores.csv")
+    )
+    header = ["Store Number", "Name"]
+    mapping = {"number": 0, "name": 1}
+    total_rows = 1
+    to_create = 1
+
+
 # For every tenant-owned model, how to make one that belongs to a given
 # organization. The URL walk uses it to find object ids; a new tenant model
 # must be added here or the walk fails and says so.
@@ -60,4 +85,6 @@ TENANT_FACTORIES = {
     Membership: lambda org: MembershipFactory(organization=org),
     Invitation: lambda org: InvitationFactory(organization=org),
     Store: lambda org: StoreFactory(organization=org),
+    Region: lambda org: RegionFactory(organization=org),
+    ImportBatch: lambda org: ImportBatchFactory(organization=org),
 }

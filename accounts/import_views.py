@@ -1,0 +1,208 @@
+"""The pages of the import machinery: upload → preview (and column mapping) → confirm → apply."""
+
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from accounts.imports import service
+from accounts.imports.base import get_progress
+from accounts.imports.reading import ImportRejected
+from accounts.imports.registry import importer_for
+from accounts.models import ImportBatch, Membership
+from accounts.tenancy import get_for_org_or_404, organization_required
+
+MANAGERS = Membership.MANAGERS
+ERRORS_SHOWN = 200
+
+
+class UploadForm(forms.Form):
+    # Empty files pass the form so the reader can say so in its own words.
+    file = forms.FileField(label="CSV file", allow_empty_file=True)
+
+
+def _importer(kind):
+    importer = importer_for(kind)
+    if importer is None:
+        raise Http404("No such import.")
+    return importer
+
+
+@organization_required(*MANAGERS)
+def import_upload(request, kind):
+    importer = _importer(kind)
+    form = UploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            batch = service.start_import(
+                organization=request.organization,
+                user=request.user,
+                importer=importer,
+                uploaded_file=form.cleaned_data["file"],
+            )
+        except ImportRejected as rejected:
+            form.add_error("file", str(rejected))
+        else:
+            return redirect(batch)
+    history = (
+        ImportBatch.objects.for_org(request.organization)
+        .filter(kind=kind)
+        .select_related("uploaded_by")[:20]
+    )
+    return render(
+        request,
+        "accounts/import_upload.html",
+        {
+            "form": form,
+            "importer": importer,
+            "history": history,
+            "max_size": settings.IMPORT_MAX_BYTES,
+            "tab": "imports",
+        },
+    )
+
+
+@organization_required(*MANAGERS)
+def import_detail(request, import_batch_id):
+    batch = get_for_org_or_404(
+        ImportBatch.objects.select_related("uploaded_by"), request.organization, pk=import_batch_id
+    )
+    importer = _importer(batch.kind)
+    context = {
+        "batch": batch,
+        "importer": importer,
+        "errors": batch.errors[:ERRORS_SHOWN],
+        "more_errors": max(0, batch.error_count - ERRORS_SHOWN),
+        "mapping_rows": _mapping_rows(batch, importer),
+        "missing": importer.missing_required(batch.mapping),
+        "progress": get_progress(batch.pk) if batch.is_running else None,
+        "tab": "imports",
+    }
+    if request.htmx and batch.is_running:
+        return render(request, "accounts/import_detail.html#progress", context)
+    if request.htmx:
+        # Finished while the page was polling: reload the whole page.
+        response = render(request, "accounts/import_detail.html#progress", context)
+        response["HX-Refresh"] = "true"
+        return response
+    return render(request, "accounts/import_detail.html", context)
+
+
+def _mapping_rows(batch, importer):
+    return [
+        {"column": column, "chosen": batch.mapping.get(column.field)} for column in importer.columns
+    ]
+
+
+@require_POST
+@organization_required(*MANAGERS)
+def import_mapping(request, import_batch_id):
+    batch = get_for_org_or_404(ImportBatch, request.organization, pk=import_batch_id)
+    importer = _importer(batch.kind)
+    if not batch.is_open:
+        messages.error(request, "This import has already been started or cancelled.")
+        return redirect(batch)
+    mapping = {}
+    used = {}
+    for column in importer.columns:
+        raw = request.POST.get(f"map_{column.field}", "")
+        if raw == "":
+            continue
+        try:
+            index = int(raw)
+        except ValueError:
+            index = -1
+        if not 0 <= index < len(batch.header):
+            messages.error(request, f"Pick one of the file's columns for {column.label}.")
+            return redirect(batch)
+        if index in used:
+            messages.error(
+                request,
+                f"The file's column {batch.header[index]!r} is chosen for both "
+                f"{used[index]} and {column.label}. Each column serves one field.",
+            )
+            return redirect(batch)
+        used[index] = column.label
+        mapping[column.field] = index
+    try:
+        service.set_mapping(batch=batch, importer=importer, mapping=mapping)
+    except ImportRejected as rejected:
+        messages.error(request, str(rejected))
+        return redirect(batch)
+    missing = importer.missing_required(mapping)
+    if missing:
+        messages.error(
+            request, f"Choose the file's column for {', '.join(c.label for c in missing)}."
+        )
+    else:
+        messages.success(request, "Columns saved. Check the preview below.")
+    return redirect(batch)
+
+
+@require_POST
+@organization_required(*MANAGERS)
+def import_confirm(request, import_batch_id):
+    batch = get_for_org_or_404(ImportBatch, request.organization, pk=import_batch_id)
+    importer = _importer(batch.kind)
+    valid_only = request.POST.get("mode") == "valid_only"
+    try:
+        queued = service.confirm(
+            batch=batch, importer=importer, user=request.user, valid_only=valid_only
+        )
+    except service.ImportRefused as refused:
+        messages.error(request, str(refused))
+        return redirect(batch)
+    if queued:
+        messages.info(
+            request,
+            f"Importing {batch.total_rows:,} rows in the background. You can leave this page.",
+        )
+    else:
+        batch.refresh_from_db()
+        if batch.status == ImportBatch.Status.APPLIED:
+            messages.success(request, _applied_message(batch, importer))
+        else:
+            messages.error(request, batch.message or "The import failed; nothing was written.")
+    return redirect(batch)
+
+
+def _applied_message(batch, importer):
+    text = (
+        f"Imported: {batch.created_count:,} new and {batch.updated_count:,} updated "
+        f"{importer.noun}s, {batch.unchanged:,} unchanged."
+    )
+    if batch.skipped_count:
+        text += f" {batch.skipped_count:,} rows with errors were left out."
+    return text
+
+
+@require_POST
+@organization_required(*MANAGERS)
+def import_cancel(request, import_batch_id):
+    batch = get_for_org_or_404(ImportBatch, request.organization, pk=import_batch_id)
+    if service.cancel(batch=batch):
+        messages.info(request, "The import was cancelled; nothing was written.")
+        return redirect(reverse("accounts:import_upload", args=[batch.kind]))
+    messages.error(request, "This import has already started; it can no longer be cancelled.")
+    return redirect(batch)
+
+
+@require_POST
+@organization_required(*MANAGERS)
+def import_refresh(request, import_batch_id):
+    batch = get_for_org_or_404(ImportBatch, request.organization, pk=import_batch_id)
+    if batch.status == ImportBatch.Status.READY:
+        service.refresh_preview(batch=batch, importer=_importer(batch.kind))
+        messages.info(request, "The preview was recounted against your data as it is now.")
+    return redirect(batch)
+
+
+@organization_required(*MANAGERS)
+def imports(request):
+    history = ImportBatch.objects.for_org(request.organization).select_related(
+        "uploaded_by", "applied_by"
+    )[:100]
+    return render(request, "accounts/imports.html", {"history": history, "tab": "imports"})

@@ -1,0 +1,166 @@
+"""The import machinery every upload uses: upload → preview → confirm → apply.
+
+An ``Importer`` knows one kind of row (stores now; products, stock, sales and
+connections later): its columns, how to clean a row, how to find existing rows
+and how to write new and changed ones in bulk. This module does the rest the
+same way for every kind: reading, mapping, the preview's counts and row errors,
+all-or-nothing or valid-rows-only, progress, history.
+"""
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.core.cache import cache
+
+from accounts.imports.columns import Column, guess_mapping, header_score
+from accounts.imports.reading import Table, read_table
+
+FORMULA_STARTS = ("=", "@")
+# "+cmd|' /C calc'!A0", "-2+3+cmd|...", "+SUM(A1:A9)": a sign then a pipe, a bang or
+# a function call. "+1 555 0100" and "-94.07" stay ordinary values.
+FORMULA_AFTER_SIGN = re.compile(r"[|!]|[A-Za-z]\w*\(")
+STORED_ERRORS = 1000  # the preview lists this many; the count covers all
+
+
+@dataclass
+class RowError:
+    line: int
+    column: str
+    message: str
+
+    def as_dict(self):
+        return {"line": self.line, "column": self.column, "message": self.message}
+
+
+class RowInvalid(Exception):
+    def __init__(self, column: str, message: str):
+        super().__init__(message)
+        self.column = column
+        self.message = message
+
+
+@dataclass
+class Plan:
+    """What applying the file would do."""
+
+    creates: list[dict] = field(default_factory=list)
+    updates: list[tuple[object, dict]] = field(default_factory=list)  # (existing key, new values)
+    unchanged: int = 0
+    errors: list[RowError] = field(default_factory=list)
+    error_lines: set[int] = field(default_factory=set)
+    total: int = 0
+
+
+class Importer:
+    kind = ""
+    label = ""  # "Stores"
+    noun = "row"  # "store"
+    columns: tuple[Column, ...] = ()
+    key_field = ""
+
+    # -- what each kind of import provides ---------------------------------------------
+    def clean(self, values: dict[str, str]) -> dict:
+        """Turn one row's raw strings into field values. Raise RowInvalid for a bad value."""
+        raise NotImplementedError
+
+    def existing(self, organization, keys: Iterable) -> dict:
+        """key -> current values (a dict over the same fields) for rows already there."""
+        raise NotImplementedError
+
+    def write(self, organization, creates: list[dict], updates: list[tuple[object, dict]]) -> None:
+        """Create and update rows in bulk (called inside the import's transaction)."""
+        raise NotImplementedError
+
+    # -- shared ------------------------------------------------------------------------
+    @property
+    def required_fields(self):
+        return [c.field for c in self.columns if c.required]
+
+    def column(self, field_name) -> Column:
+        return next(c for c in self.columns if c.field == field_name)
+
+    def read(self, data: bytes) -> Table:
+        return read_table(
+            data,
+            max_rows=settings.IMPORT_MAX_ROWS,
+            max_line_length=settings.IMPORT_MAX_LINE_LENGTH,
+            header_score=header_score(self.columns),
+        )
+
+    def guess_mapping(self, header):
+        return guess_mapping(header, self.columns)
+
+    def missing_required(self, mapping):
+        return [self.column(f) for f in self.required_fields if f not in mapping]
+
+    def plan(self, organization, table: Table, mapping: dict[str, int]) -> Plan:
+        plan = Plan()
+        cleaned: list[tuple[int, dict]] = []
+        first_line_of_key: dict = {}
+        width = len(table.header)
+        for line, cells in table.rows:
+            plan.total += 1
+            values = {f: (cells[i] if i < len(cells) else "") for f, i in mapping.items()}
+            extra = [c for c in cells[width:] if c.strip()]
+            if extra:
+                self._error(plan, line, "", f"has {len(cells)} columns but the header has {width}")
+                continue
+            try:
+                self._reject_formulas(values)
+                row = self.clean(values)
+            except RowInvalid as invalid:
+                self._error(plan, line, invalid.column, invalid.message)
+                continue
+            key = row[self.key_field]
+            if key in first_line_of_key:
+                label = self.column(self.key_field).label.lower()
+                self._error(
+                    plan,
+                    line,
+                    self.column(self.key_field).label,
+                    f"duplicate {label} {key} in the file (first on line {first_line_of_key[key]})",
+                )
+                continue
+            first_line_of_key[key] = line
+            cleaned.append((line, row))
+
+        current = self.existing(organization, first_line_of_key.keys())
+        for _line, row in cleaned:
+            before = current.get(row[self.key_field])
+            if before is None:
+                plan.creates.append(row)
+            elif any(before.get(f) != v for f, v in row.items()):
+                plan.updates.append((row[self.key_field], row))
+            else:
+                plan.unchanged += 1
+        return plan
+
+    def _error(self, plan, line, column, message):
+        plan.error_lines.add(line)
+        plan.errors.append(RowError(line, column, message))
+
+    def _reject_formulas(self, values):
+        for field_name, value in values.items():
+            text = value.strip()
+            if text.startswith(FORMULA_STARTS) or (
+                text[:1] in "+-" and FORMULA_AFTER_SIGN.search(text[1:])
+            ):
+                raise RowInvalid(
+                    self.column(field_name).label,
+                    f"starts with {text[:1]!r}, which spreadsheets run as a formula; "
+                    "such values are not accepted",
+                )
+
+
+def progress_key(batch_id):
+    return f"import-progress:{batch_id}"
+
+
+def set_progress(batch_id, done, total):
+    cache.set(progress_key(batch_id), {"done": done, "total": total}, timeout=3600)
+
+
+def get_progress(batch_id):
+    return cache.get(progress_key(batch_id)) or {"done": 0, "total": 0}

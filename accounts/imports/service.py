@@ -1,0 +1,180 @@
+"""Import batches through their life: upload, mapping, preview, confirm, apply."""
+
+import logging
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.template.defaultfilters import filesizeformat
+from django.utils import timezone
+
+from accounts.imports.base import STORED_ERRORS, Importer, set_progress
+from accounts.imports.reading import ImportRejected, Table
+from accounts.models import ImportBatch
+
+log = logging.getLogger(__name__)
+Status = ImportBatch.Status
+WRITE_CHUNK = 5000
+
+
+def read_upload(uploaded_file) -> bytes:
+    limit = settings.IMPORT_MAX_BYTES
+    if uploaded_file.size > limit:
+        raise ImportRejected(
+            f"The file is {filesizeformat(uploaded_file.size)}; the limit is "
+            f"{filesizeformat(limit)}. Split it into smaller files."
+        )
+    return uploaded_file.read()
+
+
+def start_import(*, organization, user, importer: Importer, uploaded_file) -> ImportBatch:
+    """Read and check the file, guess its columns and compute the preview.
+
+    A whole-file problem raises ImportRejected and stores nothing."""
+    data = read_upload(uploaded_file)
+    table = importer.read(data)
+    mapping = importer.guess_mapping(table.header)
+    batch = ImportBatch(
+        organization=organization,
+        kind=importer.kind,
+        uploaded_by=user,
+        file_name=uploaded_file.name[:255],
+        file_size=len(data),
+        encoding=table.encoding,
+        delimiter=table.delimiter,
+        header=table.header,
+        header_line=table.header_line,
+        mapping=mapping,
+    )
+    batch.file.save(uploaded_file.name, ContentFile(data), save=False)
+    _preview(batch, importer, table)
+    batch.save()
+    return batch
+
+
+def load_table(batch: ImportBatch, importer: Importer) -> Table:
+    with batch.file.open("rb") as handle:
+        return importer.read(handle.read())
+
+
+def set_mapping(*, batch: ImportBatch, importer: Importer, mapping: dict[str, int]) -> None:
+    batch.mapping = mapping
+    _preview(batch, importer, load_table(batch, importer))
+    batch.save()
+
+
+def _preview(batch, importer, table):
+    if importer.missing_required(batch.mapping):
+        batch.status = Status.NEEDS_MAPPING
+        batch.total_rows = len(table.rows)
+        return
+    plan = importer.plan(batch.organization, table, batch.mapping)
+    batch.status = Status.READY
+    batch.total_rows = plan.total
+    batch.to_create = len(plan.creates)
+    batch.to_update = len(plan.updates)
+    batch.unchanged = plan.unchanged
+    batch.error_count = len(plan.errors)
+    batch.errors = [e.as_dict() for e in plan.errors[:STORED_ERRORS]]
+
+
+def refresh_preview(*, batch: ImportBatch, importer: Importer) -> None:
+    """Recompute the counts against the data as it is now (it may have changed)."""
+    _preview(batch, importer, load_table(batch, importer))
+    batch.save()
+
+
+class ImportRefused(Exception):
+    pass
+
+
+def confirm(*, batch: ImportBatch, importer: Importer, user, valid_only: bool) -> bool:
+    """Apply now (small files) or queue a job (large ones). Returns True when queued."""
+    if batch.status != Status.READY:
+        raise ImportRefused(
+            f"This import is {batch.get_status_display().lower()}; it cannot start."
+        )
+    if batch.error_count and not valid_only:
+        raise ImportRefused(
+            f"{batch.error_count} rows have errors, so nothing was imported. Fix the file and "
+            "upload it again, or choose to import the valid rows only."
+        )
+    updated = ImportBatch.objects.filter(pk=batch.pk, status=Status.READY).update(
+        status=Status.QUEUED, valid_only=valid_only, applied_by=user
+    )
+    if not updated:
+        raise ImportRefused("This import has already been started.")
+    if batch.total_rows <= settings.IMPORT_INLINE_MAX_ROWS:
+        apply_batch(batch.pk)
+        return False
+    from accounts.jobs import apply_import
+
+    set_progress(batch.pk, 0, batch.total_rows)
+    apply_import.delay_on_commit(batch.pk)
+    return True
+
+
+def cancel(*, batch: ImportBatch) -> bool:
+    return bool(
+        ImportBatch.objects.filter(pk=batch.pk, status__in=ImportBatch.OPEN).update(
+            status=Status.CANCELLED
+        )
+    )
+
+
+def apply_batch(batch_id: int) -> None:
+    """Write the file's rows in one transaction: all of them, or the valid ones only.
+
+    Safe to run twice: only a QUEUED batch is taken, and taking it is one conditional
+    UPDATE, so a second run finds nothing to do."""
+    from accounts.imports.registry import importer_for
+
+    taken = ImportBatch.objects.filter(pk=batch_id, status=Status.QUEUED).update(
+        status=Status.APPLYING
+    )
+    if not taken:
+        return
+    batch = ImportBatch.objects.select_related("organization").get(pk=batch_id)
+    importer = importer_for(batch.kind)
+    try:
+        with transaction.atomic():
+            plan = importer.plan(batch.organization, load_table(batch, importer), batch.mapping)
+            if plan.errors and not batch.valid_only:
+                raise ImportRefused(
+                    f"{len(plan.errors)} rows have errors now, so nothing was imported."
+                )
+            _write_in_chunks(batch, importer, plan)
+            batch.status = Status.APPLIED
+            batch.created_count = len(plan.creates)
+            batch.updated_count = len(plan.updates)
+            batch.skipped_count = len(plan.errors)
+            batch.error_count = len(plan.errors)
+            batch.unchanged = plan.unchanged
+            batch.errors = [e.as_dict() for e in plan.errors[:STORED_ERRORS]]
+            batch.applied_at = timezone.now()
+            batch.save()
+    except (ImportRefused, ImportRejected) as refusal:
+        _fail(batch_id, str(refusal))
+    except Exception:
+        log.exception("import %s failed", batch_id)
+        _fail(batch_id, "The import failed on our side and nothing was written. Try again.")
+
+
+def _write_in_chunks(batch, importer, plan):
+    total = len(plan.creates) + len(plan.updates)
+    done = 0
+    set_progress(batch.pk, 0, total)
+    for start in range(0, len(plan.creates), WRITE_CHUNK):
+        chunk = plan.creates[start : start + WRITE_CHUNK]
+        importer.write(batch.organization, chunk, [])
+        done += len(chunk)
+        set_progress(batch.pk, done, total)
+    for start in range(0, len(plan.updates), WRITE_CHUNK):
+        chunk = plan.updates[start : start + WRITE_CHUNK]
+        importer.write(batch.organization, [], chunk)
+        done += len(chunk)
+        set_progress(batch.pk, done, total)
+
+
+def _fail(batch_id, message):
+    ImportBatch.objects.filter(pk=batch_id).update(status=Status.FAILED, message=message)

@@ -1,0 +1,259 @@
+"""Account Settings → Stores & Regions."""
+
+from django.contrib import messages
+from django.db import transaction
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+from django_tables2 import RequestConfig
+
+from accounts.exports import csv_response
+from accounts.imports.reading import ImportRejected
+from accounts.imports.registry import importer_for
+from accounts.imports.service import read_upload
+from accounts.models import Membership, Region, Store
+from accounts.stores import (
+    STORE_EXPORT_FIELDS,
+    RegionForm,
+    StoreFilter,
+    StoreForm,
+    StoreListUploadForm,
+    StoreTable,
+    regions_with_counts,
+)
+from accounts.tenancy import get_for_org_or_404, organization_required
+
+MANAGERS = Membership.MANAGERS
+
+
+def _filtered_stores(request):
+    return StoreFilter(
+        request.GET or None, queryset=Store.objects.for_org(request.organization), request=request
+    )
+
+
+@organization_required()
+def stores(request):
+    store_filter = _filtered_stores(request)
+    table = StoreTable(store_filter.qs)
+    RequestConfig(request, paginate={"per_page": 50}).configure(table)
+    total = Store.objects.for_org(request.organization).count()
+    return render(
+        request,
+        "accounts/stores.html",
+        {"filter": store_filter, "table": table, "total": total, "tab": "stores"},
+    )
+
+
+@organization_required()
+def stores_export(request):
+    queryset = _filtered_stores(request).qs.order_by("number")
+    fields = [f for f, _ in STORE_EXPORT_FIELDS]
+    rows = queryset.values_list(*fields).iterator(chunk_size=2000)
+    return csv_response("stores", [label for _, label in STORE_EXPORT_FIELDS], rows)
+
+
+@organization_required(*MANAGERS)
+def store_create(request):
+    form = StoreForm(request.POST or None, organization=request.organization)
+    if request.method == "POST" and form.is_valid():
+        store = form.save()
+        messages.success(request, f"Store {store.number} was added.")
+        return redirect("accounts:stores")
+    return render(request, "accounts/store_form.html", {"form": form, "tab": "stores"})
+
+
+@organization_required()
+def store_edit(request, store_id):
+    store = get_for_org_or_404(Store, request.organization, pk=store_id)
+    may_edit = request.membership.is_manager
+    form = StoreForm(request.POST or None, instance=store, organization=request.organization)
+    if request.method == "POST":
+        if not may_edit:
+            messages.error(request, "Only owners and admins change stores.")
+            return redirect("accounts:store_edit", store_id=store.pk)
+        if form.is_valid():
+            form.save()
+            messages.success(request, f"Store {store.number} was saved.")
+            return redirect("accounts:stores")
+    regions = [
+        r
+        for r in Region.objects.for_org(request.organization)
+        if r.effective_stores().filter(pk=store.pk).exists()
+    ]
+    return render(
+        request,
+        "accounts/store_form.html",
+        {"form": form, "store": store, "may_edit": may_edit, "regions": regions, "tab": "stores"},
+    )
+
+
+@require_POST
+@organization_required(*MANAGERS)
+def store_open_close(request, store_id):
+    store = get_for_org_or_404(Store, request.organization, pk=store_id)
+    store.is_open = not store.is_open
+    store.save(update_fields=["is_open", "updated_at"])
+    messages.success(
+        request, f"Store {store.number} is now {'open' if store.is_open else 'closed'}."
+    )
+    return redirect("accounts:store_edit", store_id=store.pk)
+
+
+# -- Custom regions --------------------------------------------------------------------
+
+
+@organization_required()
+def regions(request):
+    return render(
+        request,
+        "accounts/regions.html",
+        {"regions": regions_with_counts(request.organization), "tab": "regions"},
+    )
+
+
+@organization_required()
+def regions_export(request):
+    def rows():
+        for region in Region.objects.for_org(request.organization):
+            for store in region.effective_stores().order_by("number").iterator(chunk_size=2000):
+                yield [region.name, store.number, store.name, store.city, store.state]
+
+    return csv_response(
+        "regions", ["Region", "Store number", "Store name", "City", "State"], rows()
+    )
+
+
+@organization_required(*MANAGERS)
+def region_create(request):
+    form = RegionForm(request.POST or None, organization=request.organization)
+    if request.method == "POST" and form.is_valid():
+        region = form.save()
+        messages.success(request, f"Region {region.name} was created. Add stores to it below.")
+        return redirect(region)
+    return render(request, "accounts/region_form.html", {"form": form, "tab": "regions"})
+
+
+@organization_required()
+def region_detail(request, region_id):
+    region = get_for_org_or_404(Region, request.organization, pk=region_id)
+    store_filter = _filtered_stores(request)
+    picked_ids = set(region.stores.values_list("pk", flat=True))
+    effective = region.effective_stores().order_by("number")
+    context = {
+        "region": region,
+        "effective": effective[:500],
+        "effective_count": effective.count(),
+        "picked_ids": picked_ids,
+        "filter": store_filter,
+        "matching_count": store_filter.qs.count() if request.GET else None,
+        "upload_form": StoreListUploadForm(),
+        "may_edit": request.membership.is_manager,
+        "tab": "regions",
+    }
+    return render(request, "accounts/region_detail.html", context)
+
+
+@organization_required(*MANAGERS)
+def region_edit(request, region_id):
+    region = get_for_org_or_404(Region, request.organization, pk=region_id)
+    form = RegionForm(request.POST or None, instance=region, organization=request.organization)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, f"Region {region.name} was saved.")
+        return redirect(region)
+    return render(
+        request, "accounts/region_form.html", {"form": form, "region": region, "tab": "regions"}
+    )
+
+
+@require_POST
+@organization_required(*MANAGERS)
+def region_add_matching(request, region_id):
+    """Add every store matching the filter shown on the region page."""
+    region = get_for_org_or_404(Region, request.organization, pk=region_id)
+    store_filter = StoreFilter(
+        request.POST, queryset=Store.objects.for_org(request.organization), request=request
+    )
+    if not store_filter.is_valid():
+        messages.error(request, "The filter is not valid; nothing was added.")
+        return redirect(region)
+    stores = list(store_filter.qs.exclude(regions=region))
+    region.stores.add(*stores)
+    messages.success(request, f"{len(stores)} stores were added to {region.name}.")
+    return redirect(region)
+
+
+@require_POST
+@organization_required(*MANAGERS)
+def region_remove_store(request, region_id, store_id):
+    region = get_for_org_or_404(Region, request.organization, pk=region_id)
+    store = get_for_org_or_404(Store, request.organization, pk=store_id)
+    region.stores.remove(store)
+    still = region.effective_stores().filter(pk=store.pk).exists()
+    messages.success(
+        request,
+        f"Store {store.number} was removed from {region.name}."
+        + (" It still matches the region's rule, so it stays in the region." if still else ""),
+    )
+    return redirect(region)
+
+
+@require_POST
+@organization_required(*MANAGERS)
+def region_upload(request, region_id):
+    """Add the stores of a CSV store list; numbers that match no store are listed."""
+    region = get_for_org_or_404(Region, request.organization, pk=region_id)
+    form = StoreListUploadForm(request.POST, request.FILES)
+    if not form.is_valid():
+        messages.error(request, "Choose a CSV file to upload.")
+        return redirect(region)
+    try:
+        numbers = store_numbers_from_upload(form.cleaned_data["file"])
+    except ImportRejected as rejected:
+        messages.error(request, str(rejected))
+        return redirect(region)
+    found = Store.objects.for_org(request.organization).filter(number__in=numbers)
+    with transaction.atomic():
+        region.stores.add(*found)
+    found_numbers = set(found.values_list("number", flat=True))
+    unmatched = [n for n in numbers if n not in found_numbers]
+    return render(
+        request,
+        "accounts/region_upload_result.html",
+        {"region": region, "added": len(found_numbers), "unmatched": unmatched, "tab": "regions"},
+    )
+
+
+def store_numbers_from_upload(uploaded_file):
+    """The store numbers of a CSV store list, in file order, without repeats."""
+    from accounts.imports.stores import clean_number
+
+    importer = importer_for("stores")
+    table = importer.read(read_upload(uploaded_file))
+    mapping = importer.guess_mapping(table.header)
+    if "number" not in mapping:
+        if len(table.header) == 1:
+            # A bare list of numbers: the "header" may be the first number.
+            mapping = {"number": 0}
+            rows = [(table.header_line, table.header), *table.rows]
+        else:
+            raise ImportRejected(
+                "No column of store numbers was found. Name it 'Store number' (or 'store #', "
+                "'storenum', 'ID') and upload again."
+            )
+    else:
+        rows = table.rows
+    index = mapping["number"]
+    numbers = (clean_number(cells[index]) if index < len(cells) else "" for _line, cells in rows)
+    return list(dict.fromkeys(n for n in numbers if n))
+
+
+@organization_required(*MANAGERS)
+def region_delete(request, region_id):
+    region = get_for_org_or_404(Region, request.organization, pk=region_id)
+    if request.method == "POST":
+        name = region.name
+        region.delete()
+        messages.success(request, f"Region {name} was deleted. Its stores are unchanged.")
+        return redirect("accounts:regions")
+    return render(request, "accounts/region_delete.html", {"region": region, "tab": "regions"})
