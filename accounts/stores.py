@@ -84,7 +84,9 @@ class StoreTable(tables.Table):
         order_by = ("number",)
 
     def render_is_open(self, value):
-        return "Open" if value else format_html('<span class="badge badge-closed">Closed</span>')
+        return (
+            "Open" if value else format_html('<span class="badge badge-closed">{}</span>', "Closed")
+        )
 
     def order_number(self, queryset, is_descending):
         # Store numbers are text; "10" should sort after "9" when they are digits.

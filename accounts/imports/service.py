@@ -88,8 +88,10 @@ class ImportRefused(Exception):
     pass
 
 
-def confirm(*, batch: ImportBatch, importer: Importer, user, valid_only: bool) -> bool:
-    """Apply now (small files) or queue a job (large ones). Returns True when queued."""
+def confirm(
+    *, batch: ImportBatch, importer: Importer, user, valid_only: bool, inline: bool | None = None
+) -> bool:
+    """Apply now (small files, or inline=True) or queue a job. Returns True when queued."""
     if batch.status != Status.READY:
         raise ImportRefused(
             f"This import is {batch.get_status_display().lower()}; it cannot start."
@@ -104,7 +106,9 @@ def confirm(*, batch: ImportBatch, importer: Importer, user, valid_only: bool) -
     )
     if not updated:
         raise ImportRefused("This import has already been started.")
-    if batch.total_rows <= settings.IMPORT_INLINE_MAX_ROWS:
+    if inline is None:
+        inline = batch.total_rows <= settings.IMPORT_INLINE_MAX_ROWS
+    if inline:
         apply_batch(batch.pk)
         return False
     from accounts.jobs import apply_import
@@ -178,3 +182,20 @@ def _write_in_chunks(batch, importer, plan):
 
 def _fail(batch_id, message):
     ImportBatch.objects.filter(pk=batch_id).update(status=Status.FAILED, message=message)
+
+
+def import_file(*, organization, user, importer: Importer, path, valid_only=False) -> ImportBatch:
+    """Import a file from disk through the same machinery as an upload (seed data, scripts)."""
+    from django.core.files import File
+
+    with open(path, "rb") as handle:
+        batch = start_import(
+            organization=organization,
+            user=user,
+            importer=importer,
+            uploaded_file=File(handle, name=path.name),
+        )
+    if batch.status == Status.READY:
+        confirm(batch=batch, importer=importer, user=user, valid_only=valid_only, inline=True)
+        batch.refresh_from_db()
+    return batch

@@ -5,6 +5,7 @@ import re
 from decimal import Decimal, InvalidOperation
 
 from accounts.imports.base import Importer, RowInvalid
+from accounts.imports.bulk import bulk_upsert
 from accounts.imports.columns import Column
 from accounts.models import Store
 
@@ -149,17 +150,15 @@ class StoreImporter(Importer):
         return {row["number"]: row for row in rows.iterator(chunk_size=5000)}
 
     def write(self, organization, creates, updates):
-        if creates:
-            Store.objects.bulk_create(
-                [Store(organization=organization, **row) for row in creates], batch_size=2000
-            )
-        if updates:
-            # One upsert per chunk: only the columns the file has are changed.
-            fields = sorted({f for _, row in updates for f in row if f != "number"})
-            Store.objects.bulk_create(
-                [Store(organization=organization, **row) for _, row in updates],
-                batch_size=2000,
-                update_conflicts=True,
-                unique_fields=["organization", "number"],
-                update_fields=[*fields, "updated_at"],
-            )
+        rows = [{"organization_id": organization.pk, **row} for row in creates] + [
+            {"organization_id": organization.pk, **row} for _, row in updates
+        ]
+        if not rows:
+            return
+        # New and changed stores in one upsert; only the file's columns are updated.
+        bulk_upsert(
+            Store,
+            rows,
+            unique_fields=["organization", "number"],
+            update_fields=[f for f in rows[0] if f not in ("organization_id", "number")],
+        )

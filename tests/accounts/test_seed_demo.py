@@ -2,7 +2,7 @@ import pytest
 from django.core.management import call_command
 
 from accounts.management.commands.seed_demo import PASSWORD
-from accounts.models import Membership, Organization, Store, User
+from accounts.models import ImportBatch, Membership, Organization, Region, Store, User
 
 pytestmark = pytest.mark.django_db
 
@@ -16,6 +16,8 @@ def snapshot():
         ),
         sorted(Membership.objects.values_list("user__email", "organization__name", "role")),
         Store.objects.count(),
+        sorted(Region.objects.values_list("name", "rule_states")),
+        ImportBatch.objects.count(),
         User.objects.count(),
     )
 
@@ -37,6 +39,14 @@ def test_seed_demo_builds_the_demo_world_and_can_run_twice(capsys):
         "none",
         "sales_rep_direct",
     ]
+
+    # The stores came through the import machinery, and its history shows it.
+    batch = ImportBatch.objects.get(organization=retailer)
+    assert (batch.status, batch.created_count) == ("applied", retailer.stores.count())
+    arkansas = Region.objects.get(organization=retailer, name="Arkansas")
+    assert arkansas.effective_stores().count() == retailer.stores.filter(state="AR").count() > 0
+    pilot = Region.objects.get(organization=retailer, name="Northwest Arkansas pilot")
+    assert pilot.effective_stores().count() == 6
 
     printed = capsys.readouterr().out
     assert PASSWORD in printed

@@ -1,16 +1,14 @@
 """Demo data: safe to run again; it updates what is there rather than duplicating it."""
 
-import csv
-from decimal import Decimal, InvalidOperation
-
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from accounts.models import Membership, Organization, Store, User
+from accounts.imports.registry import importer_for
+from accounts.imports.service import import_file
+from accounts.models import ImportBatch, Membership, Organization, Region, Store, User
 
 PASSWORD = "shelfshare-demo"  # noqa: S105 - printed for the demo logins
-RETAILER_STORE_COUNT = 150
 
 Network = Organization.Network
 Role = Membership.Role
@@ -57,32 +55,22 @@ ORGANIZATIONS = [
 ]
 
 
-def _decimal(value):
-    try:
-        return Decimal(value.strip())
-    except (InvalidOperation, AttributeError):
-        return None
-
-
-def walmart_stores(path, limit):
-    """The first `limit` stores of the Walmart openings file (it has no store names)."""
-    with open(path, newline="", encoding="utf-8") as handle:
-        for i, row in enumerate(csv.DictReader(handle)):
-            if i >= limit:
-                break
-            city = row["STRCITY"].strip().title()
-            yield {
-                "number": row["storenum"].strip(),
-                "name": f"{city} {row['type_store'].strip()}",
-                "banner": "Walmart " + row["type_store"].strip(),
-                "address": row["STREETADDR"].strip().title(),
-                "city": city,
-                "state": row["STRSTATE"].strip().upper(),
-                "postal_code": row["ZIPCODE"].strip().zfill(5),
-                "country": "US",
-                "latitude": _decimal(row["LAT"]),
-                "longitude": _decimal(row["LON"]),
-            }
+REGIONS = [
+    # name, description, rule, picked store numbers
+    ("Arkansas", "Every store in Arkansas", {"rule_states": ["AR"]}, []),
+    (
+        "Texas Supercenters",
+        "Supercenters in Texas",
+        {"rule_states": ["TX"], "rule_banners": ["Supercenter"]},
+        [],
+    ),
+    (
+        "Northwest Arkansas pilot",
+        "Hand-picked stores for the pilot",
+        {},
+        ["1", "2", "3", "5", "8", "13"],
+    ),
+]
 
 
 class Command(BaseCommand):
@@ -104,9 +92,10 @@ class Command(BaseCommand):
                 for email, full_name, role in people:
                     self._member(organization, email, full_name, role)
                     logins.append((organization.name, email, role.label))
-            created = self._stores(
-                organizations["Heartland Mart"], walmart_stores(path, RETAILER_STORE_COUNT)
-            )
+            retailer = organizations["Heartland Mart"]
+            owner = User.objects.get(email="owner@heartland.example")
+            created = self._stores(retailer, owner, path)
+            self._regions(retailer)
             self._staff()
 
         self.stdout.write(self.style.SUCCESS(f"Demo data ready ({created} new stores)."))
@@ -136,13 +125,26 @@ class Command(BaseCommand):
             user=user, organization=organization, defaults={"role": role}
         )
 
-    def _stores(self, organization, rows):
-        existing = set(Store.objects.for_org(organization).values_list("number", flat=True))
-        new = [
-            Store(organization=organization, **row) for row in rows if row["number"] not in existing
-        ]
-        Store.objects.bulk_create(new)
-        return len(new)
+    def _stores(self, organization, user, path):
+        """Through the import machinery, once per file: a rerun changes nothing."""
+        done = ImportBatch.objects.for_org(organization).filter(
+            kind="stores", file_name=path.name, status=ImportBatch.Status.APPLIED
+        )
+        if done.exists():
+            return 0
+        batch = import_file(
+            organization=organization, user=user, importer=importer_for("stores"), path=path
+        )
+        if batch.status != ImportBatch.Status.APPLIED:
+            raise CommandError(f"Importing {path.name} failed: {batch.message or batch.errors[:3]}")
+        return batch.created_count
+
+    def _regions(self, organization):
+        for name, description, rule, numbers in REGIONS:
+            region, _ = Region.objects.update_or_create(
+                organization=organization, name=name, defaults={"description": description, **rule}
+            )
+            region.stores.set(Store.objects.for_org(organization).filter(number__in=numbers))
 
     def _staff(self):
         if not User.objects.filter(email="admin@shelfshare.example").exists():

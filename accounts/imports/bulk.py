@@ -1,0 +1,79 @@
+"""Set-based writes for imports: many rows in one statement, never row by row.
+
+On PostgreSQL rows are streamed with COPY into a temporary table and merged with
+one INSERT ... ON CONFLICT DO UPDATE; elsewhere (SQLite in development) Django's
+bulk_create with update_conflicts does the same job more slowly.
+"""
+
+from django.db import connection
+from django.utils import timezone
+from psycopg import sql
+
+
+def _defaults(model, fields_given):
+    """Values for the columns a new row needs that the file did not give."""
+    now = timezone.now()
+    defaults = {}
+    for field in model._meta.concrete_fields:
+        if field.primary_key or field.attname in fields_given:
+            continue
+        if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+            defaults[field.attname] = now
+        else:
+            # The model's default, or "" for text and None for nullable fields.
+            defaults[field.attname] = field.get_default()
+    return defaults
+
+
+def bulk_upsert(model, rows: list[dict], *, unique_fields: list[str], update_fields: list[str]):
+    """Insert rows; where one with the same unique fields exists, update `update_fields`
+    (and any auto_now field). Rows are dicts of attname -> value, all with the same keys."""
+    if not rows:
+        return
+    given = set(rows[0])
+    auto_now = [f.attname for f in model._meta.concrete_fields if getattr(f, "auto_now", False)]
+    defaults = _defaults(model, given)
+    columns = [*rows[0].keys(), *defaults.keys()]
+    updates = list(dict.fromkeys([*update_fields, *auto_now]))
+    if connection.vendor != "postgresql":
+        model.objects.bulk_create(
+            [model(**row, **defaults) for row in rows],
+            batch_size=2000,
+            update_conflicts=True,
+            unique_fields=unique_fields,
+            update_fields=[model._meta.get_field(f).name for f in updates],
+        )
+        return
+    table = model._meta.db_table
+    temp = f"import_{table}"
+    column_list = sql.SQL(", ").join(map(sql.Identifier, columns))
+    default_values = list(defaults.values())
+    with connection.cursor() as cursor:
+        raw = cursor.cursor
+        raw.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(temp)))
+        raw.execute(
+            sql.SQL("CREATE TEMP TABLE {} ON COMMIT DROP AS SELECT {} FROM {} LIMIT 0").format(
+                sql.Identifier(temp), column_list, sql.Identifier(table)
+            )
+        )
+        copy_sql = sql.SQL("COPY {} ({}) FROM STDIN").format(sql.Identifier(temp), column_list)
+        with raw.copy(copy_sql) as copy:
+            for row in rows:
+                copy.write_row([*row.values(), *default_values])
+        raw.execute(
+            sql.SQL(
+                "INSERT INTO {table} ({columns}) SELECT {columns} FROM {temp} "
+                "ON CONFLICT ({unique}) DO UPDATE SET {assignments}"
+            ).format(
+                table=sql.Identifier(table),
+                columns=column_list,
+                temp=sql.Identifier(temp),
+                unique=sql.SQL(", ").join(
+                    sql.Identifier(model._meta.get_field(f).column) for f in unique_fields
+                ),
+                assignments=sql.SQL(", ").join(
+                    sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(c)) for c in updates
+                ),
+            )
+        )
+        raw.execute(sql.SQL("DROP TABLE {}").format(sql.Identifier(temp)))

@@ -1,0 +1,69 @@
+"""Shared set-up for benchmarks: Django on PostgreSQL (they measure the real thing)."""
+
+import os
+import statistics
+import subprocess
+import sys
+
+DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/shelfshare_bench"
+
+
+def setup_django():
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    os.environ.setdefault("DEBUG", "on")
+    os.environ.setdefault("DATABASE_URL", DEFAULT_DATABASE_URL)
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+    os.environ.pop("REDIS_URL", None)  # jobs in-process: we time the work, not the queue
+    _create_database(os.environ["DATABASE_URL"])
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+
+
+def _create_database(url):
+    if not url.startswith("postgres"):
+        return
+    import psycopg
+
+    base, name = url.rsplit("/", 1)
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+        if not exists:
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def peak_rss_mb():
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def trials(module, runs):
+    """Run `python -m module --trial` `runs` times in fresh processes; each prints one
+    line of key=value figures. Fresh processes keep peak memory honest."""
+    results = []
+    for _ in range(runs):
+        out = subprocess.run(
+            [sys.executable, "-m", module, "--trial"], capture_output=True, text=True, check=True
+        ).stdout
+        line = out.strip().splitlines()[-1]
+        results.append({k: float(v) for k, v in (kv.split("=") for kv in line.split())})
+    return results
+
+
+def report(title, results, targets):
+    print(f"{title} ({len(results)} runs, fresh process each)")
+    ok = True
+    for key in results[0]:
+        values = [r[key] for r in results]
+        median = statistics.median(values)
+        line = f"  {key:<28} median {median:9.2f}   runs: " + ", ".join(f"{v:.2f}" for v in values)
+        if key in targets:
+            passed = median < targets[key]
+            ok &= passed
+            line += f"   target < {targets[key]}: {'ok' if passed else 'MISSED'}"
+        print(line)
+    return ok
