@@ -144,6 +144,7 @@ def celery_worker_process(django_db_setup, tmp_path_factory):
     if connection.vendor != "postgresql":
         pytest.skip("the real worker needs PostgreSQL: set DATABASE_URL")
     mail_dir = tmp_path_factory.mktemp("worker-mail")
+    media_dir = tmp_path_factory.mktemp("worker-media")
     log = open(tmp_path_factory.mktemp("worker-log") / "worker.log", "w+")  # noqa: SIM115
     env = {
         **os.environ,
@@ -152,6 +153,7 @@ def celery_worker_process(django_db_setup, tmp_path_factory):
         "SECRET_KEY": settings.SECRET_KEY,  # links signed by the worker must verify here
         "DATABASE_URL": _database_url(connection.settings_dict),
         "EMAIL_URL": f"file://{mail_dir}",
+        "MEDIA_ROOT": str(media_dir),  # uploads saved by the test are read by the worker
         "SITE_URL": settings.SITE_URL,
     }
     command = [
@@ -181,7 +183,7 @@ def celery_worker_process(django_db_setup, tmp_path_factory):
                 break
         else:
             pytest.fail("the Celery worker did not answer a ping within 60 s")
-        yield mail_dir
+        yield mail_dir, media_dir
     finally:
         process.terminate()
         try:
@@ -192,14 +194,18 @@ def celery_worker_process(django_db_setup, tmp_path_factory):
 
 
 @pytest.fixture
-def real_worker(celery_worker_process, transactional_db):
-    """Jobs go through Redis to the worker instead of running in-process."""
+def real_worker(celery_worker_process, transactional_db, settings):
+    """Jobs go through Redis to the worker instead of running in-process.
+
+    Yields the folder where the worker's emails land."""
     from config.celery import app
 
-    for old in celery_worker_process.glob("*.log"):
+    mail_dir, media_dir = celery_worker_process
+    settings.MEDIA_ROOT = media_dir
+    for old in mail_dir.glob("*.log"):
         old.unlink()  # each test reads only the mail it caused
     app.conf.task_always_eager = False
-    yield celery_worker_process
+    yield mail_dir
     app.conf.task_always_eager = True
 
 

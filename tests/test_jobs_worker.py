@@ -59,3 +59,32 @@ def test_the_worker_returns_quietly_when_the_invitation_is_gone(real_worker, own
     result = send_invitation_email.delay(987654321)
     assert result.get(timeout=30) is None
     assert list(real_worker.glob("*.log")) == []
+
+
+def test_a_large_import_is_applied_by_the_worker(real_worker, client, owner, org, settings):
+    import time
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from accounts.models import ImportBatch, Store
+
+    settings.IMPORT_INLINE_MAX_ROWS = 100
+    data = b"Store Number,Name,State\n" + b"".join(
+        b"%d,Shop %d,AR\n" % (i, i) for i in range(1, 2501)
+    )
+    client.force_login(owner)
+    client.post(
+        reverse("accounts:import_upload", args=["stores"]),
+        {"file": SimpleUploadedFile("big.csv", data)},
+    )
+    batch = ImportBatch.objects.get()
+    response = client.post(reverse("accounts:import_confirm", args=[batch.pk]), {"mode": "all"})
+    assert response.status_code == 302
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        batch.refresh_from_db()
+        if batch.status in ("applied", "failed"):
+            break
+        time.sleep(0.2)
+    assert (batch.status, batch.created_count) == ("applied", 2500), batch.message
+    assert Store.objects.for_org(org).count() == 2500

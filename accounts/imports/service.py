@@ -88,14 +88,22 @@ class ImportRefused(Exception):
     pass
 
 
+NOT_READY = {
+    Status.NEEDS_MAPPING: "Choose the file's columns first; the import cannot start without them.",
+    Status.QUEUED: "This import is already running.",
+    Status.APPLYING: "This import is already running.",
+    Status.APPLIED: "This file has already been imported.",
+    Status.FAILED: "This import failed and nothing was imported; upload the file again.",
+    Status.CANCELLED: "This import was cancelled; upload the file again to import it.",
+}
+
+
 def confirm(
     *, batch: ImportBatch, importer: Importer, user, valid_only: bool, inline: bool | None = None
 ) -> bool:
     """Apply now (small files, or inline=True) or queue a job. Returns True when queued."""
     if batch.status != Status.READY:
-        raise ImportRefused(
-            f"This import is {batch.get_status_display().lower()}; it cannot start."
-        )
+        raise ImportRefused(NOT_READY[batch.status])
     if batch.error_count and not valid_only:
         raise ImportRefused(
             f"{batch.error_count} rows have errors, so nothing was imported. Fix the file and "

@@ -19,7 +19,7 @@ def test_a_demo_login_works_and_the_shell_is_whole(live_server, new_page):
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Heartland Mart")
-    expect(page.get_by_text("150", exact=True)).to_be_visible()  # the stores from the real file
+    expect(page.get_by_text("2992", exact=True)).to_be_visible()  # the stores from the real file
 
     # htmx is loaded from our own static files, and sends the CSRF token.
     assert page.evaluate("typeof window.htmx") == "object"

@@ -1,0 +1,93 @@
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from accounts.imports.base import set_progress
+from accounts.models import ImportBatch, Store
+
+pytestmark = pytest.mark.django_db
+
+FILE = b"Store Number,Name\n" + b"".join(b"%d,Shop %d\n" % (i, i) for i in range(1, 31))
+
+
+def test_a_large_file_is_imported_by_a_job_with_a_progress_bar(
+    owner_client, org, settings, django_capture_on_commit_callbacks
+):
+    settings.IMPORT_INLINE_MAX_ROWS = 10  # 30 rows: "large"
+    owner_client.post(
+        reverse("accounts:import_upload", args=["stores"]),
+        {"file": SimpleUploadedFile("s.csv", FILE)},
+    )
+    batch = ImportBatch.objects.get()
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        response = owner_client.post(
+            reverse("accounts:import_confirm", args=[batch.pk]), {"mode": "all"}, follow=True
+        )
+    assert len(queued) == 1  # the job waits for the commit
+    assert "Importing 30 rows in the background" in response.text
+    assert 'hx-trigger="every 1s"' in response.text
+    assert not Store.objects.exists()
+
+    # The page polls a fragment that carries the bar.
+    set_progress(batch.pk, 12, 30)
+    fragment = owner_client.get(batch.get_absolute_url(), headers={"HX-Request": "true"})
+    assert '<progress value="12" max="30">' in fragment.text
+    assert "<html" not in fragment.text
+
+    queued[0]()  # the worker runs the job
+    done = owner_client.get(batch.get_absolute_url(), headers={"HX-Request": "true"})
+    assert done["HX-Refresh"] == "true"
+    page = owner_client.get(batch.get_absolute_url())
+    assert "Result" in page.text
+    assert Store.objects.for_org(org).count() == 30
+
+
+def test_a_job_run_twice_imports_once(
+    owner_client, org, settings, django_capture_on_commit_callbacks
+):
+    from accounts.jobs import apply_import
+
+    settings.IMPORT_INLINE_MAX_ROWS = 10
+    owner_client.post(
+        reverse("accounts:import_upload", args=["stores"]),
+        {"file": SimpleUploadedFile("s.csv", FILE)},
+    )
+    batch = ImportBatch.objects.get()
+    with django_capture_on_commit_callbacks(execute=True):
+        owner_client.post(reverse("accounts:import_confirm", args=[batch.pk]), {"mode": "all"})
+    apply_import(batch.pk)  # a retried delivery
+    batch.refresh_from_db()
+    assert (batch.status, batch.created_count) == ("applied", 30)
+    assert Store.objects.for_org(org).count() == 30
+
+
+def test_confirming_twice_is_refused(owner_client, org):
+    owner_client.post(
+        reverse("accounts:import_upload", args=["stores"]),
+        {"file": SimpleUploadedFile("s.csv", FILE)},
+    )
+    batch = ImportBatch.objects.get()
+    owner_client.post(reverse("accounts:import_confirm", args=[batch.pk]), {"mode": "all"})
+    again = owner_client.post(
+        reverse("accounts:import_confirm", args=[batch.pk]), {"mode": "all"}, follow=True
+    )
+    assert "This file has already been imported." in again.text
+    assert Store.objects.for_org(org).count() == 30
+
+
+def test_history_lists_who_when_and_counts(owner_client, org, owner):
+    owner_client.post(
+        reverse("accounts:import_upload", args=["stores"]),
+        {"file": SimpleUploadedFile("mine.csv", FILE)},
+    )
+    page = owner_client.get(reverse("accounts:imports"))
+    assert "mine.csv" in page.text and owner.email in page.text and "Ready to import" in page.text
+
+
+def test_members_cannot_import(member_client):
+    response = member_client.post(
+        reverse("accounts:import_upload", args=["stores"]),
+        {"file": SimpleUploadedFile("s.csv", FILE)},
+    )
+    assert response.status_code == 403
+    assert not ImportBatch.objects.exists()
