@@ -51,6 +51,7 @@ class RegionFilter(django_filters.ModelChoiceFilter):
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("queryset", lambda request: Region.objects.for_org(request.organization))
         kwargs.setdefault("label", "Region")
+        kwargs.setdefault("empty_label", "All regions")
         kwargs.setdefault("method", self.in_region)
         super().__init__(*args, **kwargs)
 

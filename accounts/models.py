@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
-from django.db.models.functions import Lower
+from django.db.models.functions import Length, Lower
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
@@ -188,6 +188,12 @@ class Invitation(models.Model):
         return self.created_at + settings.INVITATION_MAX_AGE
 
 
+class StoreQuerySet(OrgQuerySet):
+    def by_number(self):
+        """Store numbers are text; digits sort as numbers ("9" before "10")."""
+        return self.order_by(Length("number"), "number")
+
+
 class Store(models.Model):
     """A physical location of the organization (the data owner)."""
 
@@ -207,7 +213,7 @@ class Store(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    objects = OrgQuerySet.as_manager()
+    objects = StoreQuerySet.as_manager()
 
     class Meta:
         ordering = ["organization", "number"]
@@ -296,7 +302,7 @@ class Region(models.Model):
         return models.Q(organization_id=self.organization_id) & q
 
     def effective_stores(self):
-        return Store.objects.filter(self.store_q()).distinct()
+        return Store.objects.filter(self.store_q()).distinct().by_number()
 
     def describe_rule(self):
         parts = []
@@ -382,6 +388,12 @@ class ImportBatch(models.Model):
     @property
     def is_open(self):
         return self.status in self.OPEN
+
+    @property
+    def delimiter_name(self):
+        from accounts.imports.reading import DELIMITER_NAMES
+
+        return DELIMITER_NAMES.get(self.delimiter, "comma")
 
     @property
     def is_running(self):

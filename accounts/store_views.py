@@ -46,7 +46,7 @@ def stores(request):
 
 @organization_required()
 def stores_export(request):
-    queryset = _filtered_stores(request).qs.order_by("number")
+    queryset = _filtered_stores(request).qs.by_number()
     fields = [f for f, _ in STORE_EXPORT_FIELDS]
     rows = queryset.values_list(*fields).iterator(chunk_size=2000)
     return csv_response("stores", [label for _, label in STORE_EXPORT_FIELDS], rows)
@@ -115,7 +115,7 @@ def regions(request):
 def regions_export(request):
     def rows():
         for region in Region.objects.for_org(request.organization):
-            for store in region.effective_stores().order_by("number").iterator(chunk_size=2000):
+            for store in region.effective_stores().iterator(chunk_size=2000):
                 yield [region.name, store.number, store.name, store.city, store.state]
 
     return csv_response(
@@ -138,7 +138,7 @@ def region_detail(request, region_id):
     region = get_for_org_or_404(Region, request.organization, pk=region_id)
     store_filter = _filtered_stores(request)
     picked_ids = set(region.stores.values_list("pk", flat=True))
-    effective = region.effective_stores().order_by("number")
+    effective = region.effective_stores()
     context = {
         "region": region,
         "effective": effective[:500],

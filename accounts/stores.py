@@ -89,14 +89,8 @@ class StoreTable(tables.Table):
         )
 
     def order_number(self, queryset, is_descending):
-        # Store numbers are text; "10" should sort after "9" when they are digits.
-        from django.db.models.functions import Length
-
-        queryset = queryset.order_by(
-            Length("number").desc() if is_descending else Length("number"),
-            "-number" if is_descending else "number",
-        )
-        return queryset, True
+        queryset = queryset.by_number()
+        return (queryset.reverse() if is_descending else queryset), True
 
 
 class StoreForm(forms.ModelForm):
