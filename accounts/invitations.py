@@ -7,9 +7,14 @@ from django.core import signing
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.models import Invitation, Membership
+from accounts.models import Invitation, Membership, User
 
 SALT = "shelfshare.invitation"
+EXPIRED = "This invitation link has expired. Ask the colleague who invited you to send a new one."
+
+
+class InvitationUsed(Exception):
+    pass
 
 
 def make_token(invitation: Invitation) -> str:
@@ -28,12 +33,7 @@ def check_token(token: str) -> LinkCheck:
     try:
         data = signing.loads(token, salt=SALT, max_age=settings.INVITATION_MAX_AGE.total_seconds())
     except signing.SignatureExpired:
-        return LinkCheck(
-            None,
-            "This invitation link has expired. Ask the colleague who invited you "
-            "to send a new one.",
-            "Invitation expired",
-        )
+        return LinkCheck(None, EXPIRED, "Invitation expired")
     except signing.BadSignature:
         return LinkCheck(
             None,
@@ -58,15 +58,29 @@ def check_token(token: str) -> LinkCheck:
             "This invitation has already been used. Log in to reach the organization.",
             "Invitation already used",
         )
+    if invitation.expires_at < timezone.now():
+        # The invitation's own age counts too, whenever its email went out.
+        return LinkCheck(None, EXPIRED, "Invitation expired")
     return LinkCheck(invitation)
 
 
-def accept_invitation(*, invitation: Invitation, user) -> Membership:
-    """Join the user to the organization. Safe against a double submit: one membership."""
+def accept_invitation(
+    *, invitation: Invitation, user=None, new_user: dict | None = None
+) -> Membership:
+    """Join the user (or a new user made from `new_user`) to the organization.
+
+    The invitation row is locked first, so a double submit makes one user and one
+    membership; the loser gets InvitationUsed."""
+    from accounts.services import user_create
+
     with transaction.atomic():
         locked = Invitation.objects.select_for_update().get(pk=invitation.pk)
         if not locked.is_open:
-            raise ValueError("This invitation has already been used.")
+            raise InvitationUsed
+        if user is None:
+            if User.objects.filter(email__iexact=locked.email).exists():
+                raise InvitationUsed
+            user = user_create(email=locked.email, **new_user)
         membership, _ = Membership.objects.get_or_create(
             user=user, organization=locked.organization, defaults={"role": locked.role}
         )

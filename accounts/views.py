@@ -1,12 +1,14 @@
+from axes.utils import reset as axes_reset
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
-from django.db import transaction
+from django.db import IntegrityError
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse, reverse_lazy
+from django.urls import Resolver404, resolve, reverse, reverse_lazy
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from accounts import services
@@ -19,7 +21,7 @@ from accounts.forms import (
     RoleForm,
     SignupForm,
 )
-from accounts.invitations import accept_invitation, check_token
+from accounts.invitations import InvitationUsed, accept_invitation, check_token
 from accounts.models import Invitation, Membership, User
 from accounts.tenancy import get_for_org_or_404, organization_required, switch_organization
 
@@ -65,12 +67,20 @@ password_reset = login_not_required(
 password_reset_done = login_not_required(
     auth_views.PasswordResetDoneView.as_view(template_name="accounts/password_reset_done.html")
 )
-password_reset_confirm = login_not_required(
-    auth_views.PasswordResetConfirmView.as_view(
-        template_name="accounts/password_reset_confirm.html",
-        success_url=reverse_lazy("accounts:password_reset_complete"),
-    )
-)
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    template_name = "accounts/password_reset_confirm.html"
+    success_url = reverse_lazy("accounts:password_reset_complete")
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        # Whoever proved they own the mailbox may log in again at once.
+        axes_reset(username=self.user.email)
+        return response
+
+
+password_reset_confirm = login_not_required(PasswordResetConfirmView.as_view())
 password_reset_complete = login_not_required(
     auth_views.PasswordResetCompleteView.as_view(
         template_name="accounts/password_reset_complete.html"
@@ -92,18 +102,34 @@ def organization_create(request):
 
 @require_POST
 def organization_switch(request):
+    chosen = request.POST.get("organization", "")
+    if not chosen.isdigit():
+        messages.error(request, "Pick an account from the list.")
+        return redirect("home")
     membership = get_object_or_404(
         Membership.objects.select_related("organization"),
         user=request.user,
-        organization_id=request.POST.get("organization") or 0,
+        organization_id=chosen,
     )
     switch_organization(request, membership.organization)
     messages.info(request, f"You are now working in {membership.organization.name}.")
     # Back to the page the user was on when it is ours; otherwise home.
     next_url = request.POST.get("next", "")
-    if next_url.startswith("/") and not next_url.startswith("//"):
+    if _is_list_page(next_url):
         return HttpResponseRedirect(next_url)
     return redirect("home")
+
+
+def _is_list_page(url):
+    """Our own page that names no object: it makes sense in the other organization too.
+    (An object page would belong to the organization just left: a 404.)"""
+    if not url.startswith("/") or url.startswith("//"):
+        return False
+    try:
+        match = resolve(url.split("?")[0])
+    except Resolver404:
+        return False
+    return not match.kwargs
 
 
 @organization_required()
@@ -120,7 +146,11 @@ def home(request):
 def members(request):
     organization = request.organization
     memberships = Membership.objects.for_org(organization).select_related("user")
-    invitations = Invitation.objects.for_org(organization).filter(accepted_at=None, revoked_at=None)
+    invitations = Invitation.objects.for_org(organization).filter(
+        accepted_at=None,
+        revoked_at=None,
+        created_at__gte=timezone.now() - settings.INVITATION_MAX_AGE,
+    )
     is_manager = request.membership.is_manager
     form = InviteForm(organization=organization, inviter_role=request.membership.role)
     return render(
@@ -238,20 +268,22 @@ def invitation_accept(request, token):
 
     form = None if user.is_authenticated else JoinForm(request.POST or None, email=invitation.email)
     if request.method == "POST" and (form is None or form.is_valid()):
-        with transaction.atomic():
-            if form is not None:
-                user = services.user_create(
-                    email=invitation.email,
-                    password=form.cleaned_data["password1"],
-                    full_name=form.cleaned_data["full_name"],
-                )
-            try:
-                membership = accept_invitation(invitation=invitation, user=user)
-            except ValueError:
-                transaction.set_rollback(True)
-                return redirect(request.path)
+        new_user = None
         if form is not None:
-            login(request, user, backend=BACKEND)
+            new_user = {
+                "password": form.cleaned_data["password1"],
+                "full_name": form.cleaned_data["full_name"],
+            }
+        try:
+            membership = accept_invitation(
+                invitation=invitation,
+                user=user if user.is_authenticated else None,
+                new_user=new_user,
+            )
+        except (InvitationUsed, IntegrityError):
+            return redirect(request.path)  # now shows "already used"
+        if form is not None:
+            login(request, membership.user, backend=BACKEND)
         switch_organization(request, membership.organization)
         messages.success(request, f"You have joined {membership.organization.name}.")
         return redirect("home")

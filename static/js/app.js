@@ -2,14 +2,6 @@
 (function () {
   "use strict";
 
-  // The account select list switches as soon as a new account is picked.
-  document.addEventListener("change", function (event) {
-    var select = event.target.closest("select[data-autosubmit]");
-    if (select && select.form) {
-      select.form.requestSubmit();
-    }
-  });
-
   // Buttons with data-confirm ask before submitting (destructive actions).
   document.addEventListener("click", function (event) {
     var button = event.target.closest("[data-confirm]");
@@ -18,13 +10,33 @@
     }
   });
 
-  // The phone menu button opens and closes the left menu.
+  // The phone menu button opens and closes the left menu; Escape closes it.
+  function setMenu(button, open) {
+    var menu = document.getElementById(button.getAttribute("aria-controls"));
+    menu.classList.toggle("open", open);
+    button.setAttribute("aria-expanded", open ? "true" : "false");
+    if (open) {
+      var focusable = menu.querySelectorAll("a, select, button");
+      for (var i = 0; i < focusable.length; i++) {
+        if (focusable[i].offsetParent !== null) {
+          focusable[i].focus();
+          break;
+        }
+      }
+    } else {
+      button.focus();
+    }
+  }
+
   document.addEventListener("click", function (event) {
     var button = event.target.closest(".menu-button");
-    if (!button) return;
-    var menu = document.getElementById(button.getAttribute("aria-controls"));
-    var open = menu.classList.toggle("open");
-    button.setAttribute("aria-expanded", open ? "true" : "false");
+    if (button) setMenu(button, button.getAttribute("aria-expanded") !== "true");
+  });
+
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape") return;
+    var button = document.querySelector('.menu-button[aria-expanded="true"]');
+    if (button) setMenu(button, false);
   });
 
   document.documentElement.classList.add("js");

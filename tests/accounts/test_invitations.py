@@ -187,3 +187,17 @@ def test_invitations_show_when_they_expire(owner_client, org):
     assert "pending@heartland.test" in page.text
     expires = (timezone.now() + timedelta(days=7)).strftime("%b %-d, %Y")
     assert expires in page.text
+
+
+def test_expired_invitations_leave_the_open_list_and_their_links_die(
+    client, owner_client, org, settings
+):
+    invitation = InvitationFactory(organization=org, email="old@heartland.test")
+    token = make_token(invitation)  # signed just now...
+    Invitation.objects.filter(pk=invitation.pk).update(
+        created_at=timezone.now() - settings.INVITATION_MAX_AGE - timedelta(minutes=1)
+    )  # ...but the invitation itself is older than the limit
+    assert "old@heartland.test" not in owner_client.get(reverse("accounts:members")).text
+    response = client.get(reverse("accounts:invitation_accept", args=[token]))
+    assert response.status_code == 410
+    assert "expired" in response.text

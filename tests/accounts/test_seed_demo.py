@@ -7,6 +7,11 @@ from accounts.models import ImportBatch, Membership, Organization, Region, Store
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _debug(settings):
+    settings.DEBUG = True  # seed_demo is for development sites
+
+
 def snapshot():
     return (
         sorted(
@@ -60,3 +65,10 @@ def test_seed_demo_says_where_the_data_should_be(settings, tmp_path):
     with pytest.raises(Exception, match="SHARED_DATA_DIR"):
         call_command("seed_demo")
     assert not Organization.objects.exists()
+
+
+def test_seed_demo_refuses_to_run_on_a_production_site(settings):
+    settings.DEBUG = False
+    with pytest.raises(Exception, match="runs only with DEBUG on"):
+        call_command("seed_demo")
+    assert not User.objects.exists()

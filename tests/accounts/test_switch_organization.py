@@ -64,3 +64,21 @@ def test_placeholder_pages_say_they_are_not_built_yet(owner_client):
         page = owner_client.get(reverse(name))
         assert page.status_code == 200
         assert "This page is not built yet" in page.text
+
+
+def test_switching_on_an_object_page_goes_home(owner_client, owner, org):
+    from tests.factories import StoreFactory
+
+    second = OrganizationFactory(name="Second Shop")
+    MembershipFactory(user=owner, organization=second, role="owner")
+    store = StoreFactory(organization=org)
+    response = owner_client.post(
+        reverse("accounts:organization_switch"),
+        {"organization": second.pk, "next": reverse("accounts:store_edit", args=[store.pk])},
+    )
+    assert response["Location"] == reverse("home")  # the store page would be a 404 there
+    response = owner_client.post(
+        reverse("accounts:organization_switch"),
+        {"organization": org.pk, "next": "/account/stores/?q=x"},
+    )
+    assert response["Location"] == "/account/stores/?q=x"

@@ -63,6 +63,7 @@ def test_sign_up_invite_join_and_switch(live_server, new_page):
 
     # She switches back to her own company with the Account list in the menu.
     bea.get_by_label("Account").select_option(label="Beta Merchandising")
+    bea.get_by_role("button", name="Switch").click()
     expect(bea.get_by_role("heading", level=1)).to_have_text("Beta Merchandising")
     expect(bea.get_by_text("You are now working in Beta Merchandising.")).to_be_visible()
     snap(bea, "journey-4-switched")
@@ -86,6 +87,11 @@ def test_the_menu_works_on_a_phone(live_server, new_page, owner, password):
     expect(menu).to_be_hidden()
     page.get_by_role("button", name="Menu").click()
     expect(menu).to_be_visible()
+    expect(page.get_by_label("Account")).to_be_focused()  # focus moves into the menu
+    page.keyboard.press("Escape")
+    expect(menu).to_be_hidden()
+    expect(page.get_by_role("button", name="Menu")).to_be_focused()
+    page.get_by_role("button", name="Menu").click()
     snap(page, "phone-menu")
     menu.get_by_role("link", name="Members").click()
     expect(page.get_by_role("heading", level=1)).to_have_text(re.compile("Members of"))

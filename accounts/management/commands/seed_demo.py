@@ -76,7 +76,20 @@ REGIONS = [
 class Command(BaseCommand):
     help = "Load demo organizations, users and stores (idempotent). Logins are printed."
 
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--allow-production",
+            action="store_true",
+            help="Run even with DEBUG off. The demo logins, staff included, share a published "
+            "password: never on a site people use.",
+        )
+
     def handle(self, *args, **options):
+        if not settings.DEBUG and not options["allow_production"]:
+            raise CommandError(
+                "seed_demo creates logins with a published password, a staff login included. "
+                "It runs only with DEBUG on (or --allow-production on a throwaway site)."
+            )
         path = settings.SHARED_DATA_DIR / "walmart_store_openings_1962_2006.csv"
         if not path.exists():
             raise CommandError(
