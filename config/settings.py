@@ -130,6 +130,7 @@ TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 AXES_CLIENT_IP_CALLABLE = "accounts.throttling.client_ip"
 
 INVITATION_MAX_AGE = timedelta(days=env.int("INVITATION_MAX_AGE_DAYS", default=7))
+PARTNER_LINK_MAX_AGE = timedelta(days=env.int("PARTNER_LINK_MAX_AGE_DAYS", default=14))
 PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=60 * 60 * 24)
 
 LANGUAGE_CODE = "en-us"
@@ -198,6 +199,12 @@ CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=360)
 CELERY_RESULT_EXPIRES = timedelta(days=1)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_BEAT_SCHEDULE = {
+    "retry-failed-notifications": {
+        "task": "partners.retry_failed_notifications",
+        "schedule": 60.0,
+    },
+}
 
 # Content-Security-Policy: no inline scripts, nothing from other hosts.
 SECURE_CSP = {

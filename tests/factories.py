@@ -3,6 +3,7 @@ from django.core.files.base import ContentFile
 from factory.django import DjangoModelFactory
 
 from accounts.models import ImportBatch, Invitation, Membership, Organization, Region, Store, User
+from partners.models import Partnership
 
 PASSWORD = "correct-horse-battery-staple"
 
@@ -78,6 +79,16 @@ class ImportBatchFactory(DjangoModelFactory):
     to_create = 1
 
 
+class PartnershipFactory(DjangoModelFactory):
+    class Meta:
+        model = Partnership
+
+    organization = factory.SubFactory(OrganizationFactory)
+    partner = factory.SubFactory(OrganizationFactory, is_retailer=False, is_merchandiser=True)
+    scope = Partnership.Scope.MERCHANDISING
+    status = Partnership.Status.PENDING
+
+
 # For every tenant-owned model, how to make one that belongs to a given
 # organization. The URL walk uses it to find object ids; a new tenant model
 # must be added here or the walk fails and says so.
@@ -87,4 +98,5 @@ TENANT_FACTORIES = {
     Store: lambda org: StoreFactory(organization=org),
     Region: lambda org: RegionFactory(organization=org),
     ImportBatch: lambda org: ImportBatchFactory(organization=org),
+    Partnership: lambda org: PartnershipFactory(organization=org),
 }

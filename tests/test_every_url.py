@@ -20,6 +20,7 @@ SKIPPED_NAMESPACES = {"admin"}  # Django admin: staff only, see test_admin.py
 # their pages must say so (tested in their own files), never fail.
 SAMPLE_VALUES = {
     "kind": "stores",  # an import kind
+    "action": "cancel",  # a partnership transition
     "token": "not-a-real-token",
     "uidb64": "MQ",
 }

@@ -57,8 +57,6 @@ def test_placeholder_pages_say_they_are_not_built_yet(owner_client):
     for name in (
         "inventory:index",
         "tasks:index",
-        "partners:connections",
-        "partners:permissions",
         "aggregation:add_account",
     ):
         page = owner_client.get(reverse(name))

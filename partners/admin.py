@@ -1,0 +1,131 @@
+from django.contrib import admin, messages
+from django.db.models import Count
+
+from partners import services
+from partners.models import Notification, Partnership, PartnershipEvent
+
+
+class ReadOnlyMixin:
+    """History and outbox rows are facts: staff read them, never edit them."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class EventInline(ReadOnlyMixin, admin.TabularInline):
+    model = PartnershipEvent
+    extra = 0
+    fields = ["created_at", "from_status", "to_status", "actor", "organization", "by_staff"]
+    readonly_fields = fields
+
+
+@admin.register(Partnership)
+class PartnershipAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "organization", "partner_display", "scope", "status", "store_count",
+                    "requested_at", "approved_at"]  # fmt: skip
+    list_filter = ["status", "scope", "partner__network", "requested_at"]
+    search_fields = ["organization__name", "partner__name", "invited_company_name", "invited_email"]
+    list_select_related = ["organization", "partner"]
+    readonly_fields = ["organization", "partner", "invited_company_name", "invited_email", "scope",
+                       "status", "requested_by", "requested_at", "approved_at", "ended_at", "updated_at",
+                       "all_stores"]  # fmt: skip
+    exclude = ["stores", "regions"]
+    inlines = [EventInline]
+    actions = ["approve_selected"]
+
+    def has_add_permission(self, request):
+        return False  # the data owner requests, in the app
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(picked=Count("stores"))
+
+    @admin.display(description="partner")
+    def partner_display(self, obj):
+        return obj.partner_name
+
+    @admin.display(description="stores shared")
+    def store_count(self, obj):
+        return obj.effective_stores().count()
+
+    @admin.action(description="Approve the selected pending requests (as platform staff)")
+    def approve_selected(self, request, queryset):
+        approved, refused = 0, []
+        for partnership in queryset:
+            try:
+                services.partnership_transition(
+                    partnership=partnership, action="approve", actor=request.user,
+                    organization=None, by_staff=True,
+                )  # fmt: skip
+                approved += 1
+            except services.PartnershipError as error:
+                refused.append(f"{partnership}: {error}")
+        if approved:
+            self.message_user(
+                request, f"Approved {approved} request(s), recorded as approved by staff."
+            )
+        for line in refused:
+            self.message_user(request, line, level=messages.WARNING)
+
+
+@admin.register(PartnershipEvent)
+class PartnershipEventAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = [
+        "partnership",
+        "from_status",
+        "to_status",
+        "actor",
+        "organization",
+        "by_staff",
+        "created_at",
+    ]
+    list_filter = ["to_status", "by_staff", "created_at"]
+    search_fields = [
+        "partnership__organization__name",
+        "partnership__partner__name",
+        "actor__email",
+    ]
+    list_select_related = [
+        "partnership__organization",
+        "partnership__partner",
+        "actor",
+        "organization",
+    ]
+
+
+@admin.register(Notification)
+class NotificationAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = [
+        "template",
+        "email",
+        "status",
+        "attempts",
+        "created_at",
+        "sent_at",
+        "short_error",
+    ]
+    list_filter = ["status", "template", "created_at"]
+    search_fields = ["email", "key", "last_error"]
+    actions = ["retry_now"]
+
+    @admin.display(description="last error")
+    def short_error(self, obj):
+        return obj.last_error[:80]
+
+    @admin.action(description="Send the selected failed emails again now")
+    def retry_now(self, request, queryset):
+        from partners.jobs import send_notification
+
+        ids = list(queryset.filter(status__in=["failed", "gave_up"]).values_list("pk", flat=True))
+        Notification.objects.filter(pk__in=ids).update(status="failed")
+        for pk in ids:
+            send_notification.delay(pk)
+        self.message_user(request, f"Queued {len(ids)} email(s) again.")
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,52 @@
+from django import forms
+
+from accounts.models import Organization, Region
+from partners.models import Partnership
+
+
+class NewRequestForm(forms.Form):
+    partner = forms.ModelChoiceField(queryset=Organization.objects.none(), widget=forms.HiddenInput)
+    scope = forms.ChoiceField(
+        choices=Partnership.Scope.choices,
+        widget=forms.RadioSelect,
+        initial=Partnership.Scope.MERCHANDISING,
+    )
+
+    def __init__(self, *args, requester, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["partner"].queryset = Organization.objects.exclude(pk=requester.pk)
+        self.fields["partner"].error_messages["required"] = (
+            "Find the partner by company name and pick it."
+        )
+
+
+class InviteRequestForm(forms.Form):
+    company_name = forms.CharField(label="Company name", max_length=200)
+    email = forms.EmailField(label="Their email address")
+    scope = forms.ChoiceField(
+        choices=Partnership.Scope.choices,
+        widget=forms.RadioSelect,
+        initial=Partnership.Scope.MERCHANDISING,
+    )
+
+    def clean_company_name(self):
+        name = " ".join(self.cleaned_data["company_name"].split())
+        existing = Organization.objects.filter(name__iexact=name).first()
+        if existing:
+            raise forms.ValidationError(
+                f"{existing.name} is already on Shelfshare: find it by name above and request it directly."
+            )
+        return name
+
+
+class RegionPickForm(forms.Form):
+    region = forms.ModelChoiceField(queryset=Region.objects.none(), label="Custom region")
+
+    def __init__(self, *args, organization, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["region"].queryset = Region.objects.for_org(organization)
+        self.fields["region"].empty_label = "Pick a region"
+
+
+class StoreListForm(forms.Form):
+    file = forms.FileField(label="CSV store list", allow_empty_file=True)

@@ -1,0 +1,194 @@
+"""Writes of the partners app. Each takes the acting user and organization, runs in one
+transaction, records history and queues its notifications for after the commit."""
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from accounts.models import Membership, Organization
+from partners import notifications
+from partners.models import Partnership, PartnershipEvent
+
+Status = Partnership.Status
+Side = Partnership.Side
+
+
+class PartnershipError(Exception):
+    """A refused change; the message is for the user."""
+
+
+def _check_manager(actor, organization):
+    is_manager = Membership.objects.filter(
+        user=actor, organization=organization, role__in=Membership.MANAGERS
+    ).exists()
+    if not is_manager:
+        raise PartnershipError(
+            f"Only owners and admins of {organization.name} can do this. Ask one of them."
+        )
+
+
+def _record(partnership, *, actor, organization, from_status, to_status, by_staff=False):
+    event = PartnershipEvent.objects.create(
+        partnership=partnership,
+        actor=actor,
+        organization=organization,
+        from_status=from_status,
+        to_status=to_status,
+        by_staff=by_staff,
+    )
+    notifications.queue_for(event)
+    return event
+
+
+@transaction.atomic
+def partnership_request(
+    *, requester: Organization, actor, scope: str, partner: Organization | None = None,
+    company_name: str = "", email: str = "", all_stores: bool = False,
+) -> Partnership:  # fmt: skip
+    """Rule 1: only the data owner requests; the partner is asked, never the asker."""
+    _check_manager(actor, requester)
+    if not requester.is_retailer:
+        raise PartnershipError(
+            "Only a retailer or brand shares its data with partners. "
+            "A partner cannot ask for access to someone else's data: the data owner requests."
+        )
+    if partner is not None and partner.pk == requester.pk:
+        raise PartnershipError("An organization cannot partner with itself.")
+    if scope not in Partnership.Scope.values:
+        raise PartnershipError("Pick Merchandising partner or Vendor data share.")
+    if partner is None and not email:
+        raise PartnershipError("Give the partner's company name and email address.")
+    try:
+        with transaction.atomic():
+            partnership = Partnership.objects.create(
+                organization=requester,
+                partner=partner,
+                invited_company_name=company_name if partner is None else "",
+                invited_email=email.lower() if partner is None else "",
+                scope=scope,
+                all_stores=all_stores,
+                requested_by=actor,
+            )
+    except IntegrityError:
+        name = partner.name if partner else company_name
+        raise PartnershipError(
+            f"There is already a pending or active {Partnership.Scope(scope).label.lower()} "
+            f"request with {name}."
+        ) from None
+    _record(
+        partnership, actor=actor, organization=requester, from_status="", to_status=Status.PENDING
+    )
+    return partnership
+
+
+def refusal_for(partnership, action, organization):
+    """Why `organization` may not do `action` now, or None if it may."""
+    from_status, _to, side = Partnership.TRANSITIONS[action]
+    if partnership.side_of(organization) != side:
+        if side == Side.PARTNER:
+            return f"Only {partnership.partner_name} can {action} this request."
+        return f"Only {partnership.organization.name} can {action} this partnership."
+    if partnership.status != from_status:
+        return already(partnership)
+    return None
+
+
+def already(partnership):
+    status = Partnership.Status(partnership.status)
+    if status == Status.PENDING:
+        return "This request is still pending."
+    if status == Status.ACTIVE:
+        return "This request was already approved: the partnership is active."
+    return f"This request was already {status.label.lower()}; nothing was changed."
+
+
+@transaction.atomic
+def partnership_transition(
+    *, partnership: Partnership, action: str, actor, organization: Organization | None,
+    by_staff: bool = False,
+) -> Partnership:  # fmt: skip
+    """Move a partnership along the lifecycle. Two racing calls: one conditional UPDATE
+    wins; the other finds the status changed and is refused with a clear message."""
+    if action not in Partnership.TRANSITIONS:
+        raise PartnershipError("Unknown action.")
+    from_status, to_status, side = Partnership.TRANSITIONS[action]
+    if by_staff:
+        if action != "approve" or not actor.is_staff:
+            raise PartnershipError("Platform staff may only approve pending requests.")
+    else:
+        reason = refusal_for(partnership, action, organization)
+        if reason and partnership.side_of(organization) != side:
+            raise PartnershipError(reason)
+        _check_manager(actor, organization)
+    now = timezone.now()
+    changes = {"status": to_status, "updated_at": now}
+    if to_status == Status.ACTIVE:
+        changes["approved_at"] = now
+    else:
+        changes["ended_at"] = now
+    won = Partnership.objects.filter(pk=partnership.pk, status=from_status).update(**changes)
+    if not won:
+        partnership.refresh_from_db()
+        raise PartnershipError(already(partnership))
+    partnership.refresh_from_db()
+    _record(
+        partnership,
+        actor=actor,
+        organization=None if by_staff else organization,
+        from_status=from_status,
+        to_status=to_status,
+        by_staff=by_staff,
+    )
+    return partnership
+
+
+@transaction.atomic
+def partner_joins(*, partnership: Partnership, organization: Organization, actor) -> Partnership:
+    """An invited partner (not on the platform before) takes its place and approves."""
+    claimed = Partnership.objects.filter(
+        pk=partnership.pk, partner__isnull=True, status=Status.PENDING
+    ).update(partner=organization)
+    if not claimed:
+        partnership.refresh_from_db()
+        raise PartnershipError(already(partnership) if partnership.status != Status.PENDING else
+                               "This invitation has already been taken up.")  # fmt: skip
+    partnership.refresh_from_db()
+    return partnership_transition(
+        partnership=partnership, action="approve", actor=actor, organization=organization
+    )
+
+
+# -- Geography (rule 3: only the requester changes it) --------------------------------
+
+
+def _check_requester(partnership, organization, actor):
+    if partnership.side_of(organization) != Side.REQUESTER:
+        raise PartnershipError(
+            f"Only {partnership.organization.name} chooses the stores it shares."
+        )
+    _check_manager(actor, organization)
+
+
+@transaction.atomic
+def geography_add(*, partnership, organization, actor, stores=(), regions=(), all_stores=None):
+    _check_requester(partnership, organization, actor)
+    for obj in [*stores, *regions]:
+        if obj.organization_id != partnership.organization_id:
+            raise PartnershipError("Only your own stores and regions can be shared.")
+    partnership.stores.add(*stores)
+    partnership.regions.add(*regions)
+    if all_stores is not None:
+        partnership.all_stores = all_stores
+        partnership.save(update_fields=["all_stores", "updated_at"])
+
+
+@transaction.atomic
+def geography_remove(*, partnership, organization, actor, stores=(), regions=(), everything=False):
+    _check_requester(partnership, organization, actor)
+    if everything:
+        partnership.stores.clear()
+        partnership.regions.clear()
+        partnership.all_stores = False
+        partnership.save(update_fields=["all_stores", "updated_at"])
+        return
+    partnership.stores.remove(*stores)
+    partnership.regions.remove(*regions)
