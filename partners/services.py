@@ -160,7 +160,7 @@ def partner_joins(*, partnership: Partnership, organization: Organization, actor
 # -- Geography (rule 3: only the requester changes it) --------------------------------
 
 
-def _check_requester(partnership, organization, actor):
+def check_requester(partnership, organization, actor):
     if partnership.side_of(organization) != Side.REQUESTER:
         raise PartnershipError(
             f"Only {partnership.organization.name} chooses the stores it shares."
@@ -170,7 +170,7 @@ def _check_requester(partnership, organization, actor):
 
 @transaction.atomic
 def geography_add(*, partnership, organization, actor, stores=(), regions=(), all_stores=None):
-    _check_requester(partnership, organization, actor)
+    check_requester(partnership, organization, actor)
     for obj in [*stores, *regions]:
         if obj.organization_id != partnership.organization_id:
             raise PartnershipError("Only your own stores and regions can be shared.")
@@ -183,7 +183,7 @@ def geography_add(*, partnership, organization, actor, stores=(), regions=(), al
 
 @transaction.atomic
 def geography_remove(*, partnership, organization, actor, stores=(), regions=(), everything=False):
-    _check_requester(partnership, organization, actor)
+    check_requester(partnership, organization, actor)
     if everything:
         partnership.stores.clear()
         partnership.regions.clear()

@@ -256,6 +256,7 @@ def geography(request, partnership_id):
 def _geography_change(request, partnership_id, change):
     partnership = get_partnership_or_404(request.organization, partnership_id)
     try:
+        services.check_requester(partnership, request.organization, request.user)
         text = change(partnership)
     except services.PartnershipError as error:
         messages.error(request, str(error))

@@ -3,6 +3,7 @@ from django.core.management import call_command
 
 from accounts.management.commands.seed_demo import PASSWORD
 from accounts.models import ImportBatch, Membership, Organization, Region, Store, User
+from partners.models import Partnership
 
 pytestmark = pytest.mark.django_db
 
@@ -23,6 +24,11 @@ def snapshot():
         Store.objects.count(),
         sorted(Region.objects.values_list("name", "rule_states")),
         ImportBatch.objects.count(),
+        sorted(
+            __import__("partners.models").models.PartnershipEvent.objects.values_list(
+                "to_status", flat=True
+            )
+        ),
         User.objects.count(),
     )
 
@@ -52,6 +58,21 @@ def test_seed_demo_builds_the_demo_world_and_can_run_twice(capsys):
     assert arkansas.effective_stores().count() == retailer.stores.filter(state="AR").count() > 0
     pilot = Region.objects.get(organization=retailer, name="Northwest Arkansas pilot")
     assert pilot.effective_stores().count() == 6
+
+    # Partnerships in every state the demo needs, with their history.
+    shares = {p.partner.name: p for p in Partnership.objects.filter(organization=retailer)}
+    assert {name: p.status for name, p in shares.items()} == {
+        "FieldForce Merchandising": "active",
+        "Prairie Spirits Co.": "active",
+        "Cornbelt Beverages": "pending",
+        "Lakeside Goods": "unapproved",
+    }
+    assert shares["FieldForce Merchandising"].effective_stores().count() > 6
+    assert [e.to_status for e in shares["Lakeside Goods"].events.all()] == [
+        "pending",
+        "active",
+        "unapproved",
+    ]
 
     printed = capsys.readouterr().out
     assert PASSWORD in printed

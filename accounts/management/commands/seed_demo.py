@@ -110,6 +110,7 @@ class Command(BaseCommand):
             created = self._stores(retailer, owner, path)
             self._regions(retailer)
             self._staff()
+            self._partnerships(organizations)
 
         self.stdout.write(self.style.SUCCESS(f"Demo data ready ({created} new stores)."))
         self.stdout.write(f"\nEvery demo login uses the password: {PASSWORD}\n")
@@ -158,6 +159,57 @@ class Command(BaseCommand):
                 organization=organization, name=name, defaults={"description": description, **rule}
             )
             region.stores.set(Store.objects.for_org(organization).filter(number__in=numbers))
+
+    def _partnerships(self, organizations):
+        """One active merchandising partnership with a region, one active vendor share,
+        one pending request, one unapproved; each with its history. Made through the
+        services, so history and notifications are real; made once."""
+        from partners import services
+        from partners.models import Partnership
+
+        retailer = organizations["Heartland Mart"]
+        if Partnership.objects.filter(organization=retailer).exists():
+            return
+        owner = User.objects.get(email="owner@heartland.example")
+        people = {
+            name: User.objects.filter(
+                memberships__organization=org, memberships__role="owner"
+            ).first()
+            for name, org in organizations.items()
+        }
+        Scope = Partnership.Scope
+
+        def request(partner_name, scope, **kwargs):
+            return services.partnership_request(
+                requester=retailer,
+                actor=owner,
+                partner=organizations[partner_name],
+                scope=scope,
+                **kwargs,
+            )
+
+        def decide(partnership, action, partner_name=None):
+            organization = organizations[partner_name] if partner_name else retailer
+            actor = people[partner_name] if partner_name else owner
+            services.partnership_transition(
+                partnership=partnership, action=action, actor=actor, organization=organization
+            )
+
+        merchandising = request("FieldForce Merchandising", Scope.MERCHANDISING)
+        merchandising.regions.add(
+            Region.objects.get(organization=retailer, name="Northwest Arkansas pilot")
+        )
+        merchandising.regions.add(Region.objects.get(organization=retailer, name="Arkansas"))
+        decide(merchandising, "approve", "FieldForce Merchandising")
+
+        vendor_share = request("Prairie Spirits Co.", Scope.VENDOR, all_stores=True)
+        decide(vendor_share, "approve", "Prairie Spirits Co.")
+
+        request("Cornbelt Beverages", Scope.VENDOR, all_stores=True)  # pending
+
+        ended = request("Lakeside Goods", Scope.VENDOR, all_stores=True)
+        decide(ended, "approve", "Lakeside Goods")
+        decide(ended, "unapprove")
 
     def _staff(self):
         if not User.objects.filter(email="admin@shelfshare.example").exists():

@@ -1,0 +1,142 @@
+import pytest
+from django.core import mail
+from django.db import transaction
+
+from accounts.models import Membership
+from partners import services
+from partners.jobs import retry_failed_notifications, send_notification
+from partners.models import Notification, Partnership
+from tests.factories import MembershipFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def request(world, **kwargs):
+    return services.partnership_request(
+        requester=world["retailer"], actor=world["requester_admin"], partner=world["partner"],
+        scope=Partnership.Scope.MERCHANDISING, **kwargs,
+    )  # fmt: skip
+
+
+def sent_to():
+    return sorted((m.to[0], m.subject) for m in mail.outbox)
+
+
+def test_a_request_tells_every_requester_user_and_the_partner_admins(
+    world, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        partnership = request(world)
+    recipients = sorted(m.to[0] for m in mail.outbox)
+    assert recipients == sorted(
+        [
+            world["requester_admin"].email,
+            world["requester_member"].email,
+            world["partner_admin"].email,
+        ]
+    )
+    to_partner = next(m for m in mail.outbox if m.to == [world["partner_admin"].email])
+    assert to_partner.subject == "Heartland Mart asks FieldForce to partner on Shelfshare"
+    assert "/partners/respond/" in to_partner.body
+    assert "Merchandising partner" in to_partner.body
+    html = to_partner.alternatives[0][0]
+    assert "Review and approve" in html
+    record = next(m for m in mail.outbox if m.to == [world["requester_member"].email])
+    assert "/partners/respond/" not in record.body  # a record, with no approve link
+    assert Notification.objects.filter(event__partnership=partnership, status="sent").count() == 3
+
+
+@pytest.mark.parametrize(
+    ("action", "actor", "start", "who"),
+    [
+        ("approve", "partner_admin", "pending", "requester"),
+        ("decline", "partner_admin", "pending", "requester"),
+        ("cancel", "requester_admin", "pending", "partner"),
+        ("unapprove", "requester_admin", "active", "partner"),
+    ],
+)
+def test_each_transition_tells_the_other_side(
+    world, action, actor, start, who, django_capture_on_commit_callbacks
+):
+    partnership = request(world)
+    Partnership.objects.filter(pk=partnership.pk).update(status=start)
+    partnership.refresh_from_db()
+    mail.outbox.clear()
+    side = world["retailer"] if actor == "partner_admin" else world["partner"]
+    with django_capture_on_commit_callbacks(execute=True):
+        services.partnership_transition(
+            partnership=partnership, action=action, actor=world[actor],
+            organization=world["partner"] if actor == "partner_admin" else world["retailer"],
+        )  # fmt: skip
+    expected = (
+        [
+            world["requester_admin"].email,
+            world["requester_member"].email,
+        ]  # every user of the requester
+        if who == "requester"
+        else [world["partner_admin"].email]  # the partner's admins
+    )
+    assert sorted(m.to[0] for m in mail.outbox) == sorted(expected), side
+
+
+def test_nothing_is_sent_for_a_rolled_back_change(world, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        try:
+            with transaction.atomic():
+                request(world)
+                raise RuntimeError("something later failed")
+        except RuntimeError:
+            pass
+    assert callbacks == []
+    assert mail.outbox == []
+    assert not Partnership.objects.exists() and not Notification.objects.exists()
+
+
+def test_a_retried_job_never_sends_twice(world, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        request(world)
+    count = len(mail.outbox)
+    for notification in Notification.objects.all():
+        send_notification(notification.pk)  # a duplicate delivery of every job
+    assert len(mail.outbox) == count
+
+
+def test_a_failed_send_is_kept_visible_and_retried(
+    world, django_capture_on_commit_callbacks, monkeypatch
+):
+    from partners import jobs
+
+    calls = {"n": 0}
+    real = jobs.send_templated_email
+
+    def flaky(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise ConnectionRefusedError("mail server down")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(jobs, "send_templated_email", flaky)
+    MembershipFactory(organization=world["partner"], role=Membership.Role.ADMIN)
+    with django_capture_on_commit_callbacks(execute=True):
+        request(world)
+    failed = Notification.objects.get(status="failed")
+    assert "mail server down" in failed.last_error and failed.attempts == 1
+    # The sweep requeues it once its back-off has passed.
+    Notification.objects.filter(pk=failed.pk).update(
+        claimed_at=failed.claimed_at.replace(year=2000)
+    )
+    assert retry_failed_notifications() == 1
+    failed.refresh_from_db()
+    assert failed.status == "sent" and failed.attempts == 2
+    assert sum(1 for m in mail.outbox if m.to == [failed.email]) == 1
+
+
+def test_an_invited_partner_gets_a_join_link(world, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        services.partnership_request(
+            requester=world["retailer"], actor=world["requester_admin"], company_name="New Vendor Co",
+            email="boss@newvendor.example", scope=Partnership.Scope.VENDOR,
+        )  # fmt: skip
+    invite = next(m for m in mail.outbox if m.to == ["boss@newvendor.example"])
+    assert "New Vendor Co" in invite.subject
+    assert "/partners/join/" in invite.body
