@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.test import override_settings
 
 from accounts.imports.registry import importer_for
 from accounts.imports.service import import_file
@@ -96,7 +97,12 @@ class Command(BaseCommand):
                 f"{path} is missing. seed_demo reads the public retail files in ../shared/data; "
                 "set SHARED_DATA_DIR to their folder."
             )
-        with transaction.atomic():
+        # The demo's history is made through the real services; their emails to made-up
+        # addresses (sent when the transaction commits) would only flood the console.
+        quiet = override_settings(
+            MAILERS={"default": {"BACKEND": "django.core.mail.backends.dummy.EmailBackend"}}
+        )
+        with quiet, transaction.atomic():
             organizations = {}
             logins = []
             for name, kinds, network, people in ORGANIZATIONS:
