@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 DEV_ENV := DEBUG=on
 
-.PHONY: run test install migrate seed worker bench lint format clean ci browser-deps
+.PHONY: run test install migrate seed worker beat bench lint format clean ci
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 13), "Shelfshare needs Python 3.13, found " + sys.version'
@@ -31,6 +31,9 @@ test: install
 
 worker: install
 	$(BIN)/celery -A config worker --loglevel=info --concurrency=2 -Q default
+
+beat: install
+	$(BIN)/celery -A config beat --loglevel=info --schedule /tmp/shelfshare-beat-schedule
 
 bench: install
 	$(BIN)/python -m bench
