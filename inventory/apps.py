@@ -4,3 +4,10 @@ from django.apps import AppConfig
 class InventoryConfig(AppConfig):
     name = "inventory"
     verbose_name = "Inventory and sales"
+
+    def ready(self):
+        from accounts.imports.registry import register
+        from inventory.imports import ProductImporter, SalesImporter, StockImporter
+
+        for importer in (ProductImporter(), StockImporter(), SalesImporter()):
+            register(importer)

@@ -1,8 +1,12 @@
+import datetime
+from decimal import Decimal
+
 import factory
 from django.core.files.base import ContentFile
 from factory.django import DjangoModelFactory
 
 from accounts.models import ImportBatch, Invitation, Membership, Organization, Region, Store, User
+from inventory.models import Adjustment, Product, SalesLine, Stock
 from partners.models import Partnership
 
 PASSWORD = "correct-horse-battery-staple"
@@ -89,6 +93,49 @@ class PartnershipFactory(DjangoModelFactory):
     status = Partnership.Status.PENDING
 
 
+class ProductFactory(DjangoModelFactory):
+    class Meta:
+        model = Product
+
+    organization = factory.SubFactory(OrganizationFactory)
+    sku = factory.Sequence(lambda n: f"SKU{n:05d}")
+    name = factory.Sequence(lambda n: f"Product {n}")
+    unit_cost = Decimal("4.00")
+    retail_price = Decimal("6.00")
+
+
+class StockFactory(DjangoModelFactory):
+    class Meta:
+        model = Stock
+
+    organization = factory.SubFactory(OrganizationFactory)
+    store = factory.LazyAttribute(lambda o: StoreFactory(organization=o.organization))
+    product = factory.LazyAttribute(lambda o: ProductFactory(organization=o.organization))
+    on_hand = 10
+
+
+class SalesLineFactory(DjangoModelFactory):
+    class Meta:
+        model = SalesLine
+
+    organization = factory.SubFactory(OrganizationFactory)
+    date = factory.LazyFunction(lambda: datetime.date(2026, 11, 1))
+    store = factory.LazyAttribute(lambda o: StoreFactory(organization=o.organization))
+    product = factory.LazyAttribute(lambda o: ProductFactory(organization=o.organization))
+    quantity = Decimal("2")
+    retail_amount = Decimal("12.00")
+    cost_amount = Decimal("8.00")
+    source_ref = factory.Sequence(lambda n: f"line-{n}")
+
+
+def _adjustment(org):
+    stock = StockFactory(organization=org)
+    return Adjustment.objects.create(
+        organization=org, store=stock.store, product=stock.product, kind="count",
+        on_hand_before=10, on_hand_after=9,
+    )  # fmt: skip
+
+
 # For every tenant-owned model, how to make one that belongs to a given
 # organization. The URL walk uses it to find object ids; a new tenant model
 # must be added here or the walk fails and says so.
@@ -99,4 +146,9 @@ TENANT_FACTORIES = {
     Region: lambda org: RegionFactory(organization=org),
     ImportBatch: lambda org: ImportBatchFactory(organization=org),
     Partnership: lambda org: PartnershipFactory(organization=org),
+    Organization: lambda org: org,  # an owner's inventory, addressed by its organization id
+    Product: lambda org: ProductFactory(organization=org),
+    Stock: lambda org: StockFactory(organization=org),
+    SalesLine: lambda org: SalesLineFactory(organization=org),
+    Adjustment: _adjustment,
 }

@@ -48,6 +48,7 @@ class Plan:
     creates: list[dict] = field(default_factory=list)
     updates: list[tuple[object, dict]] = field(default_factory=list)  # (existing key, new values)
     unchanged: int = 0
+    repeats: int = 0  # identical repeated lines, where the importer allows them
     errors: list[RowError] = field(default_factory=list)
     error_lines: set[int] = field(default_factory=set)
     total: int = 0
@@ -59,6 +60,12 @@ class Importer:
     noun = "row"  # "store"
     columns: tuple[Column, ...] = ()
     key_field = ""
+    # Files such as sales exports repeat the same product on many lines: identical
+    # repeats are fine, conflicting ones are row errors.
+    repeats_allowed = False
+    # With repeats allowed, the fields that must agree between repeats (None: all of them);
+    # the first line's other values are kept.
+    repeat_fields: tuple[str, ...] | None = None
 
     # -- what each kind of import provides ---------------------------------------------
     def clean(self, values: dict[str, str]) -> dict:
@@ -95,10 +102,20 @@ class Importer:
     def missing_required(self, mapping):
         return [self.column(f) for f in self.required_fields if f not in mapping]
 
-    def plan(self, organization, table: Table, mapping: dict[str, int]) -> Plan:
+    def key(self, row):
+        return row[self.key_field]
+
+    def prepare(self, organization, options):
+        """Load what clean() needs (lookups of stores, products...) once per plan."""
+        self.organization = organization
+        self.options = options or {}
+
+    def plan(self, organization, table: Table, mapping: dict[str, int], options=None) -> Plan:
+        self.prepare(organization, options)
         plan = Plan()
         cleaned: list[tuple[int, dict]] = []
         first_line_of_key: dict = {}
+        first_row_of_key: dict = {}
         width = len(table.header)
         for line, cells in table.rows:
             plan.total += 1
@@ -113,29 +130,39 @@ class Importer:
             except RowInvalid as invalid:
                 self._error(plan, line, invalid.column, invalid.message)
                 continue
-            key = row[self.key_field]
+            key = self.key(row)
             if key in first_line_of_key:
-                label = self.column(self.key_field).label.lower()
+                if self.repeats_allowed and self._same(row, first_row_of_key[key]):
+                    plan.repeats += 1
+                    continue
+                label = self.column(self.key_field).label
+                what = "conflicting values for" if self.repeats_allowed else "duplicate"
                 self._error(
                     plan,
                     line,
-                    self.column(self.key_field).label,
-                    f"duplicate {label} {key} in the file (first on line {first_line_of_key[key]})",
+                    label,
+                    f"{what} {label.lower()} {row[self.key_field]} in the file "
+                    f"(first on line {first_line_of_key[key]})",
                 )
                 continue
             first_line_of_key[key] = line
+            first_row_of_key[key] = row
             cleaned.append((line, row))
 
         current = self.existing(organization, first_line_of_key.keys())
         for _line, row in cleaned:
-            before = current.get(row[self.key_field])
+            before = current.get(self.key(row))
             if before is None:
                 plan.creates.append(row)
             elif any(before.get(f) != v for f, v in row.items()):
-                plan.updates.append((row[self.key_field], row))
+                plan.updates.append((self.key(row), row))
             else:
                 plan.unchanged += 1
         return plan
+
+    def _same(self, row, first):
+        fields = self.repeat_fields or row.keys()
+        return all(row.get(f) == first.get(f) for f in fields)
 
     def _error(self, plan, line, column, message):
         plan.error_lines.add(line)

@@ -27,7 +27,9 @@ def read_upload(uploaded_file) -> bytes:
     return uploaded_file.read()
 
 
-def start_import(*, organization, user, importer: Importer, uploaded_file) -> ImportBatch:
+def start_import(
+    *, organization, user, importer: Importer, uploaded_file, options: dict | None = None
+) -> ImportBatch:
     """Read and check the file, guess its columns and compute the preview.
 
     A whole-file problem raises ImportRejected and stores nothing."""
@@ -45,6 +47,7 @@ def start_import(*, organization, user, importer: Importer, uploaded_file) -> Im
         header=table.header,
         header_line=table.header_line,
         mapping=mapping,
+        options=options or {},
     )
     batch.file.save(uploaded_file.name, ContentFile(data), save=False)
     _preview(batch, importer, table)
@@ -68,12 +71,12 @@ def _preview(batch, importer, table):
         batch.status = Status.NEEDS_MAPPING
         batch.total_rows = len(table.rows)
         return
-    plan = importer.plan(batch.organization, table, batch.mapping)
+    plan = importer.plan(batch.organization, table, batch.mapping, batch.options)
     batch.status = Status.READY
     batch.total_rows = plan.total
     batch.to_create = len(plan.creates)
     batch.to_update = len(plan.updates)
-    batch.unchanged = plan.unchanged
+    batch.unchanged = plan.unchanged + plan.repeats
     batch.error_count = len(plan.errors)
     batch.errors = [e.as_dict() for e in plan.errors[:STORED_ERRORS]]
 
@@ -150,7 +153,9 @@ def apply_batch(batch_id: int) -> None:
     importer = importer_for(batch.kind)
     try:
         with transaction.atomic():
-            plan = importer.plan(batch.organization, load_table(batch, importer), batch.mapping)
+            plan = importer.plan(
+                batch.organization, load_table(batch, importer), batch.mapping, batch.options
+            )
             if plan.errors and not batch.valid_only:
                 raise ImportRefused(
                     f"{len(plan.errors)} rows have errors now, so nothing was imported."
@@ -161,7 +166,7 @@ def apply_batch(batch_id: int) -> None:
             batch.updated_count = len(plan.updates)
             batch.skipped_count = len(plan.errors)
             batch.error_count = len(plan.errors)
-            batch.unchanged = plan.unchanged
+            batch.unchanged = plan.unchanged + plan.repeats
             batch.errors = [e.as_dict() for e in plan.errors[:STORED_ERRORS]]
             batch.applied_at = timezone.now()
             batch.save()
@@ -192,7 +197,9 @@ def _fail(batch_id, message):
     ImportBatch.objects.filter(pk=batch_id).update(status=Status.FAILED, message=message)
 
 
-def import_file(*, organization, user, importer: Importer, path, valid_only=False) -> ImportBatch:
+def import_file(
+    *, organization, user, importer: Importer, path, valid_only=False, options=None
+) -> ImportBatch:
     """Import a file from disk through the same machinery as an upload (seed data, scripts)."""
     from django.core.files import File
 
@@ -202,6 +209,7 @@ def import_file(*, organization, user, importer: Importer, path, valid_only=Fals
             user=user,
             importer=importer,
             uploaded_file=File(handle, name=path.name),
+            options=options,
         )
     if batch.status == Status.READY:
         confirm(batch=batch, importer=importer, user=user, valid_only=valid_only, inline=True)

@@ -55,7 +55,6 @@ def test_next_never_leaves_the_site(owner_client, org):
 
 def test_placeholder_pages_say_they_are_not_built_yet(owner_client):
     for name in (
-        "inventory:index",
         "tasks:index",
         "aggregation:add_account",
     ):

@@ -1,0 +1,169 @@
+"""Products, stock per store, sales lines and the adjustments partners and owners make."""
+
+import re
+
+from django.conf import settings
+from django.db import models
+
+from accounts.models import Organization, Store
+from accounts.tenancy import OrgQuerySet
+
+
+def normalize_sku(sku: str) -> str:
+    """SKUs match across accounts by this form: upper case, no spaces or punctuation,
+    no leading zeros ("00123-a " and "123A" are one SKU)."""
+    return re.sub(r"[^0-9A-Z]", "", sku.upper()).lstrip("0") or "0"
+
+
+class Product(models.Model):
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="products"
+    )
+    sku = models.CharField("SKU", max_length=64)
+    sku_normalized = models.CharField(max_length=64, db_index=True, editable=False)
+    name = models.CharField(max_length=255)
+    vendor_organization = models.ForeignKey(
+        Organization,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="vendor_products",
+        help_text="The vendor, when it is on Shelfshare: it may be given a vendor data share.",
+    )
+    vendor_name = models.CharField(max_length=200, blank=True)
+    category = models.CharField(max_length=120, blank=True)
+    unit_cost = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    retail_price = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = OrgQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["organization", "sku"]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "sku"], name="product_sku_unique"),
+        ]
+        indexes = [models.Index(fields=["organization", "vendor_organization"])]
+
+    def __str__(self):
+        return f"{self.sku} {self.name}"
+
+    def save(self, *args, **kwargs):
+        self.sku_normalized = normalize_sku(self.sku)
+        super().save(*args, **kwargs)
+
+    @property
+    def vendor_display(self):
+        return self.vendor_organization.name if self.vendor_organization_id else self.vendor_name
+
+
+class Stock(models.Model):
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="stock")
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="stock")
+    on_hand = models.IntegerField(default=0)
+    on_order = models.IntegerField(default=0)
+    current_price = models.DecimalField(
+        "markdown price",
+        max_digits=12,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="The selling price in this store when marked down; empty: the retail price.",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = OrgQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["store", "product"], name="stock_store_product_unique"),
+        ]
+        indexes = [
+            models.Index(fields=["organization", "store", "product"]),
+            models.Index(fields=["product", "store"]),
+        ]
+
+    def __str__(self):
+        return f"{self.product_id}@{self.store_id}: {self.on_hand}"
+
+
+class SalesLine(models.Model):
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    date = models.DateField()
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="sales")
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="sales")
+    quantity = models.DecimalField(max_digits=12, decimal_places=2)
+    retail_amount = models.DecimalField(max_digits=14, decimal_places=2)
+    cost_amount = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    customer_reference = models.CharField(max_length=80, blank=True)
+    source_ref = models.CharField(
+        max_length=120,
+        help_text="The line's identity in its source file, so a re-import changes nothing.",
+    )
+
+    objects = OrgQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-date", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "source_ref"], name="sales_source_unique"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["organization", "product", "date"]),
+            models.Index(fields=["organization", "store", "date"]),
+        ]
+
+    def __str__(self):
+        return f"{self.date} {self.product_id}@{self.store_id} x{self.quantity}"
+
+    @property
+    def gross_profit(self):
+        if self.cost_amount is None:
+            return None
+        return self.retail_amount - self.cost_amount
+
+
+class Adjustment(models.Model):
+    """A change to the owner's stock or price, by the owner or a merchandising partner."""
+
+    class Kind(models.TextChoices):
+        COUNT = "count", "Count correction"
+        MARKDOWN = "markdown", "Markdown"
+        DAMAGE = "damage", "Damage"
+        TRANSFER = "transfer", "Transfer"
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="+", help_text="The data owner."
+    )
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="+")
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="adjustments")
+    kind = models.CharField(max_length=10, choices=Kind)
+    on_hand_before = models.IntegerField()
+    on_hand_after = models.IntegerField()
+    price_before = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    price_after = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    note = models.CharField(max_length=500, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    actor_organization = models.ForeignKey(
+        Organization,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        help_text="Who made it.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    objects = OrgQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["organization", "-created_at"])]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} of {self.product_id}@{self.store_id}"
