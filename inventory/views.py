@@ -230,6 +230,7 @@ def product(request, organization_id, product_id):
     item = (
         Product.objects.filter(organization=access.owner, pk=product_id)
         .filter(access.product_q)
+        .select_related("vendor_organization")
         .first()
     )
     if item is None:
@@ -237,7 +238,7 @@ def product(request, organization_id, product_id):
     stocks = (
         visible_stock(access)
         .filter(product=item)
-        .select_related("store", "product")
+        .select_related("store", "product", "product__vendor_organization")
         .order_by("store_id")
     )
     sales = SalesLine.objects.filter(organization=access.owner, product=item)
