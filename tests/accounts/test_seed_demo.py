@@ -52,7 +52,7 @@ def test_seed_demo_builds_the_demo_world_and_can_run_twice(capsys):
     ]
 
     # The stores came through the import machinery, and its history shows it.
-    batch = ImportBatch.objects.get(organization=retailer)
+    batch = ImportBatch.objects.get(organization=retailer, kind="stores")
     assert (batch.status, batch.created_count) == ("applied", retailer.stores.count())
     arkansas = Region.objects.get(organization=retailer, name="Arkansas")
     assert arkansas.effective_stores().count() == retailer.stores.filter(state="AR").count() > 0
@@ -63,16 +63,27 @@ def test_seed_demo_builds_the_demo_world_and_can_run_twice(capsys):
     shares = {p.partner.name: p for p in Partnership.objects.filter(organization=retailer)}
     assert {name: p.status for name, p in shares.items()} == {
         "FieldForce Merchandising": "active",
-        "Prairie Spirits Co.": "active",
-        "Cornbelt Beverages": "pending",
-        "Lakeside Goods": "unapproved",
+        "Diageo Americas": "active",
+        "Jim Beam Brands": "pending",
+        "Luxco-St Louis": "unapproved",
     }
     assert shares["FieldForce Merchandising"].effective_stores().count() > 6
-    assert [e.to_status for e in shares["Lakeside Goods"].events.all()] == [
+    assert [e.to_status for e in shares["Luxco-St Louis"].events.all()] == [
         "pending",
         "active",
         "unapproved",
     ]
+
+    # The catalogue, stock and 90 days of sales, from the Iowa file; vendors on the platform.
+    from inventory.models import Product, SalesLine, Stock
+
+    products = Product.objects.for_org(retailer)
+    assert products.count() == 1175
+    diageo = Organization.objects.get(name="Diageo Americas")
+    assert products.filter(vendor_organization=diageo).count() > 100
+    days = SalesLine.objects.filter(organization=retailer).values("date").distinct().count()
+    assert days >= 90
+    assert Stock.objects.filter(organization=retailer).count() > 1000
 
     printed = capsys.readouterr().out
     assert PASSWORD in printed

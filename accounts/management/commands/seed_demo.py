@@ -1,5 +1,12 @@
 """Demo data: safe to run again; it updates what is there rather than duplicating it."""
 
+import csv
+import datetime
+import random
+import tempfile
+from decimal import Decimal
+from pathlib import Path
+
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
@@ -36,22 +43,22 @@ ORGANIZATIONS = [
         ],
     ),
     (
-        "Prairie Spirits Co.",
+        "Diageo Americas",
         {"is_vendor": True},
         Network.MEMBER,
-        [("rep@prairiespirits.example", "Pat Prairie", Role.OWNER)],
+        [("rep@diageo.example", "Pat Diageo", Role.OWNER)],
     ),
     (
-        "Cornbelt Beverages",
+        "Jim Beam Brands",
         {"is_vendor": True},
         Network.SALES_REP_DIRECT,
-        [("rep@cornbelt.example", "Cory Cornbelt", Role.OWNER)],
+        [("rep@jimbeam.example", "Cory Beam", Role.OWNER)],
     ),
     (
-        "Lakeside Goods",
+        "Luxco-St Louis",
         {"is_vendor": True},
         Network.NONE,
-        [("sales@lakeside.example", "Lee Lakeside", Role.OWNER)],
+        [("sales@luxco.example", "Lee Luxco", Role.OWNER)],
     ),
 ]
 
@@ -117,6 +124,7 @@ class Command(BaseCommand):
             self._regions(retailer)
             self._staff()
             self._partnerships(organizations)
+            self._inventory(retailer, owner)
 
         self.stdout.write(self.style.SUCCESS(f"Demo data ready ({created} new stores)."))
         self.stdout.write(f"\nEvery demo login uses the password: {PASSWORD}\n")
@@ -208,14 +216,77 @@ class Command(BaseCommand):
         merchandising.regions.add(Region.objects.get(organization=retailer, name="Arkansas"))
         decide(merchandising, "approve", "FieldForce Merchandising")
 
-        vendor_share = request("Prairie Spirits Co.", Scope.VENDOR, all_stores=True)
-        decide(vendor_share, "approve", "Prairie Spirits Co.")
+        vendor_share = request("Diageo Americas", Scope.VENDOR, all_stores=True)
+        decide(vendor_share, "approve", "Diageo Americas")
 
-        request("Cornbelt Beverages", Scope.VENDOR, all_stores=True)  # pending
+        request("Jim Beam Brands", Scope.VENDOR, all_stores=True)  # pending
 
-        ended = request("Lakeside Goods", Scope.VENDOR, all_stores=True)
-        decide(ended, "approve", "Lakeside Goods")
+        ended = request("Luxco-St Louis", Scope.VENDOR, all_stores=True)
+        decide(ended, "approve", "Luxco-St Louis")
         decide(ended, "unapprove")
+
+    def _inventory(self, retailer, owner):
+        """The catalogue, stock and 90 days of sales, from the Iowa liquor sales file, through
+        the import machinery. The file is one day in 224 Iowa stores; its lines are replayed
+        over 90 days in a sample of the retailer's stores with a seeded random variation."""
+        from inventory.models import Product
+
+        if Product.objects.for_org(retailer).exists():
+            return
+        iowa = settings.SHARED_DATA_DIR / "iowa_liquor_sales_2012-01-31.csv"
+        self._import(retailer, owner, "products", iowa)
+        stores = list(
+            Store.objects.for_org(retailer).by_number().values_list("number", flat=True)[:120]
+        )
+        with open(iowa, newline="", encoding="utf-8") as handle:
+            lines = list(csv.DictReader(handle))
+        store_of = {
+            n: stores[i % len(stores)]
+            for i, n in enumerate(sorted({r["store_number"] for r in lines}))
+        }
+        rng = random.Random(2026)
+        end = datetime.date(2026, 11, 21)
+        with tempfile.TemporaryDirectory() as folder:
+            sales = Path(folder) / "heartland-sales-90-days.csv"
+            stock = Path(folder) / "heartland-stock.csv"
+            pairs = set()
+            with open(sales, "w", newline="") as out:
+                writer = csv.writer(out)
+                writer.writerow(["date", "store_number", "item_number", "bottles_sold", "sale_dollars",
+                                 "state_bottle_cost", "invoice"])  # fmt: skip
+                for day in range(90):
+                    date = end - datetime.timedelta(days=day)
+                    weekend = 1.4 if date.weekday() >= 4 else 1.0
+                    for i, r in enumerate(rng.sample(lines, 600)):
+                        if not r["sale_dollars"] or not r["bottles_sold"]:
+                            continue
+                        qty = max(
+                            1, round(int(r["bottles_sold"]) * weekend * rng.uniform(0.3, 1.2))
+                        )
+                        price = Decimal(r["sale_dollars"]) / max(1, int(r["bottles_sold"]))
+                        store = store_of[r["store_number"]]
+                        pairs.add((store, r["item_number"]))
+                        writer.writerow([date.isoformat(), store, r["item_number"], qty,
+                                         f"{price * qty:.2f}", r["state_bottle_cost"], f"D{day}-{i}"])  # fmt: skip
+            with open(stock, "w", newline="") as out:
+                writer = csv.writer(out)
+                writer.writerow(["store", "sku", "on_hand", "on_order"])
+                for store, sku in sorted(pairs):
+                    writer.writerow([store, sku, rng.randrange(0, 60), rng.choice([0, 0, 12, 24])])
+            self._import(retailer, owner, "stock", stock)
+            self._import(retailer, owner, "sales", sales)
+
+    def _import(self, organization, user, kind, path):
+        batch = import_file(
+            organization=organization,
+            user=user,
+            importer=importer_for(kind),
+            path=path,
+            valid_only=True,
+        )
+        if batch.status != ImportBatch.Status.APPLIED:
+            raise CommandError(f"Importing {path.name} failed: {batch.message or batch.errors[:3]}")
+        return batch
 
     def _staff(self):
         if not User.objects.filter(email="admin@shelfshare.example").exists():
