@@ -35,13 +35,21 @@ def _importer(kind):
 def import_upload(request, kind):
     importer = _importer(kind)
     form = UploadForm(request.POST or None, request.FILES or None)
+    for name, field in importer.option_fields.items():
+        form.fields[name] = field
     if request.method == "POST" and form.is_valid():
+        options = {
+            name: form.cleaned_data[name]
+            for name in importer.option_fields
+            if form.cleaned_data.get(name)
+        }
         try:
             batch = service.start_import(
                 organization=request.organization,
                 user=request.user,
                 importer=importer,
                 uploaded_file=form.cleaned_data["file"],
+                options=options,
             )
         except ImportRejected as rejected:
             form.add_error("file", str(rejected))

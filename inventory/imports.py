@@ -3,6 +3,8 @@
 import datetime
 from decimal import Decimal, InvalidOperation
 
+from django import forms
+
 from accounts.imports.base import Importer, RowInvalid
 from accounts.imports.bulk import bulk_upsert
 from accounts.imports.columns import Column
@@ -187,6 +189,13 @@ class StockImporter(_StoreProductLookups):
 
 class SalesImporter(_StoreProductLookups):
     kind = "sales"
+    option_fields = {
+        "default_store": forms.CharField(
+            label="Store number for lines without one",
+            required=False,
+            help_text="For files from one shop or web store, such as an e-commerce export.",
+        )
+    }
     label = "Sales history"
     noun = "sales line"
     key_field = "source_ref"

@@ -66,6 +66,8 @@ class Importer:
     # With repeats allowed, the fields that must agree between repeats (None: all of them);
     # the first line's other values are kept.
     repeat_fields: tuple[str, ...] | None = None
+    # Extra fields on the upload form, kept in the batch's options (e.g. a default store).
+    option_fields: dict = {}
 
     # -- what each kind of import provides ---------------------------------------------
     def clean(self, values: dict[str, str]) -> dict:
