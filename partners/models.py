@@ -146,6 +146,15 @@ class Partnership(models.Model):
             return self.Side.PARTNER
         return None
 
+    def shows_geography_to(self, organization):
+        """The requester always sees its own geography; the partner only while the request is
+        pending or the partnership active: once it has ended, the store list is none of its
+        business any more."""
+        side = self.side_of(organization)
+        return side == self.Side.REQUESTER or (
+            side == self.Side.PARTNER and self.status in self.OPEN
+        )
+
     def other_side(self, organization):
         return self.partner if organization.pk == self.organization_id else self.organization
 

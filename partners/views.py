@@ -238,6 +238,12 @@ def geography(request, partnership_id):
     partnership = get_partnership_or_404(request.organization, partnership_id)
     side = partnership.side_of(request.organization)
     may_edit = side == Side.REQUESTER and request.membership.is_manager
+    if not partnership.shows_geography_to(request.organization):
+        return render(
+            request,
+            "partners/geography.html",
+            {"partnership": partnership, "side": side, "hidden": True},
+        )
     stores = partnership.effective_stores()
     context = {
         "partnership": partnership,

@@ -189,6 +189,32 @@ def test_only_the_requester_changes_the_geography(world):
     assert "Pick one of your custom regions" in response.text
 
 
+@pytest.mark.parametrize("status", Partnership.Status.values)
+def test_the_partner_sees_the_shared_stores_only_while_pending_or_active(world, status):
+    partnership = PartnershipFactory(
+        organization=world["retailer"], partner=world["partner"], status=status
+    )
+    partnership.stores.add(world["stores"][0])
+    region = RegionFactory(organization=world["retailer"], name="Secret Region")
+    region.stores.add(world["stores"][1])
+    partnership.regions.add(region)
+    url = reverse("partners:geography", args=[partnership.pk])
+    store = world["stores"][0]
+
+    partner_page = logged_in(world["partner_admin"]).get(url)
+    assert partner_page.status_code == 200
+    if status in Partnership.OPEN:
+        assert f"<td>{store.name}</td>" in partner_page.text
+        assert "Secret Region" in partner_page.text
+    else:
+        assert store.name not in partner_page.text and "Secret Region" not in partner_page.text
+        assert "no longer shares any stores with FieldForce" in partner_page.text
+    # The requester always sees its own geography.
+    requester_page = logged_in(world["requester_admin"]).get(url)
+    assert f"<td>{store.name}</td>" in requester_page.text
+    assert "Secret Region" in requester_page.text
+
+
 def test_partner_permissions_filter_defaults_to_the_network(world):
     OrganizationFactory(name="Member Vendor", is_retailer=False, is_vendor=True, network="member")
     OrganizationFactory(
