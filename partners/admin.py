@@ -53,7 +53,10 @@ class PartnershipAdmin(admin.ModelAdmin):
     def store_count(self, obj):
         return obj.effective_stores().count()
 
-    @admin.action(description="Approve the selected pending requests (as platform staff)")
+    @admin.action(
+        description="Approve the selected pending requests (as platform staff)",
+        permissions=["change"],
+    )
     def approve_selected(self, request, queryset):
         approved, refused = 0, []
         for partnership in queryset:

@@ -114,6 +114,13 @@ def partnership_transition(
     if by_staff:
         if action != "approve" or not actor.is_staff:
             raise PartnershipError("Platform staff may only approve pending requests.")
+        if partnership.partner_id is None:
+            # Approving would make an active partnership with nobody: the invited company
+            # approves itself when it joins through the emailed link.
+            raise PartnershipError(
+                f"{partnership.partner_name} is not on Shelfshare yet: it was invited by email "
+                f"({partnership.invited_email}) and approves when it joins. Nothing was changed."
+            )
     else:
         reason = refusal_for(partnership, action, organization)
         if reason and partnership.side_of(organization) != side:
