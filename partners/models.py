@@ -216,7 +216,9 @@ class PartnershipEvent(models.Model):
 class Notification(models.Model):
     """The outbox: one row per email to send, written with the change that causes it.
 
-    `key` is unique, so a retried job finds the row and never sends twice."""
+    `key` (event, template, address) is unique, so a retried job finds the row and never
+    sends twice, while one person told two different things about the same change (a
+    member of both sides gets the record of a request and the approve link) gets both."""
 
     class Status(models.TextChoices):
         PENDING = "pending", "Waiting"
@@ -225,7 +227,7 @@ class Notification(models.Model):
         FAILED = "failed", "Failed (will retry)"
         GAVE_UP = "gave_up", "Failed"
 
-    key = models.CharField(max_length=200, unique=True)
+    key = models.CharField(max_length=400, unique=True)
     event = models.ForeignKey(
         PartnershipEvent, on_delete=models.CASCADE, related_name="notifications"
     )

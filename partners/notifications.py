@@ -52,12 +52,16 @@ def recipients(event):
     return result
 
 
+def notification_key(event, template, email):
+    return f"event:{event.pk}:{template}:{email.lower()}"
+
+
 def queue_for(event):
     from partners.jobs import send_notification
 
     rows = [
         Notification(
-            key=f"event:{event.pk}:{email.lower()}",
+            key=notification_key(event, template, email),
             event=event,
             template=template,
             recipient=user,

@@ -140,3 +140,20 @@ def test_an_invited_partner_gets_a_join_link(world, django_capture_on_commit_cal
     invite = next(m for m in mail.outbox if m.to == ["boss@newvendor.example"])
     assert "New Vendor Co" in invite.subject
     assert "/partners/join/" in invite.body
+
+
+def test_a_member_of_both_sides_gets_both_the_record_and_the_approve_link(
+    world, django_capture_on_commit_callbacks
+):
+    both = world["requester_member"]
+    MembershipFactory(user=both, organization=world["partner"], role=Membership.Role.ADMIN)
+    with django_capture_on_commit_callbacks(execute=True):
+        partnership = request(world)
+    theirs = [m for m in mail.outbox if m.to == [both.email]]
+    assert len(theirs) == 2, [m.subject for m in theirs]
+    assert sum("/partners/respond/" in m.body for m in theirs) == 1  # the approve link, once
+    assert sorted(
+        Notification.objects.filter(event__partnership=partnership, email=both.email).values_list(
+            "template", "status"
+        )
+    ) == [("partnership_requested", "sent"), ("partnership_requested_record", "sent")]
