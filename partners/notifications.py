@@ -6,7 +6,8 @@ queued only once it commits: a rolled-back change sends nothing.
   requested   every user of the requester (a record), the partner's admins (approve link),
               or the invited address (join link) for a partner not on the platform yet
   approved    every user of the requester
-  cancelled   the partner's admins           (the requester cancelled)
+  cancelled   the partner's admins           (the requester cancelled),
+              or the invited address for a partner not on the platform yet
   declined    every user of the requester    (the partner declined)
   unapproved  the partner's admins           (the requester stopped sharing)
 """
@@ -46,6 +47,8 @@ def recipients(event):
     elif to in (Status.ACTIVE, Status.DECLINED):
         template = "partnership_approved" if to == Status.ACTIVE else "partnership_declined"
         result += [(template, u, u.email) for u in _everyone(requester)]
+    elif to == Status.CANCELLED and partner is None:
+        result.append(("partnership_invitation_cancelled", None, partnership.invited_email))
     elif to in (Status.CANCELLED, Status.UNAPPROVED) and partner is not None:
         template = "partnership_cancelled" if to == Status.CANCELLED else "partnership_unapproved"
         result += [(template, u, u.email) for u in _admins(partner)]

@@ -157,3 +157,24 @@ def test_a_member_of_both_sides_gets_both_the_record_and_the_approve_link(
             "template", "status"
         )
     ) == [("partnership_requested", "sent"), ("partnership_requested_record", "sent")]
+
+
+def test_cancelling_an_invitation_tells_the_invited_address(
+    world, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        partnership = services.partnership_request(
+            requester=world["retailer"], actor=world["requester_admin"], company_name="New Vendor Co",
+            email="boss@newvendor.example", scope=Partnership.Scope.VENDOR,
+        )  # fmt: skip
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.partnership_transition(
+            partnership=partnership, action="cancel", actor=world["requester_admin"],
+            organization=world["retailer"],
+        )  # fmt: skip
+    assert [m.to for m in mail.outbox] == [["boss@newvendor.example"]]
+    cancelled = mail.outbox[0]
+    assert cancelled.subject == "Heartland Mart cancelled its invitation to partner on Shelfshare"
+    assert "cancelled its request for New Vendor Co to be its vendor data share" in cancelled.body
+    assert "(invited)" not in cancelled.body and "/partners/" not in cancelled.body
