@@ -3,7 +3,7 @@
 from datetime import timedelta
 
 from celery import shared_task
-from django.db.models import Q
+from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -14,6 +14,8 @@ from partners.models import Notification
 Status = Notification.Status
 MAX_ATTEMPTS = 6
 STUCK_AFTER = timedelta(minutes=10)
+# A PENDING row is normally taken within seconds of its commit; one this old lost its job.
+LOST_AFTER = timedelta(minutes=1)
 
 
 def backoff(attempts):
@@ -87,8 +89,11 @@ def _context(notification):
 
 @shared_task(name="partners.retry_failed_notifications")
 def retry_failed_notifications() -> int:
-    """Requeue failed emails whose back-off has passed (run by Celery beat every minute)."""
+    """Requeue what the outbox has not delivered (run by Celery beat every minute): failed
+    emails whose back-off has passed, emails whose worker died mid-send, and emails whose
+    job was never queued or was lost on the way."""
     now = timezone.now()
+    _release_stuck(now)
     due = [
         n.pk
         for n in Notification.objects.filter(status=Status.FAILED).only(
@@ -96,6 +101,23 @@ def retry_failed_notifications() -> int:
         )
         if n.claimed_at is None or n.claimed_at + timedelta(seconds=backoff(n.attempts)) <= now
     ]
+    due += Notification.objects.filter(
+        status=Status.PENDING, created_at__lt=now - LOST_AFTER
+    ).values_list("pk", flat=True)
     for pk in due:
         send_notification.delay(pk)
     return len(due)
+
+
+def _release_stuck(now):
+    """A row SENDING for longer than STUCK_AFTER lost its worker mid-send. That counts as a
+    failed attempt, so a row that kills every worker that takes it is given up in the end;
+    the others go back to FAILED, and their back-off (shorter than STUCK_AFTER) has passed."""
+    stuck = Q(status=Status.SENDING, claimed_at__lt=now - STUCK_AFTER)
+    error = "The worker stopped while sending; the email may not have gone out."
+    Notification.objects.filter(stuck, attempts__gte=MAX_ATTEMPTS - 1).update(
+        status=Status.GAVE_UP, attempts=F("attempts") + 1, last_error=error
+    )
+    Notification.objects.filter(stuck).update(
+        status=Status.FAILED, attempts=F("attempts") + 1, last_error=error
+    )

@@ -1,10 +1,13 @@
+from datetime import timedelta
+
 import pytest
 from django.core import mail
 from django.db import transaction
+from django.utils import timezone
 
 from accounts.models import Membership
 from partners import services
-from partners.jobs import retry_failed_notifications, send_notification
+from partners.jobs import MAX_ATTEMPTS, retry_failed_notifications, send_notification
 from partners.models import Notification, Partnership
 from tests.factories import MembershipFactory
 
@@ -178,3 +181,53 @@ def test_cancelling_an_invitation_tells_the_invited_address(
     assert cancelled.subject == "Heartland Mart cancelled its invitation to partner on Shelfshare"
     assert "cancelled its request for New Vendor Co to be its vendor data share" in cancelled.body
     assert "(invited)" not in cancelled.body and "/partners/" not in cancelled.body
+
+
+def queued_but_never_run(world, django_capture_on_commit_callbacks):
+    """A request whose jobs were lost: its outbox rows wait, PENDING."""
+    with django_capture_on_commit_callbacks(execute=False):
+        request(world)
+    return Notification.objects.order_by("pk")
+
+
+def test_the_sweep_sends_emails_whose_worker_died_mid_send(
+    world, django_capture_on_commit_callbacks
+):
+    rows = queued_but_never_run(world, django_capture_on_commit_callbacks)
+    dead, busy, doomed = rows
+    now = timezone.now()
+    Notification.objects.filter(pk=dead.pk).update(
+        status="sending", claimed_at=now - timedelta(minutes=11)
+    )
+    Notification.objects.filter(pk=busy.pk).update(
+        status="sending", claimed_at=now - timedelta(minutes=2)
+    )
+    Notification.objects.filter(pk=doomed.pk).update(
+        status="sending", claimed_at=now - timedelta(minutes=11), attempts=MAX_ATTEMPTS - 1
+    )
+    assert retry_failed_notifications() == 1
+    assert [m.to for m in mail.outbox] == [[dead.email]]
+    for row in (dead, busy, doomed):
+        row.refresh_from_db()
+    assert (dead.status, dead.attempts) == ("sent", 2)  # the lost attempt counts
+    assert busy.status == "sending"  # still within its worker's time: left alone
+    # A row that stopped its worker every time is given up, visibly.
+    assert (doomed.status, doomed.attempts) == ("gave_up", MAX_ATTEMPTS)
+    assert "The worker stopped while sending" in doomed.last_error
+
+
+def test_the_sweep_sends_emails_whose_job_was_lost(world, django_capture_on_commit_callbacks):
+    rows = queued_but_never_run(world, django_capture_on_commit_callbacks)
+    lost, *just_queued = rows
+    Notification.objects.filter(pk=lost.pk).update(
+        created_at=timezone.now() - timedelta(seconds=90)
+    )
+    assert retry_failed_notifications() == 1
+    assert [m.to for m in mail.outbox] == [[lost.email]]
+    lost.refresh_from_db()
+    assert lost.status == "sent"
+    # Rows a few seconds old are on their way: the sweep leaves them to their own job.
+    assert {n.status for n in Notification.objects.filter(pk__in=[n.pk for n in just_queued])} == {
+        "pending"
+    }
+    assert retry_failed_notifications() == 0
