@@ -111,7 +111,7 @@ def import_mapping(request, import_batch_id):
     batch = get_for_org_or_404(ImportBatch, request.organization, pk=import_batch_id)
     importer = _importer(batch.kind)
     if not batch.is_open:
-        messages.error(request, "This import has already been started or cancelled.")
+        messages.error(request, service.STARTED)
         return redirect(batch)
     mapping = {}
     used = {}
@@ -137,8 +137,8 @@ def import_mapping(request, import_batch_id):
         mapping[column.field] = index
     try:
         service.set_mapping(batch=batch, importer=importer, mapping=mapping)
-    except ImportRejected as rejected:
-        messages.error(request, str(rejected))
+    except (ImportRejected, service.ImportRefused) as refused:
+        messages.error(request, str(refused))
         return redirect(batch)
     missing = importer.missing_required(mapping)
     if missing:
@@ -203,8 +203,12 @@ def import_cancel(request, import_batch_id):
 def import_refresh(request, import_batch_id):
     batch = get_for_org_or_404(ImportBatch, request.organization, pk=import_batch_id)
     if batch.status == ImportBatch.Status.READY:
-        service.refresh_preview(batch=batch, importer=_importer(batch.kind))
-        messages.info(request, "The preview was recounted against your data as it is now.")
+        try:
+            service.refresh_preview(batch=batch, importer=_importer(batch.kind))
+        except service.ImportRefused as refused:
+            messages.error(request, str(refused))
+        else:
+            messages.info(request, "The preview was recounted against your data as it is now.")
     return redirect(batch)
 
 

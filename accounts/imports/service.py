@@ -15,6 +15,11 @@ from accounts.models import ImportBatch
 log = logging.getLogger(__name__)
 Status = ImportBatch.Status
 WRITE_CHUNK = 5000
+STARTED = "This import has already been started or cancelled; nothing was changed."
+
+
+class ImportRefused(Exception):
+    """A refused step of an import; the message is for the user."""
 
 
 def read_upload(uploaded_file) -> bytes:
@@ -63,7 +68,7 @@ def load_table(batch: ImportBatch, importer: Importer) -> Table:
 def set_mapping(*, batch: ImportBatch, importer: Importer, mapping: dict[str, int]) -> None:
     batch.mapping = mapping
     _preview(batch, importer, load_table(batch, importer))
-    batch.save()
+    _save_preview(batch)
 
 
 def _preview(batch, importer, table):
@@ -84,11 +89,23 @@ def _preview(batch, importer, table):
 def refresh_preview(*, batch: ImportBatch, importer: Importer) -> None:
     """Recompute the counts against the data as it is now (it may have changed)."""
     _preview(batch, importer, load_table(batch, importer))
-    batch.save()
+    _save_preview(batch)
 
 
-class ImportRefused(Exception):
-    pass
+PREVIEW_FIELDS = ("mapping", "status", "total_rows", "to_create", "to_update", "unchanged",
+                  "error_count", "errors")  # fmt: skip
+
+
+def _save_preview(batch):
+    """Save the new preview only if the batch is still open. A plain save() from a request
+    that read the batch before a concurrent confirm would put a queued, running or applied
+    import back to "ready" (and it could then be imported twice)."""
+    saved = ImportBatch.objects.filter(pk=batch.pk, status__in=ImportBatch.OPEN).update(
+        **{name: getattr(batch, name) for name in PREVIEW_FIELDS}
+    )
+    if not saved:
+        batch.refresh_from_db()
+        raise ImportRefused(STARTED)
 
 
 NOT_READY = {
