@@ -53,3 +53,11 @@ def apply_import(batch_id: int) -> None:
     from accounts.imports.service import apply_batch
 
     apply_batch(batch_id)
+
+
+@shared_task(name="accounts.fail_stuck_imports")
+def fail_stuck_imports() -> int:
+    """Fail imports stuck queued or writing (run by Celery beat every few minutes)."""
+    from accounts.imports.service import fail_stuck_batches
+
+    return fail_stuck_batches()

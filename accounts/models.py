@@ -328,6 +328,7 @@ class ImportBatch(models.Model):
         CANCELLED = "cancelled", "Cancelled"
 
     OPEN = (Status.NEEDS_MAPPING, Status.READY)
+    RUNNING = (Status.QUEUED, Status.APPLYING)
 
     organization = models.ForeignKey(
         Organization, on_delete=models.CASCADE, related_name="import_batches"
@@ -365,6 +366,12 @@ class ImportBatch(models.Model):
         related_name="+",
     )
     applied_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the import was confirmed, then when a worker began writing it: "
+        "an import running far longer than this is failed by the stuck-import sweep.",
+    )
     message = models.TextField(blank=True)
 
     objects = OrgQuerySet.as_manager()
@@ -397,4 +404,4 @@ class ImportBatch(models.Model):
 
     @property
     def is_running(self):
-        return self.status in (self.Status.QUEUED, self.Status.APPLYING)
+        return self.status in self.RUNNING

@@ -168,6 +168,9 @@ IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=200_000)
 IMPORT_MAX_LINE_LENGTH = env.int("IMPORT_MAX_LINE_LENGTH", default=20_000)
 # Files with more rows than this are applied by a background job with a progress bar.
 IMPORT_INLINE_MAX_ROWS = env.int("IMPORT_INLINE_MAX_ROWS", default=2_000)
+# An import still queued or writing after this long is failed by a sweep (its job was lost
+# or its worker died); the page then says so instead of "Importing…" forever.
+IMPORT_STUCK_AFTER_MINUTES = env.int("IMPORT_STUCK_AFTER_MINUTES", default=30)
 # Uploads larger than this go to a temporary file instead of memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 
@@ -203,6 +206,10 @@ CELERY_BEAT_SCHEDULE = {
     "retry-failed-notifications": {
         "task": "partners.retry_failed_notifications",
         "schedule": 60.0,
+    },
+    "fail-stuck-imports": {
+        "task": "accounts.fail_stuck_imports",
+        "schedule": 300.0,
     },
 }
 

@@ -1,10 +1,12 @@
 """Import batches through their life: upload, mapping, preview, confirm, apply."""
 
 import logging
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.db.models import Q
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 
@@ -130,7 +132,7 @@ def confirm(
             "upload it again, or choose to import the valid rows only."
         )
     updated = ImportBatch.objects.filter(pk=batch.pk, status=Status.READY).update(
-        status=Status.QUEUED, valid_only=valid_only, applied_by=user
+        status=Status.QUEUED, valid_only=valid_only, applied_by=user, started_at=timezone.now()
     )
     if not updated:
         raise ImportRefused("This import has already been started.")
@@ -158,11 +160,13 @@ def apply_batch(batch_id: int) -> None:
     """Write the file's rows in one transaction: all of them, or the valid ones only.
 
     Safe to run twice: only a QUEUED batch is taken, and taking it is one conditional
-    UPDATE, so a second run finds nothing to do."""
+    UPDATE, so a second run finds nothing to do. Finishing is conditional too: if the
+    stuck-import sweep failed the batch meanwhile, the rows written are rolled back, so
+    the page's "nothing was imported" stays true."""
     from accounts.imports.registry import importer_for
 
     taken = ImportBatch.objects.filter(pk=batch_id, status=Status.QUEUED).update(
-        status=Status.APPLYING
+        status=Status.APPLYING, started_at=timezone.now()
     )
     if not taken:
         return
@@ -178,20 +182,29 @@ def apply_batch(batch_id: int) -> None:
                     f"{len(plan.errors)} rows have errors now, so nothing was imported."
                 )
             _write_in_chunks(batch, importer, plan)
-            batch.status = Status.APPLIED
-            batch.created_count = len(plan.creates)
-            batch.updated_count = len(plan.updates)
-            batch.skipped_count = len(plan.errors)
-            batch.error_count = len(plan.errors)
-            batch.unchanged = plan.unchanged + plan.repeats
-            batch.errors = [e.as_dict() for e in plan.errors[:STORED_ERRORS]]
-            batch.applied_at = timezone.now()
-            batch.save()
+            finished = ImportBatch.objects.filter(pk=batch_id, status=Status.APPLYING).update(
+                status=Status.APPLIED,
+                created_count=len(plan.creates),
+                updated_count=len(plan.updates),
+                skipped_count=len(plan.errors),
+                error_count=len(plan.errors),
+                unchanged=plan.unchanged + plan.repeats,
+                errors=[e.as_dict() for e in plan.errors[:STORED_ERRORS]],
+                applied_at=timezone.now(),
+            )
+            if not finished:
+                raise Abandoned
+    except Abandoned:
+        log.warning("import %s was failed by the sweep while it ran; rolled back", batch_id)
     except (ImportRefused, ImportRejected) as refusal:
         _fail(batch_id, str(refusal))
     except Exception:
         log.exception("import %s failed", batch_id)
         _fail(batch_id, "The import failed on our side and nothing was written. Try again.")
+
+
+class Abandoned(Exception):
+    """The batch stopped being APPLYING while its rows were written (the sweep failed it)."""
 
 
 def _write_in_chunks(batch, importer, plan):
@@ -212,6 +225,21 @@ def _write_in_chunks(batch, importer, plan):
 
 def _fail(batch_id, message):
     ImportBatch.objects.filter(pk=batch_id).update(status=Status.FAILED, message=message)
+
+
+def fail_stuck_batches() -> int:
+    """Fail imports queued or writing for longer than IMPORT_STUCK_AFTER_MINUTES: their job
+    was lost or their worker died. Without this the page would say "Importing…" forever."""
+    minutes = settings.IMPORT_STUCK_AFTER_MINUTES
+    cutoff = timezone.now() - timedelta(minutes=minutes)
+    stuck = Q(started_at__lt=cutoff) | Q(started_at__isnull=True, created_at__lt=cutoff)
+    return ImportBatch.objects.filter(stuck, status__in=ImportBatch.RUNNING).update(
+        status=Status.FAILED,
+        message=(
+            f"The import had not finished after {minutes} minutes, so it was stopped. "
+            "Upload the file again to try once more."
+        ),
+    )
 
 
 def import_file(
