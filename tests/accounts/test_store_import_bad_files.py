@@ -278,6 +278,63 @@ def test_a_file_over_the_size_limit_is_refused(owner_client, org, existing, sett
     assert not ImportBatch.objects.exists()
 
 
+@pytest.fixture
+def bytes_kept(monkeypatch):
+    """How many bytes of uploaded files Django's own handlers (memory, temporary file) kept."""
+    from django.core.files import uploadhandler
+
+    kept = {"bytes": 0}
+    for handler in (
+        uploadhandler.MemoryFileUploadHandler,
+        uploadhandler.TemporaryFileUploadHandler,
+    ):
+        real = handler.receive_data_chunk
+
+        def counting(self, raw_data, start, real=real):
+            kept["bytes"] += len(raw_data)
+            return real(self, raw_data, start)
+
+        monkeypatch.setattr(handler, "receive_data_chunk", counting)
+    return kept
+
+
+def test_an_oversized_upload_is_refused_as_it_arrives(
+    owner_client, org, existing, settings, bytes_kept
+):
+    settings.IMPORT_MAX_BYTES = 100_000
+    content = HEADER + GOOD * 30_000
+    response = upload(owner_client, "big.csv", content)
+    text = html.unescape(response.text).replace("\xa0", " ")
+    assert "The file is 1.1 MB; the limit is 97.7 KB. Split it into smaller files." in text
+    assert not ImportBatch.objects.exists()
+    assert bytes_kept["bytes"] <= settings.IMPORT_MAX_BYTES  # never the whole file
+
+
+def test_a_file_of_exactly_the_limit_is_accepted(owner_client, org, settings, bytes_kept):
+    content = HEADER + GOOD * 40
+    settings.IMPORT_MAX_BYTES = len(content)
+    upload(owner_client, "just-fits.csv", content)
+    batch = ImportBatch.objects.get()
+    assert (batch.file_size, batch.total_rows) == (len(content), 40)
+    assert bytes_kept["bytes"] == len(content)
+
+
+def test_an_oversized_store_list_for_a_region_is_refused_too(owner_client, org, settings):
+    from tests.factories import RegionFactory
+
+    settings.IMPORT_MAX_BYTES = 1000
+    region = RegionFactory(organization=org)
+    response = owner_client.post(
+        reverse("accounts:region_upload", args=[region.pk]),
+        {"file": SimpleUploadedFile("list.csv", b"Store #\n" + b"1\n" * 2000)},
+        follow=True,
+    )
+    assert "The file is 3.9 KB; the limit is 1000 bytes." in html.unescape(response.text).replace(
+        "\xa0", " "
+    )
+    assert not region.stores.exists()
+
+
 def test_a_file_over_the_row_limit_is_refused(owner_client, org, existing, settings):
     settings.IMPORT_MAX_ROWS = 10
     response = upload(
