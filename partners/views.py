@@ -8,6 +8,7 @@ from django.db.models import Count
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from accounts.forms import JoinForm, OrganizationFieldsMixin
@@ -40,7 +41,9 @@ def get_partnership_or_404(organization, partnership_id):
 
 
 def _local(url):
-    return url if url.startswith("/") and not url.startswith("//") else ""
+    """`url` if it is a path on this site, else "". Django's own check: it also refuses
+    `/\\evil.example`, which browsers read as `//evil.example`, another site."""
+    return url if url_has_allowed_host_and_scheme(url, allowed_hosts=None) else ""
 
 
 # -- 3rd Party Connections --------------------------------------------------------------

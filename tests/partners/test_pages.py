@@ -293,3 +293,33 @@ def test_partner_permissions_refuses_non_vendors(world):
         == 404
     )
     assert Organization.objects.filter(is_vendor=True).count() == 0
+
+
+@pytest.mark.parametrize(
+    "next_url",
+    [
+        "//evil.example",
+        "/\\evil.example",
+        "/\\/evil.example",
+        "https://evil.example",
+        "https://evil.example/partners/",
+        "javascript:alert(1)",
+        "///evil.example",
+    ],
+)
+def test_a_decision_never_redirects_to_another_site(world, next_url):
+    partnership = PartnershipFactory(organization=world["retailer"], partner=world["partner"])
+    response = logged_in(world["requester_admin"]).post(
+        reverse("partners:transition", args=[partnership.pk, "cancel"]), {"next": next_url}
+    )
+    assert response.status_code == 302
+    assert response["Location"] == partnership.get_absolute_url()
+
+
+def test_a_decision_returns_to_the_page_it_was_made_on(world):
+    partnership = PartnershipFactory(organization=world["retailer"], partner=world["partner"])
+    back = reverse("partners:connections") + "?tab=outgoing"
+    response = logged_in(world["requester_admin"]).post(
+        reverse("partners:transition", args=[partnership.pk, "cancel"]), {"next": back}
+    )
+    assert response["Location"] == back
