@@ -8,6 +8,7 @@ from django.contrib.messages import get_messages
 from django.test import Client
 from django.urls import reverse
 
+from accounts.models import User
 from partners.models import Partnership, PartnershipEvent
 from tests.factories import PartnershipFactory
 
@@ -40,11 +41,10 @@ def act(world, partnership, action, actor):
     return client.post(reverse("partners:transition", args=[partnership.pk, action]))
 
 
-@pytest.mark.parametrize(
-    ("action", "state", "actor"),
-    list(itertools.product(ACTIONS, STATES, ACTORS)),
-    ids=["-".join(c) for c in itertools.product(ACTIONS, STATES, ACTORS)],
-)
+CASES = list(itertools.product(ACTIONS, STATES, ACTORS))
+
+
+@pytest.mark.parametrize(("action", "state", "actor"), CASES, ids=["-".join(c) for c in CASES])
 def test_transition_table(world, action, state, actor):
     partnership = PartnershipFactory(
         organization=world["retailer"], partner=world["partner"], status=state
@@ -91,5 +91,29 @@ def test_transition_table(world, action, state, actor):
             assert any("already" in t or "still pending" in t for t in texts), texts
 
 
-def test_the_table_covers_every_combination():
-    assert len(ACTIONS) * len(STATES) * len(ACTORS) == 140
+def test_the_table_is_every_transition_state_and_actor_and_agrees_with_the_model(world):
+    """The cases pytest generated are every transition x status x actor, once each; every
+    kind of user in `world` acts; ALLOWED agrees with the model's TRANSITIONS (state and
+    side). A filtered case list, a user nobody tests, or a stale ALLOWED fails here."""
+    (parametrize,) = [m for m in test_transition_table.pytestmark if m.name == "parametrize"]
+    generated = parametrize.args[1]
+    every = {
+        (action, state, actor)
+        for action in Partnership.TRANSITIONS
+        for state in Partnership.Status.values
+        for actor in ACTORS
+    }
+    assert len(generated) == len(set(generated)) and set(generated) == every
+    assert {actor for actor in ACTORS if actor != "anonymous"} == {
+        name for name, value in world.items() if isinstance(value, User)
+    }, "every kind of user in the world acts in the table"
+    assert ALLOWED.issubset(every)
+    for action, state, actor in ALLOWED:
+        from_status, _to, side = Partnership.TRANSITIONS[action]
+        assert state == from_status, (action, state, actor)
+        assert actor == f"{side}_admin" or (actor, action) == ("platform_admin", "approve")
+    # Each transition of the model is allowed to its own side's admins, in its one state.
+    assert {(a, s, actor) for a, s, actor in ALLOWED if actor != "platform_admin"} == {
+        (action, from_status, f"{side}_admin")
+        for action, (from_status, _to, side) in Partnership.TRANSITIONS.items()
+    }
