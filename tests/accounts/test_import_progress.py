@@ -91,3 +91,41 @@ def test_members_cannot_import(member_client):
     )
     assert response.status_code == 403
     assert not ImportBatch.objects.exists()
+
+
+def test_an_import_that_fails_mid_write_leaves_nothing_written(
+    owner_client, org, settings, monkeypatch, django_capture_on_commit_callbacks
+):
+    from accounts.imports import service
+    from accounts.imports.stores import StoreImporter
+    from tests.factories import StoreFactory
+
+    StoreFactory(organization=org, number="1", name="Old name")
+    before = list(Store.objects.for_org(org).values())
+    settings.IMPORT_INLINE_MAX_ROWS = 10
+    monkeypatch.setattr(service, "WRITE_CHUNK", 10)  # 29 new stores and 1 update: 4 writes
+    real_write = StoreImporter.write
+    writes = []
+
+    def write_then_break(self, organization, creates, updates):
+        writes.append(len(creates) + len(updates))
+        if len(writes) == 3:
+            raise RuntimeError("the database went away")
+        real_write(self, organization, creates, updates)
+
+    monkeypatch.setattr(StoreImporter, "write", write_then_break)
+    owner_client.post(
+        reverse("accounts:import_upload", args=["stores"]),
+        {"file": SimpleUploadedFile("s.csv", FILE)},
+    )
+    batch = ImportBatch.objects.get()
+    with django_capture_on_commit_callbacks(execute=True):
+        owner_client.post(reverse("accounts:import_confirm", args=[batch.pk]), {"mode": "all"})
+
+    assert writes == [10, 10, 9]  # 20 stores were written before it broke...
+    assert list(Store.objects.for_org(org).values()) == before  # ...and none of them stayed
+    batch.refresh_from_db()
+    assert (batch.status, batch.created_count, batch.applied_at) == ("failed", 0, None)
+    page = owner_client.get(batch.get_absolute_url())
+    assert "Nothing was imported." in page.text
+    assert "The import failed on our side and nothing was written. Try again." in page.text
