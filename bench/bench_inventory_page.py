@@ -169,10 +169,13 @@ def main():
         script = Path("/tmp/bench-wrk.lua")
         script.write_text(LUA)
         worst = 0.0
-        print(f"  gunicorn 3 workers; wrk 2 threads, 10 connections, {DURATION} s per case")
+        connections = int(os.environ.get("BENCH_CONNECTIONS", "10"))
+        print(
+            f"  gunicorn 3 workers; wrk 2 threads, {connections} connections, {DURATION} s per case"
+        )
         for label, url in cases.items():
             out = subprocess.run(
-                ["wrk", "-t2", "-c10", f"-d{DURATION}s", "-s", str(script), "-H", f"Cookie: sessionid={cookie}", url],
+                ["wrk", "-t2", f"-c{connections}", f"-d{DURATION}s", "-s", str(script), "-H", f"Cookie: sessionid={cookie}", url],
                 capture_output=True, text=True, check=True,
             ).stdout  # fmt: skip
             figures = dict(re.findall(r"(\w+)=([\d.]+)", out.split("RESULT", 1)[1]))
@@ -207,7 +210,7 @@ def _deep_cursor(url, cookie, pages):
         request = urllib.request.Request(page_url, headers={"Cookie": f"sessionid={cookie}"})
         with urllib.request.urlopen(request, timeout=30) as response:
             body = response.read().decode()
-        match = re.search(r"after=(\d+\.\d+)", body)
+        match = re.search(r'href="\?[^"]*?after=(\d+\.\d+)[^"]*"[^>]*>Next page', body)
         if not match:
             break
         cursor = match.group(1)

@@ -4,6 +4,7 @@ import re
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Upper
 
 from accounts.models import Organization, Store
 from accounts.tenancy import OrgQuerySet
@@ -44,7 +45,16 @@ class Product(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["organization", "sku"], name="product_sku_unique"),
         ]
-        indexes = [models.Index(fields=["organization", "vendor_organization"])]
+        indexes = [
+            models.Index(fields=["organization", "vendor_organization"]),
+            # The filters search UPPER(column) LIKE '%...%'. These indexes are for the
+            # planner more than for lookups: PostgreSQL keeps statistics on an indexed
+            # expression, and without them it guesses one matching product and picks a
+            # plan that reads every stock row of every match.
+            models.Index(Upper("name"), name="product_name_upper_idx"),
+            models.Index(Upper("category"), name="product_category_upper_idx"),
+            models.Index(Upper("vendor_name"), name="product_vendor_upper_idx"),
+        ]
 
     def __str__(self):
         return f"{self.sku} {self.name}"

@@ -25,7 +25,7 @@ def stock_adjust(
         .get(pk=stock_id)
     )
     access = access_for(viewer=viewer, owner=stock.organization)
-    if not access.stores_for("adjust").filter(pk=stock.store_id).exists():
+    if not access.may_adjust_at(stock.store_id):
         raise AdjustmentRefused("You may not change stock in this store.")
     if kind not in Adjustment.Kind.values:
         raise AdjustmentRefused("Pick a reason: count correction, markdown, damage or transfer.")

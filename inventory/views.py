@@ -2,15 +2,19 @@
 policy (partners/access.py). The policy says which stores and products; the views
 never decide that themselves, and redacted fields are never put in the context."""
 
+from html import escape
+
 from django import forms
 from django.contrib import messages
-from django.db.models import Q, Sum
+from django.db.models import F, Q, Sum, Value
+from django.db.models.functions import Coalesce, NullIf
 from django.http import Http404, HttpResponseForbidden
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.safestring import mark_safe
 
 from accounts.exports import csv_response
-from accounts.models import Organization, Region
+from accounts.models import Organization, Region, Store
 from accounts.tenancy import organization_required
 from inventory import services
 from inventory.models import Adjustment, Product, SalesLine, Stock
@@ -53,6 +57,7 @@ class StockFilter(forms.Form):
 
     def __init__(self, *args, access, **kwargs):
         super().__init__(*args, **kwargs)
+        self.owner = access.owner
         if access.is_owner:
             self.fields["region"].queryset = Region.objects.for_org(access.owner)
         else:
@@ -64,7 +69,14 @@ class StockFilter(forms.Form):
             q = data["q"].strip()
             queryset = queryset.filter(Q(product__sku__iexact=q) | Q(product__name__icontains=q))
         if data.get("store"):
-            queryset = queryset.filter(store__number=data["store"].strip().lstrip("#"))
+            # The store's id first (one small query), so the stock query is one index range.
+            number = data["store"].strip().lstrip("#")
+            store_id = (
+                Store.objects.filter(organization=self.owner, number=number)
+                .values_list("pk", flat=True)
+                .first()
+            )
+            queryset = queryset.filter(store_id=store_id) if store_id else queryset.none()
         if data.get("region"):
             queryset = queryset.filter(store__in=data["region"].effective_stores().values("pk"))
         if data.get("vendor"):
@@ -79,35 +91,44 @@ class StockFilter(forms.Form):
 
 def visible_stock(access):
     """The stock rows the viewer may see: stores and products by the access policy."""
-    queryset = Stock.objects.filter(organization=access.owner)
-    if not access.is_owner:
-        queryset = queryset.filter(store__in=access.stores.values("pk"))
-        product_q = access.product_q
-        if product_q:
-            queryset = queryset.filter(product__in=Product.objects.filter(product_q).values("pk"))
-    return queryset
+    return Stock.objects.filter(access.rows_q(), organization=access.owner)
 
 
-def _rows(access, stocks):
-    """Plain dicts for the template, built only from fields the viewer may see."""
+# What a stock row reads, as plain values: no model instances for a page of rows.
+STOCK_VALUES = {
+    "id": F("id"),
+    "store_id": F("store_id"),
+    "product_id": F("product_id"),
+    "store": F("store__number"),
+    "store_name": Coalesce(NullIf(F("store__name"), Value("")), F("store__city")),
+    "sku": F("product__sku"),
+    "name": F("product__name"),
+    "vendor": Coalesce(F("product__vendor_organization__name"), F("product__vendor_name")),
+    "category": F("product__category"),
+    "on_hand": F("on_hand"),
+    "on_order": F("on_order"),
+    "unit_cost": F("product__unit_cost"),
+    "retail_price": F("product__retail_price"),
+    "current_price": F("current_price"),
+}
+
+
+def stock_values(queryset):
+    return queryset.values(**{f"v_{key}": expression for key, expression in STOCK_VALUES.items()})
+
+
+def _rows(access, stocks, columns=None):
+    """Plain dicts for the page, built only from fields the viewer may see at each row's
+    store; `cells` holds them in column order (a redacted cell is None). `stocks` come
+    from stock_values()."""
+    columns = columns if columns is not None else _columns(access)
     rows = []
-    for s in stocks:
-        row = {
-            "id": s.pk,
-            "store": s.store.number,
-            "store_name": s.store.name or s.store.city,
-            "product_id": s.product_id,
-            "sku": s.product.sku,
-            "name": s.product.name,
-            "vendor": s.product.vendor_display,
-            "category": s.product.category,
-            "on_hand": s.on_hand,
-            "on_order": s.on_order,
-            "unit_cost": s.product.unit_cost,
-            "retail_price": s.product.retail_price,
-            "current_price": s.current_price,
-        }
-        rows.append(access.redact(row))
+    for values in stocks:
+        store_id = values["v_store_id"]
+        row = access.redact({key: values[f"v_{key}"] for key in STOCK_VALUES}, store_id=store_id)
+        row["cells"] = [(key, row.get(key)) for key, _ in columns]
+        row["may_adjust"] = access.may_adjust_at(store_id)
+        rows.append(row)
     return rows
 
 
@@ -138,48 +159,99 @@ def shared(request):
 def stock_page(request, organization_id):
     access = _access_or_404(request, organization_id)
     stock_filter = StockFilter(request.GET or None, access=access)
-    queryset = visible_stock(access)
+    queryset = Stock.objects.filter(organization=access.owner)
     if stock_filter.is_valid():
         queryset = stock_filter.apply(queryset)
-    # Keyset pagination: (store, product) ids after the cursor; no COUNT of the whole set.
-    after = request.GET.get("after", "")
-    if after:
-        try:
-            store_id, product_id = (int(x) for x in after.split("."))
-        except ValueError:
-            store_id = product_id = 0
-        queryset = queryset.filter(
-            Q(store_id__gt=store_id) | Q(store_id=store_id, product_id__gt=product_id)
-        )
-    page = list(
-        queryset.select_related("store", "product", "product__vendor_organization").order_by(
-            "store_id", "product_id"
-        )[: PAGE_SIZE + 1]
-    )
+    after = _cursor(request.GET.get("after", ""))
+    page = _keyset_page(access, queryset, after)
     has_next = len(page) > PAGE_SIZE
     page = page[:PAGE_SIZE]
     query = request.GET.copy()
     query.pop("after", None)
+    filter_query = query.urlencode()
     next_query = None
     if has_next:
-        query["after"] = f"{page[-1].store_id}.{page[-1].product_id}"
+        query["after"] = f"{page[-1]['v_store_id']}.{page[-1]['v_product_id']}"
         next_query = query.urlencode()
+    columns = _columns(access)
+    may_adjust = access.may_adjust_stock
     context = {
         "access": access,
         "owner": access.owner,
         "filter": stock_filter,
-        "columns": _columns(access),
-        "rows": _rows(access, page),
+        "columns": columns,
+        "rows_html": rows_html(_rows(access, page, columns), access.owner, may_adjust),
         "next_query": next_query,
-        "first_page": not after,
-        "filter_query": request.GET.copy().urlencode() if request.GET else "",
-        "may_adjust": access.may_adjust_stock,
+        "first_page": after is None,
+        "filter_query": filter_query,
+        "may_adjust": may_adjust,
     }
     if access.is_owner:
         items = list(_adjustments(access.owner).order_by("-pk")[:10])
         context["activity_items"] = items
         context["activity_latest"] = items[0].pk if items else 0
     return render(request, "inventory/stock.html", context)
+
+
+def _cursor(value):
+    """The keyset cursor "store_id.product_id" of the last row shown, or None."""
+    try:
+        store_id, product_id = (int(x) for x in value.split("."))
+    except ValueError:
+        return None
+    return store_id, product_id
+
+
+def _keyset_page(access, queryset, after):
+    """PAGE_SIZE + 1 rows in (store, product) order after the cursor, with no COUNT.
+
+    Two index range scans rather than one OR: the rest of the cursor's store, then the
+    stores after it. PostgreSQL walks (store, product) for each and stops at the limit,
+    however deep the page."""
+    queryset = stock_values(queryset)
+    order = ("store_id", "product_id")
+    if after is None:
+        return list(queryset.filter(access.rows_q()).order_by(*order)[: PAGE_SIZE + 1])
+    store_id, product_id = after
+    page = list(
+        queryset.filter(access.rows_q(only_store=store_id), store_id=store_id, product_id__gt=product_id)
+        .order_by(*order)[: PAGE_SIZE + 1]
+    )  # fmt: skip
+    if len(page) <= PAGE_SIZE:
+        page += queryset.filter(access.rows_q(after_store=store_id)).order_by(*order)[
+            : PAGE_SIZE + 1 - len(page)
+        ]
+    return page
+
+
+PLACEHOLDER = 987654321987
+
+
+def rows_html(rows, owner, may_adjust, oob=False):
+    """The table rows as HTML. Built here rather than by the template engine: fifty rows
+    of a dozen cells cost the engine more than the whole query does. Every value goes
+    through escape(); nothing else is interpolated."""
+    attributes = ' hx-swap-oob="true" class="changed"' if oob else ""
+    # One reverse() per page, not two per row.
+    product_url = reverse("inventory:product", args=[owner.pk, PLACEHOLDER])
+    adjust_url = reverse("inventory:adjust", args=[PLACEHOLDER])
+    html = []
+    for row in rows:
+        cells = []
+        for key, value in row["cells"]:
+            text = "—" if value is None else escape(str(value))
+            if key == "sku":
+                url = product_url.replace(str(PLACEHOLDER), str(int(row["product_id"])))
+                text = f'<a href="{escape(url)}">{text}</a>'
+            cells.append(f"<td>{text}</td>")
+        if may_adjust:
+            link = ""
+            if row["may_adjust"]:
+                url = adjust_url.replace(str(PLACEHOLDER), str(int(row["id"])))
+                link = f'<a href="{escape(url)}" class="small-link">Adjust</a>'
+            cells.append(f"<td>{link}</td>")
+        html.append(f'<tr id="stock-{int(row["id"])}"{attributes}>{"".join(cells)}</tr>')
+    return mark_safe("\n".join(html))
 
 
 def _adjustments(owner):
@@ -208,17 +280,15 @@ def export(request, organization_id):
     if stock_filter.is_valid():
         queryset = stock_filter.apply(queryset)
     columns = _columns(access)
-    stocks = queryset.select_related("store", "product", "product__vendor_organization").order_by(
-        "store_id", "product_id"
-    )
+    stocks = stock_values(queryset).order_by("store_id", "product_id")
 
     def rows():
         for chunk_start in range(0, 10**9, 2000):
             chunk = list(stocks[chunk_start : chunk_start + 2000])
             if not chunk:
                 return
-            for row in _rows(access, chunk):
-                yield [row.get(key) for key, _ in columns]
+            for row in _rows(access, chunk, columns):
+                yield [value for _, value in row["cells"]]
 
     return csv_response(f"inventory-{access.owner.slug}", [label for _, label in columns], rows())
 
@@ -235,16 +305,22 @@ def product(request, organization_id, product_id):
     )
     if item is None:
         raise Http404("No such product.")
-    stocks = (
-        visible_stock(access)
-        .filter(product=item)
-        .select_related("store", "product", "product__vendor_organization")
-        .order_by("store_id")
-    )
-    sales = SalesLine.objects.filter(organization=access.owner, product=item)
-    if not access.is_owner:
-        sales = sales.filter(store__in=access.stores.values("pk"))
+    stocks = visible_stock(access).filter(product=item).order_by("store_id")
+    sales = SalesLine.objects.filter(access.rows_q(), organization=access.owner, product=item)
     sales = sales.select_related("store").order_by("-date", "-pk")[:200]
+    sales_columns = [
+        (k, label)
+        for k, label in [
+            ("date", "Date"),
+            ("store", "Store"),
+            ("quantity", "Quantity"),
+            ("retail_amount", "Sales"),
+            ("cost_amount", "Cost"),
+            ("gross_profit", "Gross profit"),
+            ("customer_reference", "Customer"),
+        ]
+        if access.can_see_field(k)
+    ]
     sales_rows = [
         access.redact(
             {
@@ -255,9 +331,15 @@ def product(request, organization_id, product_id):
                 "cost_amount": line.cost_amount,
                 "gross_profit": line.gross_profit,
                 "customer_reference": line.customer_reference,
-            }
+            },
+            store_id=line.store_id,
         )
         for line in sales
+    ]
+    for line in sales_rows:
+        line["cells"] = [(key, line.get(key)) for key, _ in sales_columns]
+    stock_columns = [
+        c for c in _columns(access) if c[0] not in ("sku", "name", "vendor", "category")
     ]
     product_row = access.redact(
         {"sku": item.sku, "name": item.name, "vendor": item.vendor_display, "category": item.category,
@@ -270,24 +352,10 @@ def product(request, organization_id, product_id):
             "access": access,
             "owner": access.owner,
             "product": product_row,
-            "stock_rows": _rows(access, stocks[:500]),
-            "columns": [
-                c for c in _columns(access) if c[0] not in ("sku", "name", "vendor", "category")
-            ],
+            "stock_rows": _rows(access, stock_values(stocks[:500]), stock_columns),
+            "columns": stock_columns,
             "sales": sales_rows,
-            "sales_columns": [
-                (k, label)
-                for k, label in [
-                    ("date", "Date"),
-                    ("store", "Store"),
-                    ("quantity", "Quantity"),
-                    ("retail_amount", "Sales"),
-                    ("cost_amount", "Cost"),
-                    ("gross_profit", "Gross profit"),
-                    ("customer_reference", "Customer"),
-                ]
-                if access.can_see_field(k)
-            ],
+            "sales_columns": sales_columns,
         },
     )
 
@@ -318,7 +386,7 @@ def adjust(request, stock_id):
     access = access_for(viewer=request.organization, owner=stock.organization)
     if not visible_stock(access).filter(pk=stock.pk).exists():
         raise Http404("No such stock.")
-    if not access.stores_for("adjust").filter(pk=stock.store_id).exists():
+    if not access.may_adjust_at(stock.store_id):
         return HttpResponseForbidden(
             render(
                 request,
@@ -341,7 +409,7 @@ def adjust(request, stock_id):
                 reverse("inventory:stock", args=[stock.organization_id])
                 + f"?store={stock.store.number}"
             )
-    row = _rows(access, [stock])[0]
+    row = _rows(access, stock_values(Stock.objects.filter(pk=stock.pk)))[0]
     return render(
         request, "inventory/adjust.html", {"form": form, "row": row, "owner": stock.organization}
     )
@@ -361,7 +429,7 @@ def activity(request):
         ).values("pk")
         if items
         else [],
-    ).select_related("store", "product", "product__vendor_organization")
+    )
     access = access_for(viewer=request.organization, owner=request.organization)
     return render(
         request,
@@ -370,9 +438,9 @@ def activity(request):
             "items": items,
             "latest": items[0].pk if items else since,
             "polling": True,
-            "changed_rows": _rows(access, changed),
-            "columns": _columns(access),
-            "may_adjust": True,
+            "changed_rows_html": rows_html(
+                _rows(access, stock_values(changed)), request.organization, True, oob=True
+            ),
             "owner": request.organization,
         },
     )

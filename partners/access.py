@@ -3,8 +3,11 @@ with the data of owner O. Views, exports and jobs ask it; none re-derive it.
 
     access = access_for(viewer=V, owner=O)
     access.stores            the owner's stores V may see (a queryset, current)
+    access.rows_q()          a Q on store-and-product rows (stock, sales): per store,
+                             every product (merchandising) or only V's own (vendor)
     access.product_q         a Q on products: all of them, or those whose vendor is V
-    access.hidden_fields     fields that must never leave the server for V
+    access.hidden_fields     fields hidden from V everywhere (decides the columns)
+    access.redact(row, store_id)  drops what V must not see at that store
     access.may_adjust_stock  count corrections and markdowns
     access.may_update_tasks  task progress
     access.sees_anything     False: answer 404, as for any other tenant's object
@@ -13,6 +16,7 @@ Master accounts (V is the master of O) join this table with the aggregation issu
 """
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from django.db.models import Q, QuerySet
 
@@ -34,72 +38,140 @@ VENDOR_FIELD = "vendor_organization"  # the product field naming the vendor orga
 
 @dataclass(frozen=True)
 class Access:
+    """Evaluated once per request: the store ids of each live scope are read when first
+    asked for, so the rules hold for the whole response and cost one query."""
+
     owner: Organization
     viewer: Organization
     is_owner: bool = False
-    scopes: frozenset = frozenset()
-    merchandising_stores: QuerySet | None = None
-    vendor_stores: QuerySet | None = None
-    hidden_fields: frozenset = field(default_factory=frozenset)
+    store_q_by_scope: dict = field(default_factory=dict)
+
+    @cached_property
+    def store_ids_by_scope(self) -> dict[str, frozenset]:
+        """The owner's store ids per scope; a scope whose geography is empty is not live."""
+        ids = {}
+        for scope, q in self.store_q_by_scope.items():
+            found = frozenset(
+                Store.objects.filter(q, organization=self.owner).values_list("pk", flat=True)
+            )
+            if found:
+                ids[scope] = found
+        return ids
+
+    @property
+    def scopes(self) -> frozenset:
+        return frozenset(self.store_ids_by_scope)
+
+    @cached_property
+    def store_ids(self) -> frozenset:
+        return frozenset().union(*self.store_ids_by_scope.values())
 
     @property
     def stores(self) -> QuerySet:
         if self.is_owner:
             return Store.objects.for_org(self.owner)
-        q = Q(pk__in=[])
-        for stores in (self.merchandising_stores, self.vendor_stores):
-            if stores is not None:
-                q |= Q(pk__in=stores.values("pk"))
-        return Store.objects.filter(q).by_number()
+        return Store.objects.filter(pk__in=sorted(self.store_ids)).by_number()
 
     @property
     def sees_anything(self) -> bool:
-        return self.is_owner or self.stores.exists()
+        return self.is_owner or bool(self.store_ids)
 
     @property
     def product_q(self) -> Q:
-        """Which of the owner's products V sees. A merchandising partner sees all of
-        them; a vendor share alone sees only its own."""
+        """Which of the owner's products V sees somewhere. A merchandising partner sees
+        all of them (in its stores); a vendor share alone sees only its own."""
         if self.is_owner or Scope.MERCHANDISING in self.scopes:
             return Q()
         if Scope.VENDOR in self.scopes:
             return Q(**{VENDOR_FIELD: self.viewer})
         return Q(pk__in=[])
 
+    def rows_q(self, store="store", product="product", only_store=None, after_store=None) -> Q:
+        """A Q on rows that name a store and a product (stock, sales, adjustments): in
+        merchandising stores every product; in stores shared only as a vendor, V's own.
+        `only_store` / `after_store` narrow it to one store id or the ids after one (keyset
+        pages), so the store condition stays a single index range."""
+        if self.is_owner:
+            if only_store is not None:
+                return Q(**{f"{store}_id": only_store})
+            if after_store is not None:
+                return Q(**{f"{store}_id__gt": after_store})
+            return Q()
+
+        def narrowed(ids):
+            if only_store is not None:
+                return ids & {only_store}
+            if after_store is not None:
+                return frozenset(i for i in ids if i > after_store)
+            return ids
+
+        q = Q(pk__in=[])
+        merchandising = self.store_ids_by_scope.get(Scope.MERCHANDISING, frozenset())
+        vendor_only = narrowed(
+            self.store_ids_by_scope.get(Scope.VENDOR, frozenset()) - merchandising
+        )
+        merchandising = narrowed(merchandising)
+        if merchandising:
+            q |= Q(**{f"{store}_id__in": sorted(merchandising)})
+        if vendor_only:
+            q |= Q(
+                **{
+                    f"{store}_id__in": sorted(vendor_only),
+                    f"{product}__{VENDOR_FIELD}": self.viewer,
+                }
+            )
+        return q
+
+    @cached_property
+    def hidden_fields(self) -> frozenset:
+        """Fields hidden at every store V sees: a column shows if some live scope shows it."""
+        if self.is_owner:
+            return frozenset()
+        if not self.scopes:
+            return HIDDEN_FOR[Scope.VENDOR] | HIDDEN_FOR[Scope.MERCHANDISING]
+        return frozenset.intersection(*(HIDDEN_FOR[s] for s in self.scopes))
+
+    def hidden_at(self, store_id) -> frozenset:
+        """Fields hidden for rows of one store: the store's own scope decides."""
+        if self.is_owner:
+            return frozenset()
+        if store_id in self.store_ids_by_scope.get(Scope.MERCHANDISING, ()):
+            return HIDDEN_FOR[Scope.MERCHANDISING]
+        return HIDDEN_FOR[Scope.VENDOR] | HIDDEN_FOR[Scope.MERCHANDISING]
+
     @property
     def may_adjust_stock(self) -> bool:
-        return self.is_owner or self._merchandising_live()
+        return self.is_owner or Scope.MERCHANDISING in self.scopes
 
     @property
     def may_update_tasks(self) -> bool:
-        return self.is_owner or self._merchandising_live()
+        return self.may_adjust_stock
 
     @property
     def may_see_tasks(self) -> bool:
         return self.may_update_tasks
 
-    def _merchandising_live(self):
-        return self.merchandising_stores is not None and self.merchandising_stores.exists()
+    def may_adjust_at(self, store_id) -> bool:
+        return self.is_owner or store_id in self.store_ids_by_scope.get(Scope.MERCHANDISING, ())
 
     def stores_for(self, purpose: str) -> QuerySet:
         """Stores for one purpose: "inventory" (either scope), "adjust" or "tasks"
         (merchandising only)."""
-        if self.is_owner:
-            return self.stores
-        if purpose == "inventory":
+        if self.is_owner or purpose == "inventory":
             return self.stores
         if purpose in ("adjust", "tasks"):
-            if self.merchandising_stores is None:
-                return Store.objects.none()
-            return self.merchandising_stores
+            merchandising = self.store_ids_by_scope.get(Scope.MERCHANDISING, frozenset())
+            return Store.objects.filter(pk__in=sorted(merchandising))
         raise ValueError(f"unknown purpose {purpose!r}")
 
     def can_see_field(self, name: str) -> bool:
         return name not in self.hidden_fields
 
-    def redact(self, row: dict) -> dict:
-        """A copy of `row` without the fields V must not see."""
-        return {k: v for k, v in row.items() if k not in self.hidden_fields}
+    def redact(self, row: dict, store_id=None) -> dict:
+        """A copy of `row` without the fields V must not see: at `store_id` when the row
+        belongs to one store, else the fields hidden everywhere."""
+        hidden = self.hidden_fields if store_id is None else self.hidden_at(store_id)
+        return {k: v for k, v in row.items() if k not in hidden}
 
 
 def active_partnerships(*, viewer, owner=None):
@@ -119,22 +191,7 @@ def access_for(*, viewer: Organization, owner: Organization) -> Access:
         by_scope[partnership.scope] = (
             by_scope.get(partnership.scope, Q(pk__in=[])) | partnership.store_q()
         )
-    stores = {scope: Store.objects.filter(q).distinct() for scope, q in by_scope.items()}
-    scopes = frozenset(by_scope)
-    hidden = frozenset()
-    if scopes:
-        # A field is hidden unless some active scope shows it.
-        hidden = frozenset.intersection(*(HIDDEN_FOR[s] for s in scopes))
-    else:
-        hidden = HIDDEN_FOR[Scope.VENDOR] | HIDDEN_FOR[Scope.MERCHANDISING]
-    return Access(
-        owner=owner,
-        viewer=viewer,
-        scopes=scopes,
-        merchandising_stores=stores.get(Scope.MERCHANDISING),
-        vendor_stores=stores.get(Scope.VENDOR),
-        hidden_fields=hidden,
-    )
+    return Access(owner=owner, viewer=viewer, store_q_by_scope=by_scope)
 
 
 def owners_sharing_with(viewer: Organization):

@@ -4,6 +4,13 @@ from django.urls import reverse
 
 from inventory.models import Adjustment, Stock
 from partners.models import Partnership
+from tests.factories import PartnershipFactory
+from tests.inventory.conftest import (
+    CUSTOMER_SENTINEL,
+    MARKDOWN_SENTINEL,
+    RETAIL_SENTINEL,
+    SALES_SENTINEL,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -107,3 +114,41 @@ def test_a_vendor_post_to_change_stock_is_refused_and_changes_nothing(shop):
     stock.refresh_from_db()
     assert stock.on_hand == 20 and str(stock.current_price) == "876543.21"
     assert not Adjustment.objects.exists()
+
+
+def test_both_scopes_apply_each_to_its_own_stores(shop):
+    """The vendor is also a merchandising partner for store 1 only: there it sees every
+    product at retail and may adjust; in stores 2-3 it stays a vendor share (own products,
+    cost only, read-only)."""
+    both = PartnershipFactory(
+        organization=shop["retailer"], partner=shop["vendor"], status=Partnership.Status.ACTIVE,
+        scope=Partnership.Scope.MERCHANDISING,
+    )  # fmt: skip
+    both.stores.add(shop["stores"][0])
+    client = as_user(shop["vendor_user"])
+    page = stock_page(client, shop)
+    theirs_rows = [
+        n for n in ("1", "2", "3") if f'id="stock-{shop["stock"][(n, "OTHER-1")].pk}"' in page.text
+    ]
+    assert theirs_rows == ["1"]  # another vendor's product only where merchandising applies
+    assert page.text.count(RETAIL_SENTINEL) == 1  # the retail price at store 1, nowhere else
+    assert page.text.count(MARKDOWN_SENTINEL) == 1
+    own_at_2 = shop["stock"][("2", "VEND-1")]
+    own_at_1 = shop["stock"][("1", "VEND-1")]
+    assert reverse("inventory:adjust", args=[own_at_1.pk]) in page.text
+    assert reverse("inventory:adjust", args=[own_at_2.pk]) not in page.text
+    refused = client.post(
+        reverse("inventory:adjust", args=[own_at_2.pk]), {"kind": "count", "on_hand": 1}
+    )
+    assert refused.status_code == 403 and Stock.objects.get(pk=own_at_2.pk).on_hand == 20
+    # The export and the product page follow the same per-store rules.
+    export = client.get(reverse("inventory:export", args=[shop["retailer"].pk]))
+    body = b"".join(export.streaming_content).decode() if export.streaming else export.text
+    assert body.count(RETAIL_SENTINEL) == 1 and body.count("OTHER-VENDOR-PRODUCT") == 1
+    product = client.get(reverse("inventory:product", args=[shop["retailer"].pk, shop["ours"].pk]))
+    assert product.text.count(SALES_SENTINEL) == 1  # store 1's sales line only
+    assert product.text.count(CUSTOMER_SENTINEL) == 1
+    # An empty merchandising geography is not live: back to a plain vendor share.
+    both.stores.clear()
+    page = stock_page(client, shop)
+    assert RETAIL_SENTINEL not in page.text and "OTHER-VENDOR-PRODUCT" not in page.text
