@@ -6,6 +6,7 @@ from django.test import Client
 
 from accounts.models import Membership
 from tests.factories import PASSWORD, MembershipFactory, OrganizationFactory
+from tests.shop import shop  # noqa: F401 (a fixture, used across packages)
 
 
 @pytest.fixture(autouse=True)

@@ -7,7 +7,7 @@ from django.test import Client
 from django.urls import reverse
 
 from tests.factories import TENANT_FACTORIES
-from tests.inventory.conftest import (
+from tests.shop import (
     CUSTOMER_SENTINEL,
     GROSS_PROFIT_SENTINEL,
     MARKDOWN_SENTINEL,

@@ -5,7 +5,7 @@ from django.urls import reverse
 from inventory.models import Adjustment, Stock
 from partners.models import Partnership
 from tests.factories import PartnershipFactory
-from tests.inventory.conftest import (
+from tests.shop import (
     CUSTOMER_SENTINEL,
     MARKDOWN_SENTINEL,
     RETAIL_SENTINEL,

@@ -1,3 +1,7 @@
+"""The inventory world: a retailer sharing with a merchandiser (stores 1-2) and a vendor
+(every store), with sentinel values for the redaction tests. A fixture for every test
+package (registered in tests/conftest.py)."""
+
 from decimal import Decimal
 
 import pytest
