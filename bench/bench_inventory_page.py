@@ -159,9 +159,18 @@ def main():
         _wait(base, cookie)
         deep = _deep_cursor(base, cookie, pages=40)
         deep_filtered = _deep_cursor(base + "?q=Whiskey", cookie, pages=10)
+        # A cursor half-way through the share: row 598,000 of 1,200,000, page ~11,960.
+        from accounts.models import Store
+        from inventory.models import Product
+
+        middle = "{}.{}".format(
+            Store.objects.get(organization_id=owner_id, number="150").pk,
+            Product.objects.get(organization_id=owner_id, sku="SKU02000").pk,
+        )
         cases = {
             "unfiltered, first page": base,
             f"unfiltered, page 41 ({deep})": f"{base}?after={deep}",
+            f"unfiltered, page ~11,960 ({middle})": f"{base}?after={middle}",
             "filtered (q=Whiskey), first page": f"{base}?q=Whiskey",
             f"filtered, page 11 ({deep_filtered})": f"{base}?q=Whiskey&after={deep_filtered}",
             "filtered (store 150), first page": f"{base}?store=150",
