@@ -61,7 +61,8 @@ def connections(request):
     )
     for p in partnerships:
         p.side = p.side_of(organization)
-        p.store_count = p.effective_stores().count()
+        # After it ends, the partner no longer learns anything of the owner's stores.
+        p.store_count = p.effective_stores().count() if p.shows_geography_to(organization) else None
     return render(
         request,
         "partners/connections.html",
@@ -175,7 +176,9 @@ def detail(request, partnership_id):
             "partnership": partnership,
             "side": side,
             "events": events,
-            "store_count": partnership.effective_stores().count(),
+            "store_count": partnership.effective_stores().count()
+            if partnership.shows_geography_to(request.organization)
+            else None,
             "actions": _actions(partnership, side, request.membership),
         },
     )

@@ -209,6 +209,15 @@ def test_the_partner_sees_the_shared_stores_only_while_pending_or_active(world, 
     else:
         assert store.name not in partner_page.text and "Secret Region" not in partner_page.text
         assert "no longer shares any stores with FieldForce" in partner_page.text
+    # The connections table and the partnership page say the same: no count of stores.
+    partner = logged_in(world["partner_admin"])
+    table = partner.get(reverse("partners:connections")).text
+    detail = partner.get(reverse("partners:detail", args=[partnership.pk])).text
+    if status in Partnership.OPEN:
+        assert "2 stores</a>" in table and '<p class="figure">2</p>' in detail
+    else:
+        assert "2 stores" not in table and "not shared" in table
+        assert '<p class="figure">' not in detail and "no longer shares any stores" in detail
     # The requester always sees its own geography.
     requester_page = logged_in(world["requester_admin"]).get(url)
     assert f"<td>{store.name}</td>" in requester_page.text
