@@ -220,6 +220,9 @@ class Store(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["organization", "number"], name="store_number_unique"),
         ]
+        indexes = [
+            models.Index(fields=["latitude", "longitude"], name="store_lat_lon_idx"),
+        ]
 
     def __str__(self):
         return f"#{self.number} {self.name}".strip()
