@@ -174,6 +174,12 @@ IMPORT_INLINE_MAX_ROWS = env.int("IMPORT_INLINE_MAX_ROWS", default=2_000)
 # An import still queued or writing after this long is failed by a sweep (its job was lost
 # or its worker died); the page then says so instead of "Importing…" forever.
 IMPORT_STUCK_AFTER_MINUTES = env.int("IMPORT_STUCK_AFTER_MINUTES", default=30)
+
+# Photos attached to merchandising tasks as proof of work (tasks/photos.py). The pixel
+# limit is read from the image header, so a decompression bomb is refused before decoding.
+TASK_PHOTO_MAX_BYTES = env.int("TASK_PHOTO_MAX_BYTES", default=10 * 1024 * 1024)
+TASK_PHOTO_MAX_PIXELS = env.int("TASK_PHOTO_MAX_PIXELS", default=40_000_000)
+
 # Uploads larger than this go to a temporary file instead of memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 # A file over IMPORT_MAX_BYTES is refused as it arrives: its bytes past the limit are
