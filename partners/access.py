@@ -154,6 +154,15 @@ class Access:
     def may_adjust_at(self, store_id) -> bool:
         return self.is_owner or store_id in self.store_ids_by_scope.get(Scope.MERCHANDISING, ())
 
+    def task_store_ids(self):
+        """The stores whose tasks V sees and works: merchandising geography only (a vendor
+        share sees no tasks). None for the owner: every store."""
+        if self.is_owner:
+            return None
+        return self.store_ids_by_scope.get(Scope.MERCHANDISING, frozenset())
+
+    may_work_tasks_at = may_adjust_at
+
     def stores_for(self, purpose: str) -> QuerySet:
         """Stores for one purpose: "inventory" (either scope), "adjust" or "tasks"
         (merchandising only)."""

@@ -69,6 +69,8 @@ def send_notification(self, notification_id: int) -> None:
 
 def _context(notification):
     event = notification.event
+    if event is None:
+        return {**notification.context, "recipient_email": notification.email}
     partnership = event.partnership
     context = {
         "partnership": partnership,

@@ -214,11 +214,12 @@ class PartnershipEvent(models.Model):
 
 
 class Notification(models.Model):
-    """The outbox: one row per email to send, written with the change that causes it.
+    """The outbox: one row per email to send, written with the change that causes it
+    (partnership changes, and task news through queue_emails()).
 
-    `key` (event, template, address) is unique, so a retried job finds the row and never
-    sends twice, while one person told two different things about the same change (a
-    member of both sides gets the record of a request and the approve link) gets both."""
+        `key` (event, template, address) is unique, so a retried job finds the row and never
+        sends twice, while one person told two different things about the same change (a
+        member of both sides gets the record of a request and the approve link) gets both."""
 
     class Status(models.TextChoices):
         PENDING = "pending", "Waiting"
@@ -229,8 +230,14 @@ class Notification(models.Model):
 
     key = models.CharField(max_length=400, unique=True)
     event = models.ForeignKey(
-        PartnershipEvent, on_delete=models.CASCADE, related_name="notifications"
-    )
+        PartnershipEvent, on_delete=models.CASCADE, related_name="notifications",
+        null=True, blank=True, help_text="The partnership change it tells of, if it is one.",
+    )  # fmt: skip
+    context = models.JSONField(
+        default=dict, blank=True,
+        help_text="For emails about other things (tasks): the values the templates need, "
+        "fixed when the row is written.",
+    )  # fmt: skip
     template = models.CharField(max_length=80)
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"

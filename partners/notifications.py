@@ -75,3 +75,23 @@ def queue_for(event):
     Notification.objects.bulk_create(rows, ignore_conflicts=True)
     for pk in Notification.objects.filter(event=event).values_list("pk", flat=True):
         send_notification.delay_on_commit(pk)
+
+
+def queue_emails(*, key: str, template: str, people, context: dict) -> None:
+    """Outbox rows for news that is not a partnership change (a task that cannot be
+    completed, a finished campaign): `people` are (user, email) pairs; `key` names the
+    news, so writing it twice never sends twice. Sent after the transaction commits."""
+    from partners.jobs import send_notification
+
+    keys = {f"{key}:{template}:{email.lower()}": (user, email) for user, email in people}
+    Notification.objects.bulk_create(
+        [
+            Notification(key=k, template=template, recipient=user, email=email, context=context)
+            for k, (user, email) in keys.items()
+        ],
+        ignore_conflicts=True,
+    )
+    for pk in Notification.objects.filter(
+        key__in=list(keys), status=Notification.Status.PENDING
+    ).values_list("pk", flat=True):
+        send_notification.delay_on_commit(pk)
