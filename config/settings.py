@@ -175,6 +175,13 @@ IMPORT_INLINE_MAX_ROWS = env.int("IMPORT_INLINE_MAX_ROWS", default=2_000)
 # or its worker died); the page then says so instead of "Importing…" forever.
 IMPORT_STUCK_AFTER_MINUTES = env.int("IMPORT_STUCK_AFTER_MINUTES", default=30)
 
+# Store visits: a check-in by location lists the shared stores within this radius, and a
+# check-in farther than it from the store is allowed but flagged. Stores of different
+# owners within VISIT_SAME_PLACE_METERS of each other are one place on the visit page.
+VISIT_RADIUS_METERS = env.int("VISIT_RADIUS_METERS", default=300)
+VISIT_SAME_PLACE_METERS = env.int("VISIT_SAME_PLACE_METERS", default=60)
+TASK_PHOTOS_PER_UPDATE = env.int("TASK_PHOTOS_PER_UPDATE", default=5)
+
 # Photos attached to merchandising tasks as proof of work (tasks/photos.py). The pixel
 # limit is read from the image header, so a decompression bomb is refused before decoding.
 TASK_PHOTO_MAX_BYTES = env.int("TASK_PHOTO_MAX_BYTES", default=10 * 1024 * 1024)

@@ -1,5 +1,634 @@
-from accounts.views import coming_soon
+"""Tasks and store visits: one set of pages for the owner and its merchandising partners,
+all through the access policy (partners/access.py). A vendor share sees no tasks."""
+
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import Avg, Count, Q
+from django.http import FileResponse, Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from accounts.imports.reading import ImportRejected
+from accounts.models import Organization, Region, Store
+from accounts.store_views import store_numbers_from_upload
+from accounts.tenancy import organization_required
+from inventory.models import Stock
+from inventory.views import _columns, _rows, rows_html, stock_values
+from partners.access import access_for, owners_sharing_with
+from tasks import geo, photos, services
+from tasks.models import Campaign, Priority, Task, TaskPhoto, TaskUpdate, Visit
+
+PAGE_SIZE = 50
 
 
+# -- What the viewer may see ----------------------------------------------------------
+
+
+def _task_access(request, owner):
+    access = access_for(viewer=request.organization, owner=owner)
+    if not (access.is_owner or access.task_store_ids()):
+        raise Http404("No such tasks.")  # the same answer as for ids that do not exist
+    return access
+
+
+def visible_tasks(access):
+    tasks = Task.objects.filter(organization=access.owner)
+    store_ids = access.task_store_ids()
+    if store_ids is not None:
+        tasks = tasks.filter(store_id__in=sorted(store_ids))
+    return tasks
+
+
+def _task_or_404(request, task_id):
+    task = (
+        Task.objects.select_related("store", "organization", "campaign").filter(pk=task_id).first()
+    )
+    if task is None:
+        raise Http404("No such task.")
+    access = access_for(viewer=request.organization, owner=task.organization)
+    if not access.may_work_tasks_at(task.store_id):
+        raise Http404("No such task.")
+    return task, access
+
+
+# -- Lists ------------------------------------------------------------------------------
+
+
+@organization_required()
 def index(request):
-    return coming_soon(request, "Tasks", "Merchandising tasks by store or region, and store visits")
+    """Our own tasks, or, for a partner, the owners whose tasks we work and the check-in."""
+    organization = request.organization
+    if organization.is_retailer or Task.objects.filter(organization=organization).exists():
+        return task_list(request, organization.pk)
+    owners = [
+        owner for owner in owners_sharing_with(organization)
+        if access_for(viewer=organization, owner=owner).task_store_ids()
+    ]  # fmt: skip
+    open_counts = {
+        owner.pk: visible_tasks(access_for(viewer=organization, owner=owner)).open().count()
+        for owner in owners
+    }
+    return render(
+        request,
+        "tasks/shared.html",
+        {
+            "owners": [(owner, open_counts[owner.pk]) for owner in owners],
+            "visits": _visits_for(organization)[:10],
+        },
+    )
+
+
+class TaskFilter(forms.Form):
+    q = forms.CharField(label="Title", required=False)
+    store = forms.CharField(label="Store #", required=False)
+    region = forms.ModelChoiceField(
+        queryset=Region.objects.none(), required=False, empty_label="All regions"
+    )
+    status = forms.ChoiceField(
+        label="Status",
+        required=False,
+        choices=[("", "Open and in progress"), ("all", "Any status"), *Task.Status.choices],
+    )
+    due_before = forms.DateField(
+        label="Due by", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    overdue = forms.BooleanField(label="Overdue only", required=False)
+    campaign = forms.ModelChoiceField(
+        queryset=Campaign.objects.none(), required=False, empty_label="Any campaign"
+    )
+    partner = forms.ModelChoiceField(
+        label="Worked by",
+        queryset=Organization.objects.none(),
+        required=False,
+        empty_label="Anyone",
+    )
+
+    def __init__(self, *args, access, **kwargs):
+        super().__init__(*args, **kwargs)
+        if access.is_owner:
+            owner = access.owner
+            self.fields["region"].queryset = Region.objects.for_org(owner)
+            self.fields["campaign"].queryset = Campaign.objects.for_org(owner)
+            self.fields["partner"].queryset = Organization.objects.filter(
+                pk__in=TaskUpdate.objects.for_org(owner)
+                .exclude(actor_organization=owner)
+                .values("actor_organization")
+            )
+        else:
+            for name in ("region", "campaign", "partner"):  # the owner's own business
+                del self.fields[name]
+
+    def apply(self, tasks):
+        data = self.cleaned_data
+        if data.get("q"):
+            tasks = tasks.filter(title__icontains=data["q"].strip())
+        if data.get("store"):
+            tasks = tasks.filter(store__number=data["store"].strip().lstrip("#"))
+        if data.get("region"):
+            tasks = tasks.filter(store__in=data["region"].effective_stores().values("pk"))
+        status = data.get("status")
+        if not status:
+            tasks = tasks.open()
+        elif status != "all":
+            tasks = tasks.filter(status=status)
+        if data.get("due_before"):
+            tasks = tasks.filter(due_date__lte=data["due_before"])
+        if data.get("overdue"):
+            tasks = tasks.overdue()
+        if data.get("campaign"):
+            tasks = tasks.filter(campaign=data["campaign"])
+        if data.get("partner"):
+            tasks = tasks.filter(
+                pk__in=TaskUpdate.objects.filter(actor_organization=data["partner"]).values("task")
+            )
+        return tasks
+
+
+@organization_required()
+def task_list(request, organization_id):
+    owner = Organization.objects.filter(pk=organization_id).first()
+    if owner is None:
+        raise Http404("No such tasks.")
+    access = _task_access(request, owner)
+    task_filter = TaskFilter(request.GET or None, access=access)
+    tasks = visible_tasks(access)
+    tasks = task_filter.apply(tasks) if task_filter.is_valid() else tasks.open()
+    page = Paginator(
+        tasks.select_related("store", "campaign").order_by("due_date", "pk"), PAGE_SIZE
+    ).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "access": access,
+        "owner": owner,
+        "filter": task_filter,
+        "page": page,
+        "filter_query": query.urlencode(),
+        "today": timezone.localdate(),
+        "has_any": visible_tasks(access).exists(),
+    }
+    if access.is_owner:
+        context["campaigns"] = _campaign_progress(Campaign.objects.for_org(owner))[:5]
+        items = list(_updates(owner).order_by("-pk")[:10])
+        context["activity_items"] = items
+        context["activity_latest"] = items[0].pk if items else 0
+    return render(request, "tasks/list.html", context)
+
+
+def _updates(owner):
+    return TaskUpdate.objects.for_org(owner).select_related(
+        "task__store", "actor", "actor_organization"
+    )
+
+
+def _campaign_progress(campaigns):
+    return campaigns.annotate(
+        total=Count("tasks"),
+        done=Count("tasks", filter=Q(tasks__status=Task.Status.DONE)),
+        cannot=Count("tasks", filter=Q(tasks__status=Task.Status.CANNOT_COMPLETE)),
+        progress=Avg("tasks__percent_done"),
+    )
+
+
+@organization_required()
+def activity(request):
+    """The owner's feed of task updates, polled by htmx every few seconds."""
+    since = request.GET.get("since", "")
+    since = int(since) if since.isdigit() else 0
+    items = list(_updates(request.organization).filter(pk__gt=since).order_by("-pk")[:20])
+    return render(
+        request,
+        "tasks/_activity.html",
+        {"items": items, "latest": items[0].pk if items else since, "polling": True},
+    )
+
+
+# -- Creating tasks --------------------------------------------------------------------
+
+
+class TaskForm(forms.Form):
+    TARGETS = [
+        ("store", "One store"),
+        ("region", "Every store of a custom region"),
+        ("list", "A CSV store list"),
+    ]
+    title = forms.CharField(max_length=200)
+    instructions = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), required=False)
+    due_date = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    priority = forms.ChoiceField(choices=Priority.choices, initial=Priority.NORMAL)
+    skus = forms.CharField(
+        label="Products (SKUs, optional)", required=False, help_text="Separate SKUs with commas."
+    )
+    target = forms.ChoiceField(
+        label="For", choices=TARGETS, widget=forms.RadioSelect, initial="store"
+    )
+    store = forms.CharField(label="Store #", required=False)
+    region = forms.ModelChoiceField(label="Custom region", queryset=Region.objects.none(), required=False)
+    store_list = forms.FileField(
+        label="Store list (CSV with a store number column)", required=False
+    )
+
+    def __init__(self, *args, owner, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.owner = owner
+        self.fields["region"].queryset = Region.objects.for_org(owner)
+
+    def clean(self):
+        cleaned = super().clean()
+        target = cleaned.get("target")
+        if target == "store":
+            number = (cleaned.get("store") or "").strip().lstrip("#")
+            store = (
+                Store.objects.for_org(self.owner).filter(number=number).first() if number else None
+            )
+            if store is None:
+                self.add_error("store", "Give the number of one of your stores.")
+            cleaned["stores"] = [store] if store else []
+        elif target == "region":
+            region = cleaned.get("region")
+            if region is None:
+                self.add_error("region", "Pick one of your custom regions.")
+                cleaned["stores"] = []
+            else:
+                cleaned["stores"] = list(region.effective_stores())
+                if not cleaned["stores"]:
+                    self.add_error("region", f"{region.name} has no stores yet.")
+        elif target == "list":
+            cleaned["stores"] = self._stores_from_list(cleaned.get("store_list"))
+        skus = [s.strip() for s in (cleaned.get("skus") or "").split(",") if s.strip()]
+        from inventory.models import Product
+
+        products = list(Product.objects.for_org(self.owner).filter(sku__in=skus))
+        missing = sorted(set(skus) - {p.sku for p in products})
+        if missing:
+            self.add_error("skus", f"Not in your catalogue: {', '.join(missing[:10])}.")
+        cleaned["products"] = products
+        return cleaned
+
+    def _stores_from_list(self, upload):
+        if upload is None:
+            self.add_error("store_list", "Choose a CSV file with store numbers.")
+            return []
+        try:
+            numbers = store_numbers_from_upload(upload)
+        except ImportRejected as rejected:
+            self.add_error("store_list", str(rejected))
+            return []
+        known = set(
+            Store.objects.for_org(self.owner)
+            .filter(number__in=numbers)
+            .values_list("number", flat=True)
+        )
+        unknown = set(numbers) - known
+        if unknown:
+            self.add_error(
+                "store_list",
+                f"Not your stores: {', '.join(sorted(unknown)[:10])}. Nothing was created.",
+            )
+            return []
+        return list(Store.objects.for_org(self.owner).filter(number__in=numbers).by_number())
+
+
+@organization_required()
+def new(request):
+    owner = request.organization
+    form = TaskForm(request.POST or None, request.FILES or None, owner=owner)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        fields = services.TaskFields(
+            title=data["title"],
+            instructions=data["instructions"],
+            due_date=data["due_date"],
+            priority=data["priority"],
+        )
+        try:
+            campaign, tasks = services.create_tasks(
+                owner=owner, actor=request.user, stores=data["stores"], fields=fields,
+                products=data["products"], region=data.get("region") if data["target"] == "region" else None,
+            )  # fmt: skip
+        except services.TaskRefused as refused:
+            form.add_error(None, str(refused))
+        else:
+            if campaign:
+                messages.success(request, f"Campaign created: {len(tasks)} tasks, one per store.")
+                return redirect(campaign)
+            messages.success(request, f"Task created for store {tasks[0].store.number}.")
+            return redirect(tasks[0])
+    return render(
+        request,
+        "tasks/new.html",
+        {"form": form, "has_stores": Store.objects.for_org(owner).exists()},
+    )
+
+
+# -- A task and its updates ------------------------------------------------------------
+
+
+class MultipleFileInput(forms.FileInput):
+    allow_multiple_selected = True
+
+
+class PhotosField(forms.FileField):
+    """Several files in one input (Django's documented pattern): cleans to a list."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault(
+            "widget", MultipleFileInput(attrs={"accept": "image/jpeg,image/png,image/webp"})
+        )
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        files = data if isinstance(data, (list, tuple)) else [data] if data else []
+        return [super(PhotosField, self).clean(f, initial) for f in files]
+
+
+class UpdateForm(forms.Form):
+    status = forms.ChoiceField(choices=Task.Status.choices)
+    percent = forms.IntegerField(label="Progress (%)", min_value=0, max_value=100)
+    note = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    reason = forms.CharField(label="Why it cannot be completed", max_length=500, required=False)
+    photos = PhotosField(label="Photos (JPEG, PNG or WebP)", required=False)
+
+    def clean_photos(self):
+        files = self.cleaned_data.get("photos") or []
+        if len(files) > settings.TASK_PHOTOS_PER_UPDATE:
+            raise forms.ValidationError(
+                f"At most {settings.TASK_PHOTOS_PER_UPDATE} photos per update."
+            )
+        cleaned = []
+        for upload in files:
+            try:
+                cleaned.append(photos.clean_photo(upload))
+            except photos.PhotoRefused as refused:
+                raise forms.ValidationError(str(refused)) from refused
+        return cleaned
+
+
+@organization_required()
+def detail(request, task_id):
+    task, access = _task_or_404(request, task_id)
+    visit = _open_visit(request, task.store_id)
+    form = UpdateForm(request.POST or None, request.FILES or None,
+                      initial={"status": task.status, "percent": task.percent_done})  # fmt: skip
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.post_update(
+                task_id=task.pk, viewer=request.organization, actor=request.user, note=data["note"],
+                percent=data["percent"], status=data["status"], reason=data["reason"], photos=data["photos"],
+                visit=visit,
+            )  # fmt: skip
+        except services.TaskRefused as refused:
+            form.add_error(None, str(refused))
+        else:
+            messages.success(request, "Update saved. The store's owner sees it now.")
+            return redirect(request.get_full_path())
+    updates = list(
+        task.updates.select_related("actor", "actor_organization").prefetch_related("photos")
+    )
+    return render(
+        request,
+        "tasks/detail.html",
+        {
+            "task": task,
+            "access": access,
+            "owner": task.organization,
+            "updates": updates,
+            "latest": updates[0].pk if updates else 0,
+            "form": form,
+            "may_update": task.is_open or access.is_owner,
+            "visit": visit,
+            "products": task.products.all(),
+        },
+    )
+
+
+@organization_required()
+def timeline(request, task_id):
+    """New entries of a task's timeline since an id, polled by htmx on the task page."""
+    task, _ = _task_or_404(request, task_id)
+    since = request.GET.get("since", "")
+    since = int(since) if since.isdigit() else 0
+    updates = list(
+        task.updates.filter(pk__gt=since)
+        .select_related("actor", "actor_organization")
+        .prefetch_related("photos")
+    )
+    return render(
+        request,
+        "tasks/_timeline.html",
+        {
+            "task": task,
+            "updates": updates,
+            "latest": updates[0].pk if updates else since,
+            "polling": True,
+        },
+    )
+
+
+@organization_required()
+def photo(request, task_photo_id):
+    """A proof-of-work photo, only for users who may see its task."""
+    record = TaskPhoto.objects.select_related("update__task").filter(pk=task_photo_id).first()
+    if record is None:
+        raise Http404("No such photo.")
+    _task_or_404(request, record.update.task_id)
+    response = FileResponse(record.file.open("rb"), content_type=record.content_type)
+    response["Cache-Control"] = "private, max-age=3600"
+    response["Content-Disposition"] = (
+        f'inline; filename="task-{record.update.task_id}-photo-{record.pk}.{record.file.name.rsplit(".", 1)[-1]}"'
+    )
+    return response
+
+
+@organization_required()
+def campaign(request, campaign_id):
+    item = (
+        _campaign_progress(Campaign.objects.for_org(request.organization))
+        .filter(pk=campaign_id)
+        .first()
+    )
+    if item is None:
+        raise Http404("No such campaign.")
+    tasks = item.tasks.select_related("store").order_by("status", "store__number")
+    return render(request, "tasks/campaign.html", {"campaign": item, "tasks": tasks})
+
+
+# -- Store visits ----------------------------------------------------------------------
+
+
+def _visits_for(organization):
+    """Visits by our users, and visits to our stores."""
+    return Visit.objects.filter(
+        Q(organization=organization) | Q(owner=organization)
+    ).select_related("store", "owner", "organization", "user")
+
+
+def _open_visit(request, store_id):
+    return Visit.objects.filter(
+        user=request.user,
+        organization=request.organization,
+        store_id=store_id,
+        checked_out_at__isnull=True,
+    ).first()
+
+
+def _coordinate(value, low, high):
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if low <= number <= high else None
+
+
+@organization_required()
+def visit_start(request):
+    """Check in: near me (the browser's location) or picked from the stores shared with us."""
+    _, stores = services.visitable_stores(request.organization)
+    lat = _coordinate(request.GET.get("lat"), -90, 90)
+    lon = _coordinate(request.GET.get("lon"), -180, 180)
+    nearby = None
+    if lat is not None and lon is not None:
+        nearby = geo.nearest_stores(stores, lat, lon, settings.VISIT_RADIUS_METERS, limit=10)
+    q = request.GET.get("q", "").strip()
+    listed = stores.order_by("organization__name", "number")
+    if q:
+        listed = listed.filter(
+            Q(number=q.lstrip("#")) | Q(name__icontains=q) | Q(city__icontains=q)
+        )
+    return render(
+        request,
+        "tasks/visit_start.html",
+        {
+            "nearby": nearby,
+            "lat": lat,
+            "lon": lon,
+            "q": q,
+            "stores": listed[:100],
+            "store_count": stores.count(),
+            "radius": settings.VISIT_RADIUS_METERS,
+            "open_visit": Visit.objects.filter(
+                user=request.user, checked_out_at__isnull=True
+            ).first(),
+        },
+    )
+
+
+@require_POST
+@organization_required()
+def check_in(request):
+    store_id = request.POST.get("store", "")
+    lat = _coordinate(request.POST.get("lat"), -90, 90)
+    lon = _coordinate(request.POST.get("lon"), -180, 180)
+    try:
+        visit = services.check_in(
+            viewer=request.organization, user=request.user, store_id=int(store_id) if store_id.isdigit() else 0,
+            latitude=lat if lon is not None else None, longitude=lon if lat is not None else None,
+        )  # fmt: skip
+    except services.TaskRefused as refused:
+        messages.error(request, str(refused))
+        return redirect("tasks:visit_start")
+    if visit.is_far:
+        messages.warning(
+            request,
+            f"Checked in at store {visit.store.number}, {visit.distance_m:,} m from where you are. "
+            "The visit is flagged as far from the store.",
+        )
+    else:
+        messages.success(request, f"Checked in at store {visit.store.number}.")
+    return redirect(visit)
+
+
+def _visit_or_404(request, visit_id):
+    visit = _visits_for(request.organization).filter(pk=visit_id).first()
+    if visit is None:
+        raise Http404("No such visit.")
+    return visit
+
+
+@organization_required()
+def visit(request, visit_id):
+    """The store as the rep walks in: every open task and the shared inventory there, across
+    every owner who shares this store (or one at the same place) with the rep's organization."""
+    item = _visit_or_404(request, visit_id)
+    sections = []
+    if item.organization_id == request.organization.pk:
+        accesses, stores = services.visitable_stores(request.organization)
+        for store in _same_place(item.store, stores):
+            access = accesses.get(store.organization_id)
+            if access is None:
+                continue
+            tasks = visible_tasks(access).open().filter(store=store).order_by("due_date", "pk")
+            columns = _columns(access)
+            stock = stock_values(
+                Stock.objects.filter(
+                    access.rows_q(only_store=store.pk), organization=store.organization
+                )
+            ).order_by("store_id", "product_id")[:PAGE_SIZE]
+            sections.append(
+                {
+                    "store": store,
+                    "owner": store.organization,
+                    "tasks": list(tasks),
+                    "columns": columns,
+                    "stock_html": rows_html(
+                        _rows(access, stock, columns), store.organization, access.may_adjust_stock
+                    ),
+                    "may_adjust": access.may_adjust_stock,
+                }
+            )
+    return render(
+        request,
+        "tasks/visit.html",
+        {"visit": item, "sections": sections, "is_visitor": item.organization_id == request.organization.pk,
+         "updates": item.updates.select_related("task", "actor")},
+    )  # fmt: skip
+
+
+def _same_place(store, stores):
+    """The visited store first, then other owners' shared stores at the same place."""
+    found = [store]
+    if store.latitude is not None and store.longitude is not None:
+        near = geo.nearest_stores(
+            stores.exclude(pk=store.pk),
+            store.latitude,
+            store.longitude,
+            settings.VISIT_SAME_PLACE_METERS,
+        )
+        found += [other for other, _ in near]
+    elif store.address and store.postal_code:
+        found += list(
+            stores.exclude(pk=store.pk).filter(
+                address__iexact=store.address, postal_code=store.postal_code
+            )
+        )
+    return found
+
+
+@require_POST
+@organization_required()
+def check_out(request, visit_id):
+    item = _visit_or_404(request, visit_id)
+    try:
+        item = services.check_out(visit=item, user=request.user)
+    except services.TaskRefused as refused:
+        messages.error(request, str(refused))
+    else:
+        messages.success(
+            request, f"Checked out of store {item.store.number} after {item.minutes_in_store} min."
+        )
+    return redirect(item)
+
+
+@organization_required()
+def visits(request):
+    rows = Paginator(_visits_for(request.organization), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "tasks/visits.html", {"page": rows})
+
+
+def task_url(task):
+    return reverse("tasks:detail", args=[task.pk])

@@ -1,13 +1,16 @@
 import datetime
+import io
 from decimal import Decimal
 
 import factory
 from django.core.files.base import ContentFile
 from factory.django import DjangoModelFactory
+from PIL import Image
 
 from accounts.models import ImportBatch, Invitation, Membership, Organization, Region, Store, User
 from inventory.models import Adjustment, Product, SalesLine, Stock
 from partners.models import Partnership
+from tasks.models import Campaign, Task, TaskPhoto, TaskUpdate, Visit
 
 PASSWORD = "correct-horse-battery-staple"
 
@@ -136,6 +139,43 @@ def _adjustment(org):
     )  # fmt: skip
 
 
+def _task(org):
+    return Task.objects.create(
+        organization=org, store=StoreFactory(organization=org), title="Face the shelf"
+    )
+
+
+def _campaign(org):
+    campaign = Campaign.objects.create(organization=org, title="Holiday endcaps")
+    for _ in range(2):
+        task = _task(org)
+        task.campaign = campaign
+        task.save()
+    return campaign
+
+
+def _task_photo(org):
+    task = _task(org)
+    update = TaskUpdate.objects.create(
+        task=task, organization=org, percent_before=0, percent_after=10, status_before="open",
+        status_after="in_progress",
+    )  # fmt: skip
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 8)).save(buffer, "PNG")
+    photo = TaskPhoto(
+        update=update, content_type="image/png", width=8, height=8, size=len(buffer.getvalue())
+    )
+    photo.file.save("proof.png", ContentFile(buffer.getvalue()), save=True)
+    return photo
+
+
+def _visit(org):
+    store = StoreFactory(organization=org)
+    return Visit.objects.create(
+        store=store, owner=org, organization=org, user=MembershipFactory(organization=org).user
+    )
+
+
 # For every tenant-owned model, how to make one that belongs to a given
 # organization. The URL walk uses it to find object ids; a new tenant model
 # must be added here or the walk fails and says so.
@@ -151,4 +191,8 @@ TENANT_FACTORIES = {
     Stock: lambda org: StockFactory(organization=org),
     SalesLine: lambda org: SalesLineFactory(organization=org),
     Adjustment: _adjustment,
+    Task: _task,
+    Campaign: _campaign,
+    TaskPhoto: _task_photo,
+    Visit: _visit,
 }
