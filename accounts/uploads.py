@@ -1,7 +1,9 @@
 """Uploads are held to the import limit while they arrive, not once they are stored.
 
-Every file uploaded to Shelfshare is a CSV for the import machinery (imports, store lists
-for regions and partnerships), so every upload is held to IMPORT_MAX_BYTES."""
+Files uploaded to Shelfshare are CSVs for the import machinery (imports, store lists for
+regions, partnerships and tasks), held to IMPORT_MAX_BYTES, or task photos (the form
+field "photos"), held to TASK_PHOTO_MAX_BYTES. Each reader then refuses a file over its
+limit by the file's true size."""
 
 import io
 
@@ -20,19 +22,22 @@ class OversizedUpload(UploadedFile):
 
 class SizeLimitedUploadHandler(FileUploadHandler):
     """First of the upload handlers. It passes each file's bytes on to Django's own handlers
-    (memory, then a temporary file) until the file goes over IMPORT_MAX_BYTES; from there
+    (memory, then a temporary file) until the file goes over the upload limit; from there
     on it only counts them. So no more than the limit is ever kept, and the file arrives
     as an OversizedUpload that carries its true size for the message.
 
     The rest of the body is still read (and dropped): a server that stops reading mid-body
     resets the connection, and the browser would show that instead of the message."""
 
-    def new_file(self, *args, **kwargs):
-        super().new_file(*args, **kwargs)
+    def new_file(self, field_name, *args, **kwargs):
+        super().new_file(field_name, *args, **kwargs)
         self.oversized = False
+        self.limit = (
+            settings.TASK_PHOTO_MAX_BYTES if field_name == "photos" else settings.IMPORT_MAX_BYTES
+        )
 
     def receive_data_chunk(self, raw_data, start):
-        if start + len(raw_data) > settings.IMPORT_MAX_BYTES:
+        if start + len(raw_data) > self.limit:
             self.oversized = True
         return None if self.oversized else raw_data
 

@@ -30,6 +30,7 @@ def snapshot():
             )
         ),
         User.objects.count(),
+        __import__("tasks.models").models.Task.objects.count(),
     )
 
 
@@ -84,6 +85,25 @@ def test_seed_demo_builds_the_demo_world_and_can_run_twice(capsys):
     days = SalesLine.objects.filter(organization=retailer).values("date").distinct().count()
     assert days >= 90
     assert Stock.objects.filter(organization=retailer).count() > 1000
+    # Tasks: a campaign over the pilot region, tasks in several states, photos, visits.
+    from tasks.models import Campaign, TaskPhoto, Visit
+
+    campaign = Campaign.objects.get(organization=retailer)
+    assert campaign.region == pilot and campaign.tasks.count() == 6
+    statuses = set(campaign.tasks.values_list("status", flat=True))
+    assert {"done", "in_progress", "cannot_complete", "open"} <= statuses
+    photo = TaskPhoto.objects.first()
+    assert (
+        photo is not None
+        and photo.file.size > 1000
+        and photo.update.actor.email == "rep@fieldforce.example"
+    )
+    assert (
+        Visit.objects.filter(
+            organization__name="FieldForce Merchandising", checked_out_at__isnull=False
+        ).count()
+        == 4
+    )
 
     printed = capsys.readouterr().out
     assert PASSWORD in printed

@@ -320,3 +320,15 @@ def test_the_visit_page_gathers_every_owner_sharing_the_place(shop, tasks):
     page = as_user(shop["rep"]).get(reverse("tasks:visit", args=[visit.pk])).text
     assert "Build the endcap display" in page and "Check the prices" in page
     assert "Prairie Grocers" in page and "its store #77 here" in page
+
+
+def test_an_oversized_photo_is_refused_as_it_arrives(shop, tasks, settings):
+    settings.TASK_PHOTO_MAX_BYTES = 2_000
+    big = jpeg("big.jpg", size=(800, 600))
+    assert big.size > 2_000
+    response = as_user(shop["rep"]).post(
+        reverse("tasks:detail", args=[tasks["1"].pk]),
+        {"status": "done", "percent": 100, "photos": [big]},
+    )
+    assert "big.jpg is" in response.text and "photos can be at most" in response.text
+    assert not TaskPhoto.objects.exists() and Task.objects.get(pk=tasks["1"].pk).status == "open"

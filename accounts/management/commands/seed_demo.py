@@ -125,6 +125,7 @@ class Command(BaseCommand):
             self._staff()
             self._partnerships(organizations)
             self._inventory(retailer, owner)
+            self._tasks(retailer, owner, organizations["FieldForce Merchandising"])
 
         self.stdout.write(self.style.SUCCESS(f"Demo data ready ({created} new stores)."))
         self.stdout.write(f"\nEvery demo login uses the password: {PASSWORD}\n")
@@ -224,6 +225,67 @@ class Command(BaseCommand):
         ended = request("Luxco-St Louis", Scope.VENDOR, all_stores=True)
         decide(ended, "approve", "Luxco-St Louis")
         decide(ended, "unapprove")
+
+    def _tasks(self, retailer, owner, merchandiser):
+        """A campaign over the pilot region with tasks in several states, updates with
+        photos (drawn here), a cannot-complete, visits; through the services, once."""
+        import datetime
+        import io
+
+        from django.core.files.uploadedfile import SimpleUploadedFile
+        from django.utils import timezone
+        from PIL import Image, ImageDraw
+
+        from tasks import photos, services
+        from tasks.models import Task, Visit
+
+        if Task.objects.filter(organization=retailer).exists():
+            return
+        rep = User.objects.get(email="rep@fieldforce.example")
+        today = timezone.localdate()
+        pilot = Region.objects.get(organization=retailer, name="Northwest Arkansas pilot")
+        _, tasks = services.create_tasks(
+            owner=retailer, actor=owner, stores=pilot.effective_stores(), region=pilot,
+            fields=services.TaskFields(
+                title="Holiday endcap: bourbon gift packs",
+                instructions="Build the endcap by the front doors with the gift packs at eye level. "
+                "Take a photo of the finished endcap.",
+                due_date=today + datetime.timedelta(days=5), priority="high",
+            ),
+        )  # fmt: skip
+        services.create_tasks(
+            owner=retailer, actor=owner, stores=pilot.effective_stores()[:1],
+            fields=services.TaskFields(title="Count the vodka aisle after the reset",
+                                       due_date=today - datetime.timedelta(days=2)),
+        )  # fmt: skip
+
+        def photo(label, color):
+            image = Image.new("RGB", (640, 480), color)
+            draw = ImageDraw.Draw(image)
+            draw.rectangle((40, 260, 600, 440), fill=(120, 72, 30))
+            for x in range(60, 580, 70):
+                draw.rectangle((x, 190, x + 50, 260), fill=(200, 160, 60))
+            draw.text((48, 40), label, fill=(255, 255, 255))
+            buffer = io.BytesIO()
+            image.save(buffer, "JPEG")
+            return photos.clean_photo(SimpleUploadedFile(f"{label}.jpg", buffer.getvalue()))
+
+        stories = [
+            ("done", 100, "Endcap built, gift packs at eye level.", "finished endcap"),
+            ("in_progress", 60, "Half the packs are out; the rest arrive Thursday.", "half built"),
+            ("cannot_complete", 0, "", None),
+            ("in_progress", 20, "Fixture assembled.", None),
+        ]
+        for task, (status, percent, note, label) in zip(tasks, stories, strict=False):
+            visit = services.check_in(viewer=merchandiser, user=rep, store_id=task.store_id)
+            services.post_update(
+                task_id=task.pk, viewer=merchandiser, actor=rep, status=status, percent=percent, note=note,
+                reason="The store has no endcap by the doors: the space is a seasonal pallet." if not note else "",
+                photos=[photo(label, (40, 110, 80))] if label else [], visit=visit,
+            )  # fmt: skip
+            Visit.objects.filter(pk=visit.pk).update(
+                checked_out_at=visit.checked_in_at + datetime.timedelta(minutes=25)
+            )
 
     def _inventory(self, retailer, owner):
         """The catalogue, stock and 90 days of sales, from the Iowa liquor sales file, through
