@@ -42,9 +42,10 @@ def url_for(name, pattern, shop, viewer_org):
 
 
 def body(response):
+    # Photos are binary; the sentinels are ASCII, so a lossy decode still finds them.
     if response.streaming:
-        return b"".join(response.streaming_content).decode()
-    return response.content.decode()
+        return b"".join(response.streaming_content).decode(errors="replace")
+    return response.content.decode(errors="replace")
 
 
 def everything_seen_by(user, shop, viewer_org):
