@@ -1,4 +1,6 @@
-from accounts.models import Membership
+from django.utils.functional import SimpleLazyObject
+
+from accounts.tenancy import accounts_of
 
 
 def organization(request):
@@ -9,7 +11,5 @@ def organization(request):
     return {
         "current_organization": request.organization,
         "current_membership": request.membership,
-        "my_memberships": Membership.objects.filter(user=user)
-        .select_related("organization")
-        .order_by("organization__name"),
+        "my_memberships": SimpleLazyObject(lambda: accounts_of(user)),
     }

@@ -41,7 +41,9 @@ def _current_membership(request):
     memberships = Membership.objects.filter(user=user).select_related("organization")
     chosen = request.session.get(SESSION_KEY)
     if chosen is not None:
-        membership = memberships.filter(organization_id=chosen).first()
+        membership = memberships.filter(organization_id=chosen).first() or inherited_membership(
+            user, chosen
+        )
         if membership is not None:
             return membership
     # No valid choice (first visit, or the membership was removed): the oldest one.
@@ -49,6 +51,62 @@ def _current_membership(request):
     if membership is not None:
         request.session[SESSION_KEY] = membership.organization_id
     return membership
+
+
+def inherited_membership(user, organization_id):
+    """Users of a master account enter each of its child accounts with the role they hold
+    in the master: an unsaved Membership, marked `via_master`."""
+    from accounts.models import Membership
+    from aggregation.models import Connection  # accounts loads first; aggregation is optional here
+
+    connection = (
+        Connection.objects.filter(
+            child_id=organization_id, master__organization__memberships__user=user
+        )
+        .select_related("child", "master__organization")
+        .first()
+    )
+    if connection is None:
+        return None
+    master = connection.master.organization
+    role = (
+        Membership.objects.filter(user=user, organization=master)
+        .values_list("role", flat=True)
+        .first()
+    )
+    membership = Membership(user=user, organization=connection.child, role=role)
+    membership.via_master = master
+    return membership
+
+
+def accounts_of(user):
+    """What the left menu's select list offers: the user's memberships, each master followed
+    by its child accounts."""
+    from accounts.models import Membership
+    from aggregation.models import Connection
+
+    listed = []
+    memberships = (
+        Membership.objects.filter(user=user)
+        .select_related("organization")
+        .order_by("organization__name")
+    )
+    children = {}
+    for connection in Connection.objects.filter(
+        master__organization__memberships__user=user
+    ).select_related("child", "master"):
+        children.setdefault(connection.master.organization_id, []).append(connection.child)
+    own = {m.organization_id for m in memberships}
+    for membership in memberships:
+        membership.label = membership.organization.name
+        listed.append(membership)
+        for child in sorted(children.get(membership.organization_id, []), key=lambda o: o.name):
+            if child.pk in own:
+                continue
+            entry = Membership(user=user, organization=child, role=membership.role)
+            entry.label = f"↳ {child.name}"
+            listed.append(entry)
+    return listed
 
 
 def switch_organization(request, organization):

@@ -5,8 +5,8 @@ from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.db import IntegrityError
-from django.http import HttpResponseRedirect
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import Http404, HttpResponseRedirect
+from django.shortcuts import redirect, render
 from django.urls import Resolver404, resolve, reverse, reverse_lazy
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -23,7 +23,12 @@ from accounts.forms import (
 )
 from accounts.invitations import InvitationUsed, accept_invitation, check_token
 from accounts.models import Invitation, Membership, User
-from accounts.tenancy import get_for_org_or_404, organization_required, switch_organization
+from accounts.tenancy import (
+    get_for_org_or_404,
+    inherited_membership,
+    organization_required,
+    switch_organization,
+)
 
 MANAGERS = Membership.MANAGERS
 BACKEND = "django.contrib.auth.backends.ModelBackend"
@@ -106,11 +111,11 @@ def organization_switch(request):
     if not chosen.isdigit():
         messages.error(request, "Pick an account from the list.")
         return redirect("home")
-    membership = get_object_or_404(
-        Membership.objects.select_related("organization"),
-        user=request.user,
-        organization_id=chosen,
-    )
+    membership = Membership.objects.select_related("organization").filter(
+        user=request.user, organization_id=chosen
+    ).first() or inherited_membership(request.user, int(chosen))
+    if membership is None:
+        raise Http404("No such account.")
     switch_organization(request, membership.organization)
     messages.info(request, f"You are now working in {membership.organization.name}.")
     # Back to the page the user was on when it is ours; otherwise home.

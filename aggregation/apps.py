@@ -2,5 +2,14 @@ from django.apps import AppConfig
 
 
 class AggregationConfig(AppConfig):
+    # Master and child accounts. Celery functions live in <app>/jobs.py, never here.
     name = "aggregation"
     verbose_name = "Master accounts"
+
+    def ready(self):
+        from accounts.signals import import_applied
+        from aggregation.signals import refresh_after_import
+
+        import_applied.connect(
+            refresh_after_import, dispatch_uid="aggregation.refresh_after_import"
+        )

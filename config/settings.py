@@ -226,6 +226,10 @@ CELERY_RESULT_EXPIRES = timedelta(days=1)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_BEAT_SCHEDULE = {
+    "refresh-all-rollups": {
+        "task": "aggregation.refresh_all_rollups",
+        "schedule": env.float("ROLLUP_REFRESH_SECONDS", default=3600.0),
+    },
     "retry-failed-notifications": {
         "task": "partners.retry_failed_notifications",
         "schedule": 60.0,

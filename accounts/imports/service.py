@@ -13,6 +13,7 @@ from django.utils import timezone
 from accounts.imports.base import STORED_ERRORS, Importer, set_progress
 from accounts.imports.reading import ImportRejected, Table
 from accounts.models import ImportBatch
+from accounts.signals import import_applied
 
 log = logging.getLogger(__name__)
 Status = ImportBatch.Status
@@ -194,6 +195,10 @@ def apply_batch(batch_id: int) -> None:
             )
             if not finished:
                 raise Abandoned
+            import_applied.send(
+                sender=type(importer), batch=batch,
+                rows=[*plan.creates, *(values for _key, values in plan.updates)],
+            )  # fmt: skip
     except Abandoned:
         log.warning("import %s was failed by the sweep while it ran; rolled back", batch_id)
     except (ImportRefused, ImportRejected) as refusal:

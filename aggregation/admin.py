@@ -1,0 +1,104 @@
+from django.contrib import admin
+
+from aggregation.models import (
+    Connection,
+    LoadRun,
+    MasterAccount,
+    RollupSales,
+    RollupStock,
+    SourceFile,
+    StockoutDay,
+)
+from partners.admin import ReadOnlyMixin
+
+
+class ConnectionInline(admin.TabularInline):
+    model = Connection
+    extra = 0
+    fields = ["child", "kind", "last_loaded_at", "last_error"]
+    readonly_fields = fields
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(MasterAccount)
+class MasterAccountAdmin(admin.ModelAdmin):
+    list_display = ["organization", "child_count", "lead_time_days", "review_period_days", "service_level",
+                    "refreshed_at"]  # fmt: skip
+    search_fields = ["organization__name"]
+    list_filter = ["refreshed_at"]
+    list_select_related = ["organization"]
+    raw_id_fields = ["organization"]
+    inlines = [ConnectionInline]
+
+    @admin.display(description="children")
+    def child_count(self, obj):
+        return obj.connections.count()
+
+
+@admin.register(Connection)
+class ConnectionAdmin(admin.ModelAdmin):
+    list_display = ["child", "master", "kind", "last_loaded_at", "short_error", "created_at"]
+    list_filter = ["kind", "last_loaded_at"]
+    search_fields = ["child__name", "master__organization__name", "last_error"]
+    list_select_related = ["child", "master__organization"]
+    raw_id_fields = ["master", "child", "created_by"]
+
+    @admin.display(description="last error")
+    def short_error(self, obj):
+        return obj.last_error[:80]
+
+
+@admin.register(SourceFile)
+class SourceFileAdmin(admin.ModelAdmin):
+    list_display = ["original_name", "kind", "connection", "uploaded_at"]
+    list_filter = ["kind", "uploaded_at"]
+    search_fields = ["original_name", "connection__child__name"]
+    list_select_related = ["connection__child", "connection__master__organization"]
+    raw_id_fields = ["connection"]
+
+
+@admin.register(LoadRun)
+class LoadRunAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = [
+        "pk",
+        "master",
+        "status",
+        "done",
+        "total",
+        "failed",
+        "created_at",
+        "finished_at",
+    ]
+    list_filter = ["status", "created_at"]
+    search_fields = ["master__organization__name"]
+    list_select_related = ["master__organization"]
+
+
+@admin.register(RollupStock)
+class RollupStockAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    """Written only by the refresh jobs."""
+
+    list_display = ["sku", "name", "child", "master", "on_hand", "on_order", "refreshed_at"]
+    list_filter = ["refreshed_at"]
+    search_fields = ["sku", "name", "child__name"]
+    list_select_related = ["child", "master__organization"]
+
+
+@admin.register(RollupSales)
+class RollupSalesAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ["sku", "date", "child", "master", "quantity", "retail_amount"]
+    list_filter = ["date"]
+    search_fields = ["sku", "child__name"]
+    list_select_related = ["child", "master__organization"]
+
+
+@admin.register(StockoutDay)
+class StockoutDayAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ["sku", "date", "child", "master"]
+    list_filter = ["date"]
+    search_fields = ["sku", "child__name"]
+    list_select_related = ["child", "master__organization"]

@@ -1,0 +1,290 @@
+"""Daily demand forecasts for the master account's order plan.
+
+The history is one number a day, oldest first. A day marked `None` is a day
+the item was out of stock: what sold that day says nothing about demand, so it
+must not count as zero. The smoothing recursions skip such a day: the model's
+own one-step prediction stands in for the observation, which carries the level,
+trend and seasonal state forward unchanged; the day also counts in no error,
+sigma or mean. Days before the first observed day are ignored altogether.
+
+The method depends on how much history there is, counted from the first
+observed day:
+
+- at least two full weeks (two seasons of `season_length` days, 7 by default,
+  the second not out of stock throughout): additive Holt-Winters with a weekly
+  season (level, trend and day-of-week effects). Initial level: the mean of the
+  first week; initial trend: the mean of the second week minus the mean of the
+  first, divided by 7; initial day-of-week effects: each day of the first week
+  minus that week's mean (means over observed days only; an out-of-stock day in
+  the first week starts with no effect). These are the "simple" initial values
+  of Hyndman and Athanasopoulos, Forecasting: principles and practice, 7.6.
+- otherwise, at least three observed days: Holt's linear trend (level and
+  trend). Initial level: the first observed value; initial trend: the second
+  observed value minus the first (per day, when days lie between them).
+- otherwise, one or two observed days: a simple level, the mean of the observed
+  days, for every future day.
+- no observed day at all: no forecast (zeros).
+
+The smoothing weights are chosen by a small grid search that minimises the
+sum of squared one-step-ahead errors over the observed days: alpha (level) in
+0.1, 0.2, ..., 0.9; beta (trend) in 0, 0.05, 0.1, 0.2, 0.3; gamma (day of week,
+Holt-Winters only) in 0.05, 0.1, 0.2, 0.3. Ties go to the first combination in
+that order (the smallest weights), so the same history always gives the same
+forecast. Forecasts below zero are raised to zero.
+
+The demand variability used for safety stock (`sigma`) is the standard
+deviation of the one-step-ahead errors on observed days; with fewer than two
+such errors, or for a simple level, it is the standard deviation of the
+observed demand itself.
+
+The recursions are those of statsmodels' `ExponentialSmoothing` with additive
+trend and additive season, so with the same weights and initial values the two
+give the same fitted values. One difference: statsmodels (up to its fix for
+issue 9538) uses a season-old day-of-week effect for forecasts exactly 7, 14,
+... days ahead; here the latest effect is used, as in the textbook formula.
+"""
+
+import math
+import statistics
+from dataclasses import dataclass
+
+HOLT_WINTERS = "holt-winters additive (weekly)"
+HOLT = "holt linear trend"
+SIMPLE_LEVEL = "simple level"
+NO_FORECAST = "none"
+
+ALPHAS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
+BETAS = (0.0, 0.05, 0.1, 0.2, 0.3)
+GAMMAS = (0.05, 0.1, 0.2, 0.3)
+
+# Holt needs two observed days to start its trend and a third to learn anything.
+MIN_DAYS_FOR_TREND = 3
+# The sample standard deviation needs two values.
+MIN_ERRORS_FOR_SIGMA = 2
+
+
+@dataclass(frozen=True)
+class Forecast:
+    method: str
+    # alpha, beta, gamma and the initial values actually used: for the README and the UI.
+    params: dict
+    # One-step-ahead fitted values over the history; None on the days the history is None.
+    fitted: list[float | None]
+    # The next `horizon` days, never negative.
+    forecast: list[float]
+    # Standard deviation of daily demand, for safety stock.
+    sigma: float
+    # Mean daily demand over the observed days.
+    mean_daily: float
+
+
+def holt(
+    history: list[float | None],
+    alpha: float,
+    beta: float,
+    initial_level: float,
+    initial_trend: float,
+    horizon: int,
+) -> tuple[list[float | None], list[float]]:
+    """Holt's linear trend with fixed weights: (fitted, forecast).
+
+    `initial_level` and `initial_trend` are the state before the first day, as
+    statsmodels' `initialization_method="known"` takes them. The forecast is not
+    clipped at zero.
+    """
+    level, trend = initial_level, initial_trend
+    fitted: list[float | None] = []
+    for observed in history:
+        predicted = level + trend
+        fitted.append(None if observed is None else predicted)
+        if observed is None:
+            # The prediction stands in for the missing day: alpha * (predicted)
+            # + (1 - alpha) * (level + trend) is the prediction again.
+            level = predicted
+            continue
+        new_level = alpha * observed + (1 - alpha) * predicted
+        trend = beta * (new_level - level) + (1 - beta) * trend
+        level = new_level
+    return fitted, [level + step * trend for step in range(1, horizon + 1)]
+
+
+def holt_winters_additive(
+    history: list[float | None],
+    alpha: float,
+    beta: float,
+    gamma: float,
+    season_length: int,
+    initial_level: float,
+    initial_trend: float,
+    initial_seasonals: list[float],
+    horizon: int,
+) -> tuple[list[float | None], list[float]]:
+    """Additive Holt-Winters with fixed weights: (fitted, forecast).
+
+    `initial_seasonals[i]` is the effect of day i of the first season. The
+    seasonal update uses the level and trend before the day, as statsmodels does:
+    s = gamma * (y - level - trend) + (1 - gamma) * s. The forecast is not
+    clipped at zero.
+    """
+    if len(initial_seasonals) != season_length:
+        raise ValueError(
+            f"Expected {season_length} initial seasonal values, got {len(initial_seasonals)}."
+        )
+    level, trend = initial_level, initial_trend
+    # seasonals[t] is the effect applied to day t; each day writes the one for day t + m.
+    seasonals = list(initial_seasonals)
+    fitted: list[float | None] = []
+    for day, observed in enumerate(history):
+        seasonal = seasonals[day]
+        predicted = level + trend + seasonal
+        fitted.append(None if observed is None else predicted)
+        if observed is None:
+            # With the prediction as the observation every update returns its old value.
+            level = level + trend
+            seasonals.append(seasonal)
+            continue
+        new_level = alpha * (observed - seasonal) + (1 - alpha) * (level + trend)
+        seasonals.append(gamma * (observed - level - trend) + (1 - gamma) * seasonal)
+        trend = beta * (new_level - level) + (1 - beta) * trend
+        level = new_level
+    days = len(history)
+    forecast = [
+        level + step * trend + seasonals[days + (step - 1) % season_length]
+        for step in range(1, horizon + 1)
+    ]
+    return fitted, forecast
+
+
+def forecast(history: list[float | None], horizon: int, season_length: int = 7) -> Forecast:
+    """Forecast the next `horizon` days of demand from a daily history (see the module doc)."""
+    if horizon < 0:
+        raise ValueError("The horizon cannot be negative.")
+    if season_length < 2:
+        raise ValueError("A season needs at least two days.")
+    history = [None if value is None else float(value) for value in history]
+    first = next((day for day, value in enumerate(history) if value is not None), None)
+    if first is None:
+        return Forecast(
+            method=NO_FORECAST,
+            params={},
+            fitted=[None] * len(history),
+            forecast=[0.0] * horizon,
+            sigma=0.0,
+            mean_daily=0.0,
+        )
+    skipped = [None] * first
+    series = history[first:]
+    observed = [value for value in series if value is not None]
+    mean_daily = statistics.fmean(observed)
+
+    second_season = series[season_length : 2 * season_length]
+    if len(series) >= 2 * season_length and any(value is not None for value in second_season):
+        method = HOLT_WINTERS
+        params, fitted, future = _fit_holt_winters(series, season_length, horizon)
+    elif len(observed) >= MIN_DAYS_FOR_TREND:
+        method = HOLT
+        params, fitted, future = _fit_holt(series, horizon)
+    else:
+        method = SIMPLE_LEVEL
+        params = {"level": mean_daily}
+        fitted = [None if value is None else mean_daily for value in series]
+        future = [mean_daily] * horizon
+
+    errors = [value - fit for value, fit in zip(series, fitted, strict=True) if value is not None]
+    if method != SIMPLE_LEVEL and len(errors) >= MIN_ERRORS_FOR_SIGMA:
+        sigma = statistics.stdev(errors)
+    else:
+        sigma = statistics.stdev(observed) if len(observed) >= 2 else 0.0
+    return Forecast(
+        method=method,
+        params=params,
+        fitted=skipped + fitted,
+        forecast=[max(0.0, value) for value in future],
+        sigma=sigma,
+        mean_daily=mean_daily,
+    )
+
+
+def _fit_holt(series, horizon):
+    """Grid-searched Holt on a series that starts on an observed day."""
+    days = [day for day, value in enumerate(series) if value is not None]
+    first, second = days[0], days[1]
+    initial_level = series[first]
+    initial_trend = (series[second] - series[first]) / (second - first)
+    best = None
+    for alpha in ALPHAS:
+        for beta in BETAS:
+            fitted, _ = holt(series, alpha, beta, initial_level, initial_trend, 0)
+            sse = _sse(series, fitted)
+            if best is None or sse < best[0]:
+                best = (sse, alpha, beta)
+    _, alpha, beta = best
+    fitted, future = holt(series, alpha, beta, initial_level, initial_trend, horizon)
+    params = {
+        "alpha": alpha,
+        "beta": beta,
+        "initial_level": initial_level,
+        "initial_trend": initial_trend,
+    }
+    return params, fitted, future
+
+
+def _fit_holt_winters(series, season_length, horizon):
+    """Grid-searched additive Holt-Winters on a series that starts on an observed day."""
+    first_season = series[:season_length]
+    first_mean = _mean_observed(first_season)
+    second_mean = _mean_observed(series[season_length : 2 * season_length])
+    initial_level = first_mean
+    initial_trend = (second_mean - first_mean) / season_length
+    initial_seasonals = [0.0 if value is None else value - first_mean for value in first_season]
+    best = None
+    for alpha in ALPHAS:
+        for beta in BETAS:
+            for gamma in GAMMAS:
+                fitted, _ = holt_winters_additive(
+                    series,
+                    alpha,
+                    beta,
+                    gamma,
+                    season_length,
+                    initial_level,
+                    initial_trend,
+                    initial_seasonals,
+                    0,
+                )
+                sse = _sse(series, fitted)
+                if best is None or sse < best[0]:
+                    best = (sse, alpha, beta, gamma)
+    _, alpha, beta, gamma = best
+    fitted, future = holt_winters_additive(
+        series,
+        alpha,
+        beta,
+        gamma,
+        season_length,
+        initial_level,
+        initial_trend,
+        initial_seasonals,
+        horizon,
+    )
+    params = {
+        "alpha": alpha,
+        "beta": beta,
+        "gamma": gamma,
+        "season_length": season_length,
+        "initial_level": initial_level,
+        "initial_trend": initial_trend,
+        "initial_seasonals": initial_seasonals,
+    }
+    return params, fitted, future
+
+
+def _mean_observed(values):
+    observed = [value for value in values if value is not None]
+    return statistics.fmean(observed) if observed else None
+
+
+def _sse(series, fitted):
+    return math.fsum(
+        (value - fit) ** 2 for value, fit in zip(series, fitted, strict=True) if value is not None
+    )

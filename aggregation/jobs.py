@@ -1,0 +1,61 @@
+"""Background work of master accounts: rollup refreshes and "Load data from all
+connections". Run by Celery workers (in-process without a broker)."""
+
+import logging
+
+from celery import shared_task
+from django.db.models import F
+from django.utils import timezone
+
+from aggregation import connectors, rollups
+from aggregation.models import Connection, LoadRun, MasterAccount
+
+log = logging.getLogger(__name__)
+
+
+@shared_task(name="aggregation.refresh_rollups", acks_late=True)
+def refresh_rollups(master_id: int, child_ids=None, skus=None) -> dict:
+    master = MasterAccount.objects.filter(pk=master_id).first()
+    if master is None:
+        return {}
+    result = rollups.refresh(master, child_ids=child_ids, skus=skus)
+    log.info("rollups of master %s refreshed: %s", master_id, result)
+    return vars(result)
+
+
+@shared_task(name="aggregation.refresh_all_rollups")
+def refresh_all_rollups() -> int:
+    """The schedule's full refresh (Celery beat), one job per master."""
+    ids = list(MasterAccount.objects.values_list("pk", flat=True))
+    for pk in ids:
+        refresh_rollups.delay(pk)
+    return len(ids)
+
+
+@shared_task(name="aggregation.load_all_connections", acks_late=True)
+def load_all_connections(run_id: int) -> None:
+    """Reload every child from its connection, one after the other, then refresh the
+    rollups. A child that fails is recorded with its error; the others still load."""
+    taken = LoadRun.objects.filter(pk=run_id, status=LoadRun.Status.QUEUED).update(
+        status=LoadRun.Status.RUNNING
+    )
+    if not taken:
+        return
+    run = LoadRun.objects.select_related("master", "started_by").get(pk=run_id)
+    errors = {}
+    for connection in Connection.objects.filter(master=run.master).select_related("child"):
+        try:
+            connectors.load(connection, run.started_by)
+        except connectors.LoadFailed as error:
+            errors[connection.child.name] = str(error)
+            LoadRun.objects.filter(pk=run_id).update(
+                done=F("done") + 1, failed=F("failed") + 1, errors=errors
+            )
+        else:
+            LoadRun.objects.filter(pk=run_id).update(done=F("done") + 1)
+    rollups.refresh(run.master)
+    LoadRun.objects.filter(pk=run_id).update(
+        done=F("done") + 1,
+        status=LoadRun.Status.DONE_WITH_ERRORS if errors else LoadRun.Status.DONE,
+        finished_at=timezone.now(),
+    )

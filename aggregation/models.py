@@ -1,0 +1,199 @@
+"""Master and child accounts: a master rolls up the stock and sales of its children (its
+connections), forecasts demand per SKU and plans orders.
+
+The rollup tables hold one row per (master, child, normalized SKU) for stock and per
+(master, child, SKU, day) for sales; a master's figure is the sum over its children.
+They are written only by aggregation/rollups.py, with set-based SQL, inside one
+transaction per refresh."""
+
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+
+from accounts.models import Organization
+
+
+class MasterAccount(models.Model):
+    organization = models.OneToOneField(
+        Organization, on_delete=models.CASCADE, related_name="master_account"
+    )
+    lead_time_days = models.PositiveSmallIntegerField(
+        "lead time (days)",
+        default=7,
+        help_text="Days from placing an order to having it on the shelf.",
+    )
+    review_period_days = models.PositiveSmallIntegerField(
+        "review period (days)", default=7, help_text="Days between two order reviews."
+    )
+    service_level = models.DecimalField(
+        max_digits=4, decimal_places=3, default=0.95,
+        help_text="The share of order cycles that should not run out (0.5 to 0.999).",
+    )  # fmt: skip
+    history_days = models.PositiveSmallIntegerField(
+        default=180, help_text="Days of sales history the forecast reads."
+    )
+    refreshed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "master account"
+
+    def __str__(self):
+        return self.organization.name
+
+    def child_ids(self):
+        return list(self.connections.values_list("child_id", flat=True))
+
+
+class Connection(models.Model):
+    """A child account of a master and where its data comes from (its connector)."""
+
+    class Kind(models.TextChoices):
+        CSV = "csv", "CSV files"
+        ACCOUNT = "account", "Existing account"
+
+    master = models.ForeignKey(MasterAccount, on_delete=models.CASCADE, related_name="connections")
+    child = models.OneToOneField(
+        Organization, on_delete=models.CASCADE, related_name="connection",
+        help_text="A child belongs to at most one master.",
+    )  # fmt: skip
+    kind = models.CharField(max_length=20, choices=Kind)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_loaded_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    last_error_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["child__name"]
+
+    def __str__(self):
+        return f"{self.child} → {self.master}"
+
+
+def source_path(instance, filename):
+    return f"connections/{instance.connection.child_id}/{instance.kind}-{filename}"
+
+
+class SourceFile(models.Model):
+    """A file a CSV connection loads from, in import order (stores, products, stock, sales)."""
+
+    ORDER = ["stores", "products", "stock", "sales"]
+
+    connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="files")
+    kind = models.CharField(max_length=20, choices=[(k, k.title()) for k in ORDER])
+    file = models.FileField(upload_to=source_path, max_length=255)
+    original_name = models.CharField(max_length=255)
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["connection", "kind"], name="one_source_file_per_kind")
+        ]
+
+    def __str__(self):
+        return f"{self.kind}: {self.original_name}"
+
+
+class LoadRun(models.Model):
+    """One "Load data from all connections": every child reloaded, then the rollups."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Loading"
+        DONE = "done", "Done"
+        DONE_WITH_ERRORS = "done_with_errors", "Done, with errors"
+
+    master = models.ForeignKey(MasterAccount, on_delete=models.CASCADE, related_name="load_runs")
+    status = models.CharField(max_length=20, choices=Status, default=Status.QUEUED)
+    total = models.PositiveIntegerField(
+        default=0, help_text="Children to load, plus the rollup refresh."
+    )
+    done = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)
+    errors = models.JSONField(default=dict, blank=True, help_text="Child name → its error.")
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self):
+        return f"load {self.pk} of {self.master}"
+
+    def get_absolute_url(self):
+        return reverse("aggregation:load_run", args=[self.pk])
+
+    @property
+    def is_running(self):
+        return self.status in (self.Status.QUEUED, self.Status.RUNNING)
+
+    @property
+    def percent(self):
+        return round(100 * self.done / self.total) if self.total else 100
+
+
+class RollupStock(models.Model):
+    master = models.ForeignKey(MasterAccount, on_delete=models.CASCADE, related_name="+")
+    child = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    sku = models.CharField("normalized SKU", max_length=64)
+    name = models.CharField(max_length=255)
+    on_hand = models.BigIntegerField()
+    on_order = models.BigIntegerField()
+    refreshed_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["master", "child", "sku"], name="rollup_stock_unique")
+        ]
+        indexes = [models.Index(fields=["master", "sku"])]
+
+    def __str__(self):
+        return f"{self.sku}: {self.on_hand} at {self.child_id}"
+
+
+class RollupSales(models.Model):
+    master = models.ForeignKey(MasterAccount, on_delete=models.CASCADE, related_name="+")
+    child = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    sku = models.CharField("normalized SKU", max_length=64)
+    date = models.DateField()
+    quantity = models.DecimalField(max_digits=14, decimal_places=2)
+    retail_amount = models.DecimalField(max_digits=16, decimal_places=2)
+    refreshed_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name_plural = "rollup sales"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["master", "child", "sku", "date"], name="rollup_sales_unique"
+            )
+        ]
+        indexes = [models.Index(fields=["master", "sku", "date"])]
+
+    def __str__(self):
+        return f"{self.sku} {self.date}: {self.quantity}"
+
+
+class StockoutDay(models.Model):
+    """A day a SKU had no stock in any child, as seen by a refresh: the forecast does not
+    read that day's (zero) sales as zero demand."""
+
+    master = models.ForeignKey(MasterAccount, on_delete=models.CASCADE, related_name="+")
+    child = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    sku = models.CharField(max_length=64)
+    date = models.DateField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["master", "child", "sku", "date"], name="stockout_day_unique"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.sku} out of stock on {self.date}"
