@@ -4,6 +4,7 @@ from aggregation.models import (
     Connection,
     LoadRun,
     MasterAccount,
+    PlanRow,
     RollupSales,
     RollupStock,
     SourceFile,
@@ -102,3 +103,23 @@ class StockoutDayAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_filter = ["date"]
     search_fields = ["sku", "child__name"]
     list_select_related = ["child", "master__organization"]
+
+
+@admin.register(PlanRow)
+class PlanRowAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    """Rebuilt by the jobs after each refresh."""
+
+    list_display = [
+        "sku",
+        "name",
+        "master",
+        "on_hand",
+        "on_order",
+        "order_quantity",
+        "short",
+        "method",
+        "computed_at",
+    ]
+    list_filter = ["short", "method", "computed_at"]
+    search_fields = ["sku", "name"]
+    list_select_related = ["master__organization"]

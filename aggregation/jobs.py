@@ -7,7 +7,7 @@ from celery import shared_task
 from django.db.models import F
 from django.utils import timezone
 
-from aggregation import connectors, rollups
+from aggregation import connectors, plans, rollups
 from aggregation.models import Connection, LoadRun, MasterAccount
 
 log = logging.getLogger(__name__)
@@ -20,6 +20,14 @@ def refresh_rollups(master_id: int, child_ids=None, skus=None) -> dict:
         return {}
     result = rollups.refresh(master, child_ids=child_ids, skus=skus)
     log.info("rollups of master %s refreshed: %s", master_id, result)
+    if (
+        result.stock_written
+        or result.stock_deleted
+        or result.sales_written
+        or result.sales_deleted
+        or (result.children_removed)
+    ):
+        plans.rebuild(master)
     return vars(result)
 
 
@@ -54,6 +62,7 @@ def load_all_connections(run_id: int) -> None:
         else:
             LoadRun.objects.filter(pk=run_id).update(done=F("done") + 1)
     rollups.refresh(run.master)
+    plans.rebuild(run.master)
     LoadRun.objects.filter(pk=run_id).update(
         done=F("done") + 1,
         status=LoadRun.Status.DONE_WITH_ERRORS if errors else LoadRun.Status.DONE,

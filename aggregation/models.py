@@ -197,3 +197,34 @@ class StockoutDay(models.Model):
 
     def __str__(self):
         return f"{self.sku} out of stock on {self.date}"
+
+
+class PlanRow(models.Model):
+    """The order plan of a master, one row per normalized SKU, rebuilt after each refresh
+    (aggregation/plans.py): the pages and the export read it, never recompute it."""
+
+    master = models.ForeignKey(MasterAccount, on_delete=models.CASCADE, related_name="plan_rows")
+    sku = models.CharField("normalized SKU", max_length=64)
+    name = models.CharField(max_length=255)
+    on_hand = models.BigIntegerField()
+    on_order = models.BigIntegerField()
+    method = models.CharField(max_length=60)
+    mean_daily = models.FloatField()
+    sigma = models.FloatField()
+    forecast_lead_time = models.FloatField()
+    forecast_period = models.FloatField()
+    safety_stock = models.FloatField()
+    reorder_point = models.FloatField()
+    order_quantity = models.BigIntegerField()
+    short = models.BooleanField(
+        help_text="Forecast demand over the lead time exceeds stock on hand."
+    )
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["sku"]
+        constraints = [models.UniqueConstraint(fields=["master", "sku"], name="plan_row_unique")]
+        indexes = [models.Index(fields=["master", "short"])]
+
+    def __str__(self):
+        return f"{self.sku}: order {self.order_quantity}"

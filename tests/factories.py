@@ -8,6 +8,7 @@ from factory.django import DjangoModelFactory
 from PIL import Image
 
 from accounts.models import ImportBatch, Invitation, Membership, Organization, Region, Store, User
+from aggregation.models import Connection, LoadRun, MasterAccount
 from inventory.models import Adjustment, Product, SalesLine, Stock
 from partners.models import Partnership
 from tasks.models import Campaign, Task, TaskPhoto, TaskUpdate, Visit
@@ -176,6 +177,14 @@ def _visit(org):
     )
 
 
+def _connection(org):
+    """`org` becomes a master account (if it is not one) with a new child."""
+    master, _ = MasterAccount.objects.get_or_create(organization=org)
+    return Connection.objects.create(
+        master=master, child=OrganizationFactory(), kind=Connection.Kind.ACCOUNT
+    )
+
+
 # For every tenant-owned model, how to make one that belongs to a given
 # organization. The URL walk uses it to find object ids; a new tenant model
 # must be added here or the walk fails and says so.
@@ -195,4 +204,6 @@ TENANT_FACTORIES = {
     Campaign: _campaign,
     TaskPhoto: _task_photo,
     Visit: _visit,
+    Connection: _connection,
+    LoadRun: lambda org: LoadRun.objects.create(master=_connection(org).master, total=1),
 }

@@ -23,8 +23,9 @@ SAMPLE_VALUES = {
     "action": "cancel",  # a partnership transition
     "token": "not-a-real-token",
     "uidb64": "MQ",
+    "sku": "NOSUCHSKU",  # an item of a master's order plan
 }
-TOKEN_KWARGS = {"token", "uidb64"}
+TOKEN_KWARGS = {"token", "uidb64", "sku"}  # samples that name nothing: a 404 is right
 
 
 def discover(patterns=None, namespace=""):
