@@ -65,9 +65,12 @@ def add_csv_connection(*, organization, user, child_name, files, master_name="")
 
 
 @transaction.atomic
-def add_account_connection(*, organization, user, account_name, email, password, master_name=""):
-    """An account already on Shelfshare, proven by the login of one of its owners."""
-    owner = authenticate(username=email.strip(), password=password)
+def add_account_connection(
+    *, request, organization, user, account_name, email, password, master_name=""
+):
+    """An account already on Shelfshare, proven by the login of one of its owners (through
+    the login's own checks: failed attempts count towards the lockout)."""
+    owner = authenticate(request, username=email.strip(), password=password)
     if owner is None:
         raise ConnectionRefused("That email and password do not log in to Shelfshare.")
     child = Organization.objects.filter(

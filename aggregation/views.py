@@ -28,7 +28,9 @@ def master_required(view):
     def wrapped(request, *args, **kwargs):
         master = MasterAccount.objects.filter(organization=request.organization).first()
         if master is None and kwargs:
-            raise Http404("No such object.")  # another account's ids: the same as ids that do not exist
+            raise Http404(
+                "No such object."
+            )  # another account's ids: the same as ids that do not exist
         if master is None:
             return render(
                 request,
@@ -88,7 +90,7 @@ def add_account(request):
             if which == "account" and account_form.is_valid():
                 data = account_form.cleaned_data
                 master, connection = services.add_account_connection(
-                    organization=organization, user=request.user, account_name=data["account_name"],
+                    request=request, organization=organization, user=request.user, account_name=data["account_name"],
                     email=data["email"], password=data["password"], master_name=master_name,
                 )  # fmt: skip
                 return _connected(request, master, connection, load=False)
