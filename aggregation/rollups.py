@@ -5,6 +5,10 @@ at a time.
     refresh(master, child_ids=[c])           one child (after its load)
     refresh(master, child_ids=[c], skus=[...])  one child's SKUs (after a small import)
 
+(The DELETEs name the product first with CROSS JOIN: SQLite then looks rows up by SKU, then
+by (organization, product, date), instead of scanning an organization's sales per rollup
+row; PostgreSQL plans it as the same anti-join either way.)
+
 Each table is brought up to date with one INSERT ... SELECT ... GROUP BY ... ON CONFLICT DO
 UPDATE that writes only rows whose figures changed (IS DISTINCT FROM), then one DELETE of
 rows whose source is gone. The master's row is locked first (SELECT ... FOR UPDATE), so two
@@ -59,9 +63,10 @@ STOCK_DELETE = """
 DELETE FROM aggregation_rollupstock
 WHERE master_id = %s AND {children} {skus}
   AND NOT EXISTS (
-    SELECT 1 FROM inventory_stock s JOIN inventory_product p ON p.id = s.product_id
-    WHERE s.organization_id = aggregation_rollupstock.child_id
-      AND p.sku_normalized = aggregation_rollupstock.sku)
+    SELECT 1 FROM inventory_product p CROSS JOIN inventory_stock s
+    WHERE s.product_id = p.id
+      AND p.sku_normalized = aggregation_rollupstock.sku
+      AND s.organization_id = aggregation_rollupstock.child_id)
 """
 
 SALES_UPSERT = """
@@ -81,10 +86,11 @@ SALES_DELETE = """
 DELETE FROM aggregation_rollupsales
 WHERE master_id = %s AND {children} {skus}
   AND NOT EXISTS (
-    SELECT 1 FROM inventory_salesline l JOIN inventory_product p ON p.id = l.product_id
-    WHERE l.organization_id = aggregation_rollupsales.child_id
-      AND l.date = aggregation_rollupsales.date
-      AND p.sku_normalized = aggregation_rollupsales.sku)
+    SELECT 1 FROM inventory_product p CROSS JOIN inventory_salesline l
+    WHERE l.product_id = p.id
+      AND p.sku_normalized = aggregation_rollupsales.sku
+      AND l.organization_id = aggregation_rollupsales.child_id
+      AND l.date = aggregation_rollupsales.date)
 """
 
 STOCKOUTS = """
