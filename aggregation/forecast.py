@@ -48,6 +48,8 @@ import math
 import statistics
 from dataclasses import dataclass
 
+import numpy as np
+
 HOLT_WINTERS = "holt-winters additive (weekly)"
 HOLT = "holt linear trend"
 SIMPLE_LEVEL = "simple level"
@@ -211,14 +213,7 @@ def _fit_holt(series, horizon):
     first, second = days[0], days[1]
     initial_level = series[first]
     initial_trend = (series[second] - series[first]) / (second - first)
-    best = None
-    for alpha in ALPHAS:
-        for beta in BETAS:
-            fitted, _ = holt(series, alpha, beta, initial_level, initial_trend, 0)
-            sse = _sse(series, fitted)
-            if best is None or sse < best[0]:
-                best = (sse, alpha, beta)
-    _, alpha, beta = best
+    alpha, beta = _best_holt(series, initial_level, initial_trend)
     fitted, future = holt(series, alpha, beta, initial_level, initial_trend, horizon)
     params = {
         "alpha": alpha,
@@ -237,25 +232,9 @@ def _fit_holt_winters(series, season_length, horizon):
     initial_level = first_mean
     initial_trend = (second_mean - first_mean) / season_length
     initial_seasonals = [0.0 if value is None else value - first_mean for value in first_season]
-    best = None
-    for alpha in ALPHAS:
-        for beta in BETAS:
-            for gamma in GAMMAS:
-                fitted, _ = holt_winters_additive(
-                    series,
-                    alpha,
-                    beta,
-                    gamma,
-                    season_length,
-                    initial_level,
-                    initial_trend,
-                    initial_seasonals,
-                    0,
-                )
-                sse = _sse(series, fitted)
-                if best is None or sse < best[0]:
-                    best = (sse, alpha, beta, gamma)
-    _, alpha, beta, gamma = best
+    alpha, beta, gamma = _best_holt_winters(
+        series, season_length, initial_level, initial_trend, initial_seasonals
+    )
     fitted, future = holt_winters_additive(
         series,
         alpha,
@@ -288,3 +267,56 @@ def _sse(series, fitted):
     return math.fsum(
         (value - fit) ** 2 for value, fit in zip(series, fitted, strict=True) if value is not None
     )
+
+
+# The grid searches run every weight combination at once, as numpy vectors: the same
+# recursions as holt() and holt_winters_additive(), one lane per combination. A plan of
+# thousands of SKUs is then seconds, not minutes. np.argmin takes the first minimum in
+# (alpha, beta, gamma) order, so ties still go to the smallest weights.
+
+
+def _best_holt(series, initial_level, initial_trend):
+    grid_alpha, grid_beta = (g.ravel() for g in np.meshgrid(ALPHAS, BETAS, indexing="ij"))
+    level = np.full(grid_alpha.size, float(initial_level))
+    trend = np.full(grid_alpha.size, float(initial_trend))
+    sse = np.zeros(grid_alpha.size)
+    for observed in series:
+        predicted = level + trend
+        if observed is None:
+            level = predicted
+            continue
+        sse += (observed - predicted) ** 2
+        new_level = grid_alpha * observed + (1 - grid_alpha) * predicted
+        trend = grid_beta * (new_level - level) + (1 - grid_beta) * trend
+        level = new_level
+    best = int(np.argmin(_rounded(sse)))
+    return float(grid_alpha[best]), float(grid_beta[best])
+
+
+def _best_holt_winters(series, season_length, initial_level, initial_trend, initial_seasonals):
+    grids = np.meshgrid(ALPHAS, BETAS, GAMMAS, indexing="ij")
+    grid_alpha, grid_beta, grid_gamma = (g.ravel() for g in grids)
+    lanes = grid_alpha.size
+    level = np.full(lanes, float(initial_level))
+    trend = np.full(lanes, float(initial_trend))
+    # A ring of the season's effects: day t reads slot t % m and writes the effect of t + m there.
+    seasonals = np.tile(np.asarray(initial_seasonals, dtype=float), (lanes, 1))
+    sse = np.zeros(lanes)
+    for day, observed in enumerate(series):
+        slot = day % season_length
+        seasonal = seasonals[:, slot].copy()
+        if observed is None:
+            level = level + trend
+            continue
+        sse += (observed - (level + trend + seasonal)) ** 2
+        new_level = grid_alpha * (observed - seasonal) + (1 - grid_alpha) * (level + trend)
+        seasonals[:, slot] = grid_gamma * (observed - level - trend) + (1 - grid_gamma) * seasonal
+        trend = grid_beta * (new_level - level) + (1 - grid_beta) * trend
+        level = new_level
+    best = int(np.argmin(_rounded(sse)))
+    return float(grid_alpha[best]), float(grid_beta[best]), float(grid_gamma[best])
+
+
+def _rounded(sse):
+    """Sums that differ only by floating-point noise count as ties."""
+    return np.round(sse, 9)
