@@ -1,5 +1,6 @@
 import pytest
 from django.core.management import call_command
+from django.db.models import Count
 
 from accounts.management.commands.seed_demo import PASSWORD
 from accounts.models import ImportBatch, Membership, Organization, Region, Store, User
@@ -104,6 +105,23 @@ def test_seed_demo_builds_the_demo_world_and_can_run_twice(capsys):
         ).count()
         == 4
     )
+    # A master over three children from different real files, with overlapping SKUs.
+    from aggregation.models import MasterAccount, PlanRow, RollupStock
+
+    master = MasterAccount.objects.get(organization__name="Heartland Group")
+    children = sorted(master.connections.values_list("child__name", flat=True))
+    assert children == ["Heartland Mart", "Heartland Online", "Heartland Online Outlet"]
+    assert all(
+        not c.last_error and c.last_loaded_at for c in master.connections.exclude(kind="account")
+    )
+    shared = (
+        RollupStock.objects.filter(master=master)
+        .values("sku")
+        .annotate(n=Count("child"))
+        .filter(n__gt=1)
+    )
+    assert shared.count() > 100
+    assert PlanRow.objects.filter(master=master, method__startswith="holt-winters").count() > 1000
 
     printed = capsys.readouterr().out
     assert PASSWORD in printed

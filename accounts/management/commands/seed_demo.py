@@ -126,6 +126,7 @@ class Command(BaseCommand):
             self._partnerships(organizations)
             self._inventory(retailer, owner)
             self._tasks(retailer, owner, organizations["FieldForce Merchandising"])
+            self._master(retailer, owner)
 
         self.stdout.write(self.style.SUCCESS(f"Demo data ready ({created} new stores)."))
         self.stdout.write(f"\nEvery demo login uses the password: {PASSWORD}\n")
@@ -286,6 +287,70 @@ class Command(BaseCommand):
             Visit.objects.filter(pk=visit.pk).update(
                 checked_out_at=visit.checked_in_at + datetime.timedelta(minutes=25)
             )
+
+    def _master(self, retailer, owner):
+        """Heartland Group: a master over Heartland Mart (Iowa liquor) and two online shops
+        built from the two UCI online-retail days, whose stock codes overlap. Each shop's
+        day of invoice lines is replayed over 90 recent days; its files are the connection's
+        source, loaded through the connector like any other."""
+        from django.core.files import File
+
+        from aggregation import connectors, plans, rollups, services
+        from aggregation.models import MasterAccount
+
+        if MasterAccount.objects.filter(connections__child=retailer).exists():
+            return
+        rng = random.Random(11)
+        end = datetime.date(2026, 11, 21)
+        master = None
+        for name, source in (
+            ("Heartland Online", "online_retail_2010-12-01.csv"),
+            ("Heartland Online Outlet", "online_retail_2011-12-05.csv"),
+        ):
+            path = settings.SHARED_DATA_DIR / source
+            with open(path, newline="", encoding="utf-8") as handle:
+                lines = [r for r in csv.DictReader(handle) if r["StockCode"] and r["Quantity"]]
+            with tempfile.TemporaryDirectory() as folder:
+                folder = Path(folder)
+                (folder / "stores.csv").write_text(
+                    "Store number,Name,City,Country\n1,Online shop,Nottingham,GB\n"
+                )
+                with open(folder / "sales.csv", "w", newline="") as out:
+                    writer = csv.writer(out)
+                    writer.writerow(["InvoiceNo", "StockCode", "Description", "Quantity", "InvoiceDate", "UnitPrice",
+                                     "CustomerID", "Store"])  # fmt: skip
+                    for day in range(90):
+                        date = end - datetime.timedelta(days=day)
+                        for r in rng.sample(lines, 250):
+                            writer.writerow([f"{r['InvoiceNo']}-{day}", r["StockCode"], r["Description"],
+                                             r["Quantity"], f"{date.isoformat()} 10:00:00", r["UnitPrice"],
+                                             r["CustomerID"], "1"])  # fmt: skip
+                with open(folder / "stock.csv", "w", newline="") as out:
+                    writer = csv.writer(out)
+                    writer.writerow(["store", "sku", "on_hand", "on_order"])
+                    for code in sorted({r["StockCode"].strip() for r in lines}):
+                        writer.writerow(
+                            ["1", code, rng.randrange(0, 80), rng.choice([0, 0, 0, 24])]
+                        )
+                handles = {
+                    "stores": open(folder / "stores.csv", "rb"),  # noqa: SIM115 (closed below)
+                    "products": open(path, "rb"),  # noqa: SIM115
+                    "stock": open(folder / "stock.csv", "rb"),  # noqa: SIM115
+                    "sales": open(folder / "sales.csv", "rb"),  # noqa: SIM115
+                }
+                try:
+                    master, connection = services.add_csv_connection(
+                        organization=master.organization if master else retailer, user=owner, child_name=name,
+                        master_name="Heartland Group",
+                        files={kind: File(h, name=Path(h.name).name) for kind, h in handles.items()},
+                    )  # fmt: skip
+                finally:
+                    for h in handles.values():
+                        h.close()
+            connectors.load(connection, owner)
+        master = MasterAccount.objects.get(pk=master.pk)
+        rollups.refresh(master)
+        plans.rebuild(master)
 
     def _inventory(self, retailer, owner):
         """The catalogue, stock and 90 days of sales, from the Iowa liquor sales file, through
