@@ -294,7 +294,3 @@ def invitation_accept(request, token):
         return redirect("home")
     context["form"] = form
     return render(request, "accounts/invitation_accept.html", context)
-
-
-def coming_soon(request, title, what):
-    return render(request, "coming_soon.html", {"title": title, "what": what})
