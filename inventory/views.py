@@ -6,6 +6,7 @@ from html import escape
 
 from django import forms
 from django.contrib import messages
+from django.db import connection
 from django.db.models import F, Q, Sum, Value
 from django.db.models.functions import Coalesce, NullIf
 from django.http import Http404, HttpResponseForbidden
@@ -16,7 +17,7 @@ from django.utils.safestring import mark_safe
 from accounts.exports import csv_response
 from accounts.models import Organization, Region, Store
 from accounts.tenancy import organization_required
-from inventory import services
+from inventory import lookups, services  # noqa: F401 (registers __any)
 from inventory.models import Adjustment, Product, SalesLine, Stock
 from partners.access import access_for, owners_sharing_with
 
@@ -100,6 +101,8 @@ class StockFilter(forms.Form):
         ids = list(products.values_list("pk", flat=True)[: PRODUCT_IDS_LIMIT + 1])
         if len(ids) > PRODUCT_IDS_LIMIT:
             return Q(product__in=products.values("pk"))
+        if connection.vendor == "postgresql":
+            return Q(product_id__any=ids)  # one array parameter, not a thousand
         return Q(product_id__in=ids)
 
 

@@ -1,0 +1,20 @@
+"""`field__any=[...]` on PostgreSQL: `field = ANY(%s)` with the list as one array parameter.
+
+Django's `__in` turns each value into its own parameter and prepares each one in Python;
+for a thousand product ids that costs a page more than its query does."""
+
+from django.db.models import ForeignKey, Lookup
+
+
+@ForeignKey.register_lookup
+class Any(Lookup):
+    lookup_name = "any"
+
+    def get_prep_lookup(self):
+        return [int(value) for value in self.rhs]
+
+    def as_sql(self, compiler, connection):
+        if connection.vendor != "postgresql":
+            raise NotImplementedError("__any is PostgreSQL's = ANY(array); use __in elsewhere")
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        return f"{lhs} = ANY(%s)", [*lhs_params, self.rhs]
