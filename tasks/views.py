@@ -227,7 +227,9 @@ class TaskForm(forms.Form):
         label="For", choices=TARGETS, widget=forms.RadioSelect, initial="store"
     )
     store = forms.CharField(label="Store #", required=False)
-    region = forms.ModelChoiceField(label="Custom region", queryset=Region.objects.none(), required=False)
+    region = forms.ModelChoiceField(
+        label="Custom region", queryset=Region.objects.none(), required=False
+    )
     store_list = forms.FileField(
         label="Store list (CSV with a store number column)", required=False
     )

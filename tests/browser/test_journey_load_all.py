@@ -49,7 +49,9 @@ def test_load_all_with_one_broken_source(live_server, real_worker, new_page, pas
     broken = SourceFile.objects.get(connection__child__name="Broken Shop", kind="stock")
     broken.file.storage.delete(broken.file.name)
 
-    page.get_by_role("navigation", name="Main menu").get_by_role("link", name="Connections", exact=True).click()
+    page.get_by_role("navigation", name="Main menu").get_by_role(
+        "link", name="Connections", exact=True
+    ).click()
     snap(page, "connections")
     page.get_by_role("button", name="Load data from all connections").click()
     progress = page.locator("#load-progress")
