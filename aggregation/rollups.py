@@ -7,14 +7,14 @@ at a time.
 
 Each table is brought up to date with one INSERT ... SELECT ... GROUP BY ... ON CONFLICT DO
 UPDATE that writes only rows whose figures changed (IS DISTINCT FROM), and one DELETE of
-rows whose source is gone. On PostgreSQL the two are one statement (STOCK_REFRESH,
-SALES_REFRESH) that computes the children's figures once for both; elsewhere (SQLite) they
-are two, and the DELETEs name the product first with CROSS JOIN, so SQLite looks rows up by
-SKU, then by (organization, product, date), instead of scanning an organization's sales per
-rollup row. The master's row is locked first (SELECT ... FOR UPDATE), so two refreshes of
-one master run one after the other; readers see the old rollup until the transaction
-commits, never half of a new one. Children that left the master are removed from its
-rollups by every refresh."""
+rows whose source is gone. On PostgreSQL the two are one statement per table that computes
+the children's figures once for both; on SQLite they are two. Each table (STOCK, SALES) is
+described once, as a Rollup, and its statements are built from that.
+
+The master's row is locked first (SELECT ... FOR UPDATE), so two refreshes of one master
+run one after the other; readers see the old rollup until the transaction commits, never
+half of a new one. Children that left the master are removed from its rollups by every
+refresh."""
 
 import time
 from dataclasses import dataclass
@@ -45,112 +45,94 @@ def _in(column, values, params):
     return f"{column} IN ({', '.join(['%s'] * len(values)) or 'NULL'})"
 
 
-STOCK_UPSERT = """
-INSERT INTO aggregation_rollupstock (master_id, child_id, sku, name, on_hand, on_order, refreshed_at)
-SELECT %s, s.organization_id, p.sku_normalized, MAX(p.name), SUM(s.on_hand), SUM(s.on_order), %s
-FROM inventory_stock s JOIN inventory_product p ON p.id = s.product_id
-WHERE {children} {skus}
-GROUP BY s.organization_id, p.sku_normalized
-ON CONFLICT (master_id, child_id, sku) DO UPDATE SET
-    name = excluded.name, on_hand = excluded.on_hand, on_order = excluded.on_order,
-    refreshed_at = excluded.refreshed_at
-WHERE aggregation_rollupstock.on_hand IS DISTINCT FROM excluded.on_hand
-   OR aggregation_rollupstock.on_order IS DISTINCT FROM excluded.on_order
-   OR aggregation_rollupstock.name IS DISTINCT FROM excluded.name
-"""
+@dataclass(frozen=True)
+class Rollup:
+    """One rollup table, described once; its statements are built from this."""
 
-STOCK_DELETE = """
-DELETE FROM aggregation_rollupstock
-WHERE master_id = %s AND {children} {skus}
-  AND NOT EXISTS (
-    SELECT 1 FROM inventory_product p CROSS JOIN inventory_stock s
-    WHERE s.product_id = p.id
-      AND p.sku_normalized = aggregation_rollupstock.sku
-      AND s.organization_id = aggregation_rollupstock.child_id)
-"""
+    table: str
+    source: str  # the children's rows, with its alias: "inventory_stock s"
+    keys: tuple  # key columns besides master, child and SKU, named alike in both tables
+    values: dict  # rollup column -> aggregate over the source rows
 
-SALES_UPSERT = """
-INSERT INTO aggregation_rollupsales (master_id, child_id, sku, date, quantity, retail_amount, refreshed_at)
-SELECT %s, l.organization_id, p.sku_normalized, l.date, SUM(l.quantity), SUM(l.retail_amount), %s
-FROM inventory_salesline l JOIN inventory_product p ON p.id = l.product_id
-WHERE {children} {skus}
-GROUP BY l.organization_id, p.sku_normalized, l.date
-ON CONFLICT (master_id, child_id, sku, date) DO UPDATE SET
-    quantity = excluded.quantity, retail_amount = excluded.retail_amount,
-    refreshed_at = excluded.refreshed_at
-WHERE aggregation_rollupsales.quantity IS DISTINCT FROM excluded.quantity
-   OR aggregation_rollupsales.retail_amount IS DISTINCT FROM excluded.retail_amount
-"""
+    @property
+    def alias(self):
+        return self.source.split()[-1]
 
-SALES_DELETE = """
-DELETE FROM aggregation_rollupsales
-WHERE master_id = %s AND {children} {skus}
-  AND NOT EXISTS (
-    SELECT 1 FROM inventory_product p CROSS JOIN inventory_salesline l
-    WHERE l.product_id = p.id
-      AND p.sku_normalized = aggregation_rollupsales.sku
-      AND l.organization_id = aggregation_rollupsales.child_id
-      AND l.date = aggregation_rollupsales.date)
-"""
+    def fresh(self):
+        """The children's figures: child_id, sku, keys, values."""
+        keys = "".join(f", {self.alias}.{key}" for key in self.keys)
+        values = ", ".join(
+            f"{expression} AS {column}" for column, expression in self.values.items()
+        )
+        return (
+            f"SELECT {self.alias}.organization_id AS child_id, p.sku_normalized AS sku{keys}, {values}\n"
+            f"FROM {self.source} JOIN inventory_product p ON p.id = {self.alias}.product_id\n"
+            f"WHERE {{children}} {{skus}}\n"
+            f"GROUP BY {self.alias}.organization_id, p.sku_normalized{keys}"
+        )
 
-# PostgreSQL: the upsert and the delete of one table in one statement. `fresh` (the
-# children's figures) is computed once and read by both; the DELETE sees the rollup as it
-# was before the statement (one snapshot for all its parts), so it skips the rows the INSERT
-# adds, and the two touch different rows (keys in `fresh`, keys not in it). As two
-# statements, the DELETE read the children's rows a second time, and, planned with the
-# statistics of a table the same transaction had just filled, probed them once per rollup
-# row: over 5 minutes for a first refresh of 1,000,000 sales rows (bench/bench_rollup.py).
-STOCK_REFRESH = """
-WITH fresh AS MATERIALIZED (
-    SELECT s.organization_id AS child_id, p.sku_normalized AS sku, MAX(p.name) AS name,
-           SUM(s.on_hand) AS on_hand, SUM(s.on_order) AS on_order
-    FROM inventory_stock s JOIN inventory_product p ON p.id = s.product_id
-    WHERE {children} {skus}
-    GROUP BY s.organization_id, p.sku_normalized
-), written AS (
-    INSERT INTO aggregation_rollupstock (master_id, child_id, sku, name, on_hand, on_order, refreshed_at)
-    SELECT %s, child_id, sku, name, on_hand, on_order, %s FROM fresh
-    ON CONFLICT (master_id, child_id, sku) DO UPDATE SET
-        name = excluded.name, on_hand = excluded.on_hand, on_order = excluded.on_order,
-        refreshed_at = excluded.refreshed_at
-    WHERE aggregation_rollupstock.on_hand IS DISTINCT FROM excluded.on_hand
-       OR aggregation_rollupstock.on_order IS DISTINCT FROM excluded.on_order
-       OR aggregation_rollupstock.name IS DISTINCT FROM excluded.name
-    RETURNING 1
-), deleted AS (
-    DELETE FROM aggregation_rollupstock r
-    WHERE r.master_id = %s AND {rollup_children} {rollup_skus}
-      AND NOT EXISTS (SELECT 1 FROM fresh f WHERE f.child_id = r.child_id AND f.sku = r.sku)
-    RETURNING 1
+    def upsert(self, rows):
+        """Write `rows` (a subquery or CTE of fresh()); only rows whose figures changed."""
+        columns = ", ".join(["child_id", "sku", *self.keys, *self.values])
+        conflict = ", ".join(["master_id", "child_id", "sku", *self.keys])
+        updates = ", ".join(f"{column} = excluded.{column}" for column in self.values)
+        changed = " OR ".join(
+            f"{self.table}.{column} IS DISTINCT FROM excluded.{column}" for column in self.values
+        )
+        return (
+            f"INSERT INTO {self.table} (master_id, {columns}, refreshed_at)\n"
+            f"SELECT %s, {columns}, %s FROM {rows} WHERE true\n"  # WHERE: SQLite's upsert needs one
+            f"ON CONFLICT ({conflict}) DO UPDATE SET {updates}, refreshed_at = excluded.refreshed_at\n"
+            f"WHERE {changed}"
+        )
+
+    def same_key(self, left, right):
+        return " AND ".join(
+            f"{left}.{key} = {right}.{key}" for key in ("child_id", "sku", *self.keys)
+        )
+
+    def delete_stale(self):
+        """SQLite: one DELETE of rows whose source is gone. It names the product first with
+        CROSS JOIN, so SQLite looks rows up by SKU, then by (organization, product, ...),
+        instead of scanning an organization's rows once per rollup row."""
+        keys = "".join(f" AND {self.alias}.{key} = {self.table}.{key}" for key in self.keys)
+        return (
+            f"DELETE FROM {self.table} WHERE master_id = %s AND {{children}} {{skus}}\n"  # noqa: S608 (identifiers are constants; values are parameters)
+            f"AND NOT EXISTS (SELECT 1 FROM inventory_product p CROSS JOIN {self.source}\n"
+            f"  WHERE {self.alias}.product_id = p.id AND p.sku_normalized = {self.table}.sku\n"
+            f"    AND {self.alias}.organization_id = {self.table}.child_id{keys})"
+        )
+
+    def refresh_in_one_statement(self):
+        """PostgreSQL: the upsert and the delete in one statement. `fresh` is computed once
+        and read by both; the DELETE sees the rollup as it was before the statement (one
+        snapshot for all its parts), so it skips the rows the INSERT adds, and the two touch
+        different rows (keys in `fresh`, keys not in it). As two statements, the DELETE
+        read the children's rows a second time and, planned with the statistics of a table
+        the same transaction had just filled, probed them once per rollup row: over 5
+        minutes for a first refresh of 1,000,000 sales rows (bench/bench_rollup.py)."""
+        return (
+            f"WITH fresh AS MATERIALIZED ({self.fresh()}),\n"  # noqa: S608 (identifiers are constants; values are parameters)
+            f"written AS ({self.upsert('fresh')} RETURNING 1),\n"
+            f"deleted AS (DELETE FROM {self.table} r\n"
+            f"  WHERE r.master_id = %s AND {{rollup_children}} {{rollup_skus}}\n"
+            f"    AND NOT EXISTS (SELECT 1 FROM fresh f WHERE {self.same_key('f', 'r')}) RETURNING 1)\n"
+            f"SELECT (SELECT count(*) FROM written), (SELECT count(*) FROM deleted)"
+        )
+
+
+STOCK = Rollup(
+    table="aggregation_rollupstock",
+    source="inventory_stock s",
+    keys=(),
+    values={"name": "MAX(p.name)", "on_hand": "SUM(s.on_hand)", "on_order": "SUM(s.on_order)"},
 )
-SELECT (SELECT count(*) FROM written), (SELECT count(*) FROM deleted)
-"""
-
-SALES_REFRESH = """
-WITH fresh AS MATERIALIZED (
-    SELECT l.organization_id AS child_id, p.sku_normalized AS sku, l.date,
-           SUM(l.quantity) AS quantity, SUM(l.retail_amount) AS retail_amount
-    FROM inventory_salesline l JOIN inventory_product p ON p.id = l.product_id
-    WHERE {children} {skus}
-    GROUP BY l.organization_id, p.sku_normalized, l.date
-), written AS (
-    INSERT INTO aggregation_rollupsales (master_id, child_id, sku, date, quantity, retail_amount, refreshed_at)
-    SELECT %s, child_id, sku, date, quantity, retail_amount, %s FROM fresh
-    ON CONFLICT (master_id, child_id, sku, date) DO UPDATE SET
-        quantity = excluded.quantity, retail_amount = excluded.retail_amount,
-        refreshed_at = excluded.refreshed_at
-    WHERE aggregation_rollupsales.quantity IS DISTINCT FROM excluded.quantity
-       OR aggregation_rollupsales.retail_amount IS DISTINCT FROM excluded.retail_amount
-    RETURNING 1
-), deleted AS (
-    DELETE FROM aggregation_rollupsales r
-    WHERE r.master_id = %s AND {rollup_children} {rollup_skus}
-      AND NOT EXISTS (
-        SELECT 1 FROM fresh f WHERE f.child_id = r.child_id AND f.sku = r.sku AND f.date = r.date)
-    RETURNING 1
+SALES = Rollup(
+    table="aggregation_rollupsales",
+    source="inventory_salesline l",
+    keys=("date",),
+    values={"quantity": "SUM(l.quantity)", "retail_amount": "SUM(l.retail_amount)"},
 )
-SELECT (SELECT count(*) FROM written), (SELECT count(*) FROM deleted)
-"""
 
 STOCKOUTS = """
 INSERT INTO aggregation_stockoutday (master_id, child_id, sku, date)
@@ -205,38 +187,42 @@ def _run(cursor, template, params, children, skus, child_column, sku_column="p.s
 
 
 def _refresh_tables(cursor, result, master_id, now, targets, skus):
-    result.stock_written = _run(
-        cursor, STOCK_UPSERT, [master_id, now], targets, skus, "s.organization_id"
-    )
-    result.stock_deleted = _run(
-        cursor, STOCK_DELETE, [master_id], targets, skus, "child_id", sku_column="sku"
-    )
-    result.sales_written = _run(
-        cursor, SALES_UPSERT, [master_id, now], targets, skus, "l.organization_id"
-    )
-    result.sales_deleted = _run(
-        cursor, SALES_DELETE, [master_id], targets, skus, "child_id", sku_column="sku"
-    )
+    """SQLite: an upsert and a delete per table."""
+    for rollup, written, deleted in ((STOCK, "stock_written", "stock_deleted"),
+                                     (SALES, "sales_written", "sales_deleted")):  # fmt: skip
+        upsert = rollup.upsert(f"({rollup.fresh()}) AS fresh")
+        setattr(
+            result,
+            written,
+            _run(
+                cursor, upsert, [master_id, now], targets, skus, f"{rollup.alias}.organization_id"
+            ),
+        )
+        setattr(
+            result,
+            deleted,
+            _run(cursor, rollup.delete_stale(), [master_id], targets, skus, "child_id", "sku"),
+        )
 
 
 def _refresh_tables_in_one_statement_each(cursor, result, master_id, now, targets, skus):
     result.stock_written, result.stock_deleted = _refresh_table(
-        cursor, STOCK_REFRESH, master_id, now, targets, skus, "s.organization_id"
+        cursor, STOCK, master_id, now, targets, skus
     )
     result.sales_written, result.sales_deleted = _refresh_table(
-        cursor, SALES_REFRESH, master_id, now, targets, skus, "l.organization_id"
+        cursor, SALES, master_id, now, targets, skus
     )
 
 
-def _refresh_table(cursor, template, master_id, now, children, skus, child_column):
-    """Run a PostgreSQL *_REFRESH statement; return (rows written, rows deleted)."""
+def _refresh_table(cursor, rollup, master_id, now, children, skus):
+    """Run one table's PostgreSQL refresh statement; return (rows written, rows deleted)."""
     params = []
-    children_sql = _in(child_column, children, params)
+    children_sql = _in(f"{rollup.alias}.organization_id", children, params)
     skus_sql = "" if skus is None else "AND " + _in("p.sku_normalized", skus, params)
     params += [master_id, now, master_id]
     rollup_children = _in("r.child_id", children, params)
     rollup_skus = "" if skus is None else "AND " + _in("r.sku", skus, params)
-    sql = template.format(
+    sql = rollup.refresh_in_one_statement().format(
         children=children_sql,
         skus=skus_sql,
         rollup_children=rollup_children,
