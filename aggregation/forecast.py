@@ -44,7 +44,6 @@ issue 9538) uses a season-old day-of-week effect for forecasts exactly 7, 14,
 ... days ahead; here the latest effect is used, as in the textbook formula.
 """
 
-import math
 import statistics
 from dataclasses import dataclass
 
@@ -261,12 +260,6 @@ def _fit_holt_winters(series, season_length, horizon):
 def _mean_observed(values):
     observed = [value for value in values if value is not None]
     return statistics.fmean(observed) if observed else None
-
-
-def _sse(series, fitted):
-    return math.fsum(
-        (value - fit) ** 2 for value, fit in zip(series, fitted, strict=True) if value is not None
-    )
 
 
 # The grid searches run every weight combination at once, as numpy vectors: the same

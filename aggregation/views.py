@@ -15,7 +15,7 @@ from accounts.exports import csv_response
 from accounts.tenancy import organization_required
 from aggregation import plans, services
 from aggregation.charts import demand_chart
-from aggregation.models import Connection, LoadRun, MasterAccount, PlanRow, RollupSales, RollupStock
+from aggregation.models import Connection, MasterAccount, PlanRow, RollupSales, RollupStock
 
 PAGE_SIZE = 50
 MANAGERS = ("owner", "admin")
@@ -305,7 +305,3 @@ def settings_page(request, master):
         messages.success(request, "Saved. The order plan is recalculated with these settings.")
         return redirect("aggregation:plan")
     return render(request, "aggregation/settings.html", {"form": form, "master": master})
-
-
-def load_run_url(run: LoadRun):
-    return run.get_absolute_url()

@@ -147,10 +147,6 @@ class Access:
     def may_update_tasks(self) -> bool:
         return self.may_adjust_stock
 
-    @property
-    def may_see_tasks(self) -> bool:
-        return self.may_update_tasks
-
     def may_adjust_at(self, store_id) -> bool:
         return self.is_owner or store_id in self.store_ids_by_scope.get(Scope.MERCHANDISING, ())
 
@@ -162,16 +158,6 @@ class Access:
         return self.store_ids_by_scope.get(Scope.MERCHANDISING, frozenset())
 
     may_work_tasks_at = may_adjust_at
-
-    def stores_for(self, purpose: str) -> QuerySet:
-        """Stores for one purpose: "inventory" (either scope), "adjust" or "tasks"
-        (merchandising only)."""
-        if self.is_owner or purpose == "inventory":
-            return self.stores
-        if purpose in ("adjust", "tasks"):
-            merchandising = self.store_ids_by_scope.get(Scope.MERCHANDISING, frozenset())
-            return Store.objects.filter(pk__in=sorted(merchandising))
-        raise ValueError(f"unknown purpose {purpose!r}")
 
     def can_see_field(self, name: str) -> bool:
         return name not in self.hidden_fields
@@ -203,10 +189,17 @@ def access_for(*, viewer: Organization, owner: Organization) -> Access:
     return Access(owner=owner, viewer=viewer, store_q_by_scope=by_scope)
 
 
-def owners_sharing_with(viewer: Organization):
-    """Organizations with at least one active partnership with V whose geography has a store."""
+def accesses_for(viewer: Organization) -> list[Access]:
+    """V's access to every owner that shares something with it now, one per owner: for
+    pages that list or combine several owners (the chooser, tasks, store visits)."""
     owners = Organization.objects.filter(
         partnerships_requested__partner=viewer,
         partnerships_requested__status=Partnership.Status.ACTIVE,
     ).distinct()
-    return [o for o in owners if access_for(viewer=viewer, owner=o).sees_anything]
+    accesses = (access_for(viewer=viewer, owner=owner) for owner in owners)
+    return [access for access in accesses if access.sees_anything]
+
+
+def owners_sharing_with(viewer: Organization):
+    """Organizations with at least one active partnership with V whose geography has a store."""
+    return [access.owner for access in accesses_for(viewer)]

@@ -6,12 +6,13 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.db.models import Count
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts.emails import absolute_url
 from accounts.models import Membership, Store
-from partners.access import access_for
+from partners.access import access_for, accesses_for
 from partners.notifications import queue_emails
 from tasks import geo
 from tasks.models import Campaign, Task, TaskPhoto, TaskUpdate, Visit
@@ -141,8 +142,7 @@ def _tell_owner(task, template, *, key, update=None):
     campaign = task.campaign
     counts = {}
     if campaign is not None:
-        for status in Task.objects.filter(campaign=campaign).values_list("status", flat=True):
-            counts[status] = counts.get(status, 0) + 1
+        counts = dict(campaign.tasks.values_list("status").annotate(n=Count("pk")).order_by())
     actor = update.actor if update else None
     context = {
         "owner_name": owner.name,
@@ -169,15 +169,12 @@ def _tell_owner(task, template, *, key, update=None):
 def visitable_stores(viewer):
     """Stores `viewer`'s reps may check in at: their own and, for every owner sharing with
     them, the merchandising geography. Returns {owner_id: access} and a Store queryset."""
-    from partners.access import owners_sharing_with
-
     accesses = {viewer.pk: access_for(viewer=viewer, owner=viewer)}
     ids = set()
-    for owner in owners_sharing_with(viewer):
-        access = access_for(viewer=viewer, owner=owner)
+    for access in accesses_for(viewer):
         task_ids = access.task_store_ids()
         if task_ids:
-            accesses[owner.pk] = access
+            accesses[access.owner.pk] = access
             ids |= task_ids
     stores = Store.objects.filter(pk__in=sorted(ids)) | Store.objects.filter(organization=viewer)
     return accesses, stores.select_related("organization")

@@ -8,7 +8,6 @@ from django.core.paginator import Paginator
 from django.db.models import Avg, Count, Q
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
@@ -16,9 +15,9 @@ from accounts.imports.reading import ImportRejected
 from accounts.models import Organization, Region, Store
 from accounts.store_views import store_numbers_from_upload
 from accounts.tenancy import organization_required
-from inventory.models import Stock
+from inventory.models import Product, Stock
 from inventory.views import _columns, _rows, rows_html, stock_values
-from partners.access import access_for, owners_sharing_with
+from partners.access import access_for, accesses_for
 from tasks import geo, photos, services
 from tasks.models import Campaign, Priority, Task, TaskPhoto, TaskUpdate, Visit
 
@@ -65,20 +64,12 @@ def index(request):
     if organization.is_retailer or Task.objects.filter(organization=organization).exists():
         return task_list(request, organization.pk)
     owners = [
-        owner for owner in owners_sharing_with(organization)
-        if access_for(viewer=organization, owner=owner).task_store_ids()
-    ]  # fmt: skip
-    open_counts = {
-        owner.pk: visible_tasks(access_for(viewer=organization, owner=owner)).open().count()
-        for owner in owners
-    }
+        (access.owner, visible_tasks(access).open().count())
+        for access in accesses_for(organization)
+        if access.task_store_ids()
+    ]
     return render(
-        request,
-        "tasks/shared.html",
-        {
-            "owners": [(owner, open_counts[owner.pk]) for owner in owners],
-            "visits": _visits_for(organization)[:10],
-        },
+        request, "tasks/shared.html", {"owners": owners, "visits": _visits_for(organization)[:10]}
     )
 
 
@@ -262,8 +253,6 @@ class TaskForm(forms.Form):
         elif target == "list":
             cleaned["stores"] = self._stores_from_list(cleaned.get("store_list"))
         skus = [s.strip() for s in (cleaned.get("skus") or "").split(",") if s.strip()]
-        from inventory.models import Product
-
         products = list(Product.objects.for_org(self.owner).filter(sku__in=skus))
         missing = sorted(set(skus) - {p.sku for p in products})
         if missing:
@@ -630,7 +619,3 @@ def check_out(request, visit_id):
 def visits(request):
     rows = Paginator(_visits_for(request.organization), PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "tasks/visits.html", {"page": rows})
-
-
-def task_url(task):
-    return reverse("tasks:detail", args=[task.pk])
