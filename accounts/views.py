@@ -267,6 +267,10 @@ def invitation_accept(request, token):
         return render(request, "accounts/invitation_problem.html", context, status=403)
 
     if not user.is_authenticated and existing is not None:
+        if request.method == "POST":
+            # The account appeared since the page was shown: a double submit whose first
+            # half just joined. Back to the link, which now says what happened.
+            return redirect(request.path)
         # An account exists: log in first, then come back to this page.
         context["login_url"] = f"{reverse('accounts:login')}?next={request.path}"
         return render(request, "accounts/invitation_login.html", context)
