@@ -35,7 +35,7 @@ def build():
         return organization
     if organization is not None:
         organization.delete()
-    path = settings.SHARED_DATA_DIR / "walmart_store_openings_1962_2006.csv"
+    path = settings.DEMO_DATA_DIR / "walmart_store_openings_1962_2006.csv"
     with path.open(newline="", encoding="ascii") as file:
         rows = list(csv.DictReader(file))
     with transaction.atomic():

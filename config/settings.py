@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "inventory",
     "tasks",
     "aggregation",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -197,8 +198,9 @@ FILE_UPLOAD_HANDLERS = [
     "django.core.files.uploadhandler.TemporaryFileUploadHandler",
 ]
 
-# Where seed_demo finds the public retail files.
-SHARED_DATA_DIR = Path(env.str("SHARED_DATA_DIR", default=str(BASE_DIR.parent / "shared" / "data")))
+# Where seed_demo, the real-file tests and the benchmarks find the public retail files: a
+# copy kept in the repository (demo/data/README.md says where each came from).
+DEMO_DATA_DIR = Path(env.str("DEMO_DATA_DIR", default=str(BASE_DIR / "demo" / "data")))
 
 CACHES = {
     "default": (

@@ -1,4 +1,4 @@
-"""Each real store list in ../shared/data imports through the web page, unedited."""
+"""Each real store list in demo/data imports through the web page, unedited."""
 
 from pathlib import Path
 
@@ -36,7 +36,7 @@ def confirm(django_capture_on_commit_callbacks):
 
 
 def data_file(name):
-    return settings.SHARED_DATA_DIR / name
+    return settings.DEMO_DATA_DIR / name
 
 
 def test_walmart_openings_import_whole(owner_client, org, confirm):

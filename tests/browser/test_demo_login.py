@@ -4,7 +4,7 @@ import pytest
 from django.core.management import call_command
 from playwright.sync_api import expect
 
-from accounts.management.commands.seed_demo import PASSWORD
+from demo.management.commands.seed_demo import PASSWORD
 from tests.browser.conftest import snap
 
 pytestmark = pytest.mark.django_db(transaction=True)

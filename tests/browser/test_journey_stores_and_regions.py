@@ -31,7 +31,7 @@ def test_import_a_real_store_list_and_make_a_region(live_server, new_page, owner
     snap(page, "stores-empty")
     page.get_by_role("button", name="Import a store list").click()
     page.get_by_label("CSV file").set_input_files(
-        str(settings.SHARED_DATA_DIR / "dunnhumby_stores.csv")
+        str(settings.DEMO_DATA_DIR / "dunnhumby_stores.csv")
     )
     page.get_by_role("button", name="Upload and preview").click()
 

@@ -1,4 +1,4 @@
-"""The real sales files of ../shared/data import through the web pages, unedited."""
+"""The real sales files in demo/data import through the web pages, unedited."""
 
 from pathlib import Path
 
@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def upload(owner_client, django_capture_on_commit_callbacks):
     def run(kind, name, *, mode="all", options=None):
-        data = (settings.SHARED_DATA_DIR / name).read_bytes()
+        data = (settings.DEMO_DATA_DIR / name).read_bytes()
         response = owner_client.post(
             reverse("accounts:import_upload", args=[kind]),
             {"file": SimpleUploadedFile(Path(name).name, data), **(options or {})},

@@ -1,4 +1,4 @@
-"""Distances and the nearest stores for a check-in, on the real store lists of ../shared/data.
+"""Distances and the nearest stores for a check-in, on the real store lists in demo/data.
 
 Distances are checked against Karney's geodesic on the WGS84 ellipsoid
 (geographiclib, the reference implementation of "Algorithms for geodesics",
@@ -31,7 +31,7 @@ SPHERE = Geodesic(EARTH_RADIUS_M, 0)  # the sphere distance_m works on, for exac
 @functools.cache
 def walmart_rows():
     """The Walmart list by store number: plain ASCII, header `storenum,...,LAT,LON,...`."""
-    path = settings.SHARED_DATA_DIR / "walmart_store_openings_1962_2006.csv"
+    path = settings.DEMO_DATA_DIR / "walmart_store_openings_1962_2006.csv"
     with path.open(newline="", encoding="ascii") as file:
         return {row["storenum"]: row for row in csv.DictReader(file)}
 
@@ -39,7 +39,7 @@ def walmart_rows():
 @functools.cache
 def target_rows():
     """The Target list by store ID: Latin-1 bytes, every field quoted."""
-    path = settings.SHARED_DATA_DIR / "target_stores.csv"
+    path = settings.DEMO_DATA_DIR / "target_stores.csv"
     with path.open(newline="", encoding="latin-1") as file:
         return {row["ID"]: row for row in csv.DictReader(file)}
 

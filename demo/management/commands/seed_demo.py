@@ -98,11 +98,11 @@ class Command(BaseCommand):
                 "seed_demo creates logins with a published password, a staff login included. "
                 "It runs only with DEBUG on (or --allow-production on a throwaway site)."
             )
-        path = settings.SHARED_DATA_DIR / "walmart_store_openings_1962_2006.csv"
+        path = settings.DEMO_DATA_DIR / "walmart_store_openings_1962_2006.csv"
         if not path.exists():
             raise CommandError(
-                f"{path} is missing. seed_demo reads the public retail files in ../shared/data; "
-                "set SHARED_DATA_DIR to their folder."
+                f"{path} is missing. seed_demo reads the public retail files kept in demo/data; "
+                "set DEMO_DATA_DIR to their folder."
             )
         # The demo's history is made through the real services; their emails to made-up
         # addresses (sent when the transaction commits) would only flood the console.
@@ -307,7 +307,7 @@ class Command(BaseCommand):
             ("Heartland Online", "online_retail_2010-12-01.csv"),
             ("Heartland Online Outlet", "online_retail_2011-12-05.csv"),
         ):
-            path = settings.SHARED_DATA_DIR / source
+            path = settings.DEMO_DATA_DIR / source
             with open(path, newline="", encoding="utf-8") as handle:
                 lines = [r for r in csv.DictReader(handle) if r["StockCode"] and r["Quantity"]]
             with tempfile.TemporaryDirectory() as folder:
@@ -360,7 +360,7 @@ class Command(BaseCommand):
 
         if Product.objects.for_org(retailer).exists():
             return
-        iowa = settings.SHARED_DATA_DIR / "iowa_liquor_sales_2012-01-31.csv"
+        iowa = settings.DEMO_DATA_DIR / "iowa_liquor_sales_2012-01-31.csv"
         self._import(retailer, owner, "products", iowa)
         stores = list(
             Store.objects.for_org(retailer).by_number().values_list("number", flat=True)[:120]

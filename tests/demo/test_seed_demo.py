@@ -2,7 +2,7 @@ import pytest
 from django.core.management import call_command
 from django.db.models import Count
 
-from accounts.management.commands.seed_demo import PASSWORD
+from demo.management.commands.seed_demo import PASSWORD
 from accounts.models import ImportBatch, Membership, Organization, Region, Store, User
 from partners.models import Partnership
 
@@ -131,8 +131,8 @@ def test_seed_demo_builds_the_demo_world_and_can_run_twice(capsys):
 
 
 def test_seed_demo_says_where_the_data_should_be(settings, tmp_path):
-    settings.SHARED_DATA_DIR = tmp_path
-    with pytest.raises(Exception, match="SHARED_DATA_DIR"):
+    settings.DEMO_DATA_DIR = tmp_path
+    with pytest.raises(Exception, match="DEMO_DATA_DIR"):
         call_command("seed_demo")
     assert not Organization.objects.exists()
 
