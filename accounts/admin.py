@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db.models import Count
 
-from accounts.models import ImportBatch, Invitation, Membership, Organization, Region, Store, User
+from accounts.models import Invitation, Membership, Organization, Region, Store, User
 
 
 class MembershipInline(admin.TabularInline):
@@ -152,23 +152,3 @@ class RegionAdmin(admin.ModelAdmin):
     @admin.display(description="picked stores", ordering="picked")
     def picked_count(self, obj):
         return obj.picked
-
-
-@admin.register(ImportBatch)
-class ImportBatchAdmin(admin.ModelAdmin):
-    """Import history: read-only; the upload pages are where imports are made."""
-
-    list_display = ["file_name", "kind", "organization", "uploaded_by", "created_at", "status",
-                    "total_rows", "created_count", "updated_count", "error_count"]  # fmt: skip
-    list_filter = ["kind", "status", "valid_only", "created_at"]
-    search_fields = ["file_name", "organization__name", "uploaded_by__email"]
-    list_select_related = ["organization", "uploaded_by"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

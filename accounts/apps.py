@@ -6,7 +6,7 @@ class AccountsConfig(AppConfig):
     verbose_name = "Accounts"
 
     def ready(self):
-        from accounts.imports.registry import register
-        from accounts.imports.stores import StoreImporter
+        from accounts.imports import StoreImporter
+        from core.imports.registry import register
 
         register(StoreImporter())

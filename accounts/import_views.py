@@ -8,12 +8,14 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from accounts.imports import service
-from accounts.imports.base import get_progress
-from accounts.imports.reading import ImportRejected
-from accounts.imports.registry import importer_for
-from accounts.models import ImportBatch, Membership
-from accounts.tenancy import get_for_org_or_404, organization_required
+from accounts.models import Membership
+from accounts.tenancy import organization_required
+from core.imports import service
+from core.imports.base import get_progress
+from core.imports.reading import ImportRejected
+from core.imports.registry import importer_for
+from core.models import ImportBatch
+from core.tenancy import get_for_org_or_404
 
 MANAGERS = Membership.MANAGERS
 ERRORS_SHOWN = 200

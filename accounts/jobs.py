@@ -6,9 +6,9 @@ from django.urls import reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
-from accounts.emails import absolute_url, send_templated_email
 from accounts.invitations import make_token
 from accounts.models import Invitation, User
+from core.emails import absolute_url, send_templated_email
 
 RETRY = {"autoretry_for": (OSError,), "retry_backoff": True, "max_retries": 5}
 
@@ -45,19 +45,3 @@ def send_password_reset_email(user_id: int) -> None:
     send_templated_email(
         "password_reset", to=[user.email], context={"user": user, "link": absolute_url(path)}
     )
-
-
-@shared_task(name="accounts.apply_import", acks_late=True)
-def apply_import(batch_id: int) -> None:
-    """Apply a confirmed import. Taking the batch is conditional, so a rerun does nothing."""
-    from accounts.imports.service import apply_batch
-
-    apply_batch(batch_id)
-
-
-@shared_task(name="accounts.fail_stuck_imports")
-def fail_stuck_imports() -> int:
-    """Fail imports stuck queued or writing (run by Celery beat every few minutes)."""
-    from accounts.imports.service import fail_stuck_batches
-
-    return fail_stuck_batches()

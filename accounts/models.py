@@ -6,7 +6,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 
-from accounts.tenancy import OrgQuerySet
+from core.tenancy import OrgQuerySet
 
 
 class UserManager(BaseUserManager):
@@ -316,95 +316,3 @@ class Region(models.Model):
         if self.rule_postal_prefixes:
             parts.append("postal code starting " + ", ".join(self.rule_postal_prefixes))
         return " and ".join(parts)
-
-
-class ImportBatch(models.Model):
-    """One uploaded file going through upload → preview → confirm → apply; kept as history."""
-
-    class Status(models.TextChoices):
-        NEEDS_MAPPING = "needs_mapping", "Needs column mapping"
-        READY = "ready", "Ready to import"
-        QUEUED = "queued", "Waiting to import"
-        APPLYING = "applying", "Importing"
-        APPLIED = "applied", "Imported"
-        FAILED = "failed", "Failed"
-        CANCELLED = "cancelled", "Cancelled"
-
-    OPEN = (Status.NEEDS_MAPPING, Status.READY)
-    RUNNING = (Status.QUEUED, Status.APPLYING)
-
-    organization = models.ForeignKey(
-        Organization, on_delete=models.CASCADE, related_name="import_batches"
-    )
-    kind = models.CharField(max_length=40)
-    uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
-    file = models.FileField(upload_to="imports/%Y/%m/")
-    file_name = models.CharField(max_length=255)
-    file_size = models.PositiveIntegerField(default=0)
-    encoding = models.CharField(max_length=20, blank=True)
-    delimiter = models.CharField(max_length=5, blank=True)
-    header = models.JSONField(default=list, blank=True)
-    header_line = models.PositiveIntegerField(default=1)
-    mapping = models.JSONField(default=dict, blank=True)
-    status = models.CharField(max_length=20, choices=Status, default=Status.READY)
-    options = models.JSONField(default=dict, blank=True)
-    total_rows = models.PositiveIntegerField(default=0)
-    to_create = models.PositiveIntegerField(default=0)
-    to_update = models.PositiveIntegerField(default=0)
-    unchanged = models.PositiveIntegerField(default=0)
-    error_count = models.PositiveIntegerField(default=0)
-    errors = models.JSONField(default=list, blank=True)
-    valid_only = models.BooleanField(default=False)
-    created_count = models.PositiveIntegerField(default=0)
-    updated_count = models.PositiveIntegerField(default=0)
-    skipped_count = models.PositiveIntegerField(default=0)
-    applied_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
-    applied_at = models.DateTimeField(null=True, blank=True)
-    started_at = models.DateTimeField(
-        null=True,
-        blank=True,
-        help_text="When the import was confirmed, then when a worker began writing it: "
-        "an import running far longer than this is failed by the stuck-import sweep.",
-    )
-    message = models.TextField(blank=True)
-
-    objects = OrgQuerySet.as_manager()
-
-    class Meta:
-        ordering = ["-created_at", "-pk"]
-        verbose_name_plural = "import batches"
-
-    def __str__(self):
-        return f"{self.get_kind_display()} import {self.file_name}"
-
-    def get_absolute_url(self):
-        return reverse("accounts:import_detail", args=[self.pk])
-
-    def get_kind_display(self):
-        from accounts.imports.registry import importer_for
-
-        importer = importer_for(self.kind)
-        return importer.label if importer else self.kind
-
-    @property
-    def is_open(self):
-        return self.status in self.OPEN
-
-    @property
-    def delimiter_name(self):
-        from accounts.imports.reading import DELIMITER_NAMES
-
-        return DELIMITER_NAMES.get(self.delimiter, "comma")
-
-    @property
-    def is_running(self):
-        return self.status in self.RUNNING

@@ -5,6 +5,10 @@ from django.utils import timezone
 
 from accounts.models import Invitation, Membership, Organization, User
 
+# Logins made by the app itself (sign-up, an accepted invitation, a partner joining from
+# an emailed link) name the backend, since django-axes is configured beside it.
+LOGIN_BACKEND = "django.contrib.auth.backends.ModelBackend"
+
 
 class MembershipError(Exception):
     """A membership change the rules forbid; the message is shown to the user."""

@@ -6,11 +6,8 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 from django_tables2 import RequestConfig
 
-from accounts.exports import csv_response
-from accounts.imports.reading import ImportRejected
-from accounts.imports.registry import importer_for
-from accounts.imports.service import read_upload
 from accounts.models import Membership, Region, Store
+from accounts.store_lists import read_store_list
 from accounts.stores import (
     STORE_EXPORT_FIELDS,
     RegionForm,
@@ -20,7 +17,10 @@ from accounts.stores import (
     StoreTable,
     regions_with_counts,
 )
-from accounts.tenancy import get_for_org_or_404, organization_required
+from accounts.tenancy import organization_required
+from core.exports import csv_response
+from core.imports.reading import ImportRejected
+from core.tenancy import get_for_org_or_404
 
 MANAGERS = Membership.MANAGERS
 
@@ -208,44 +208,22 @@ def region_upload(request, region_id):
         messages.error(request, "Choose a CSV file to upload.")
         return redirect(region)
     try:
-        numbers = store_numbers_from_upload(form.cleaned_data["file"])
+        store_list = read_store_list(request.organization, form.cleaned_data["file"])
     except ImportRejected as rejected:
         messages.error(request, str(rejected))
         return redirect(region)
-    found = Store.objects.for_org(request.organization).filter(number__in=numbers)
     with transaction.atomic():
-        region.stores.add(*found)
-    found_numbers = set(found.values_list("number", flat=True))
-    unmatched = [n for n in numbers if n not in found_numbers]
+        region.stores.add(*store_list.stores)
     return render(
         request,
         "accounts/region_upload_result.html",
-        {"region": region, "added": len(found_numbers), "unmatched": unmatched, "tab": "regions"},
+        {
+            "region": region,
+            "added": len(store_list.stores),
+            "unmatched": store_list.unknown,
+            "tab": "regions",
+        },
     )
-
-
-def store_numbers_from_upload(uploaded_file):
-    """The store numbers of a CSV store list, in file order, without repeats."""
-    from accounts.imports.stores import clean_number
-
-    importer = importer_for("stores")
-    table = importer.read(read_upload(uploaded_file))
-    mapping = importer.guess_mapping(table.header)
-    if "number" not in mapping:
-        if len(table.header) == 1:
-            # A bare list of numbers: the "header" may be the first number.
-            mapping = {"number": 0}
-            rows = [(table.header_line, table.header), *table.rows]
-        else:
-            raise ImportRejected(
-                "No column of store numbers was found. Name it 'Store number' (or 'store #', "
-                "'storenum', 'ID') and upload again."
-            )
-    else:
-        rows = table.rows
-    index = mapping["number"]
-    numbers = (clean_number(cells[index]) if index < len(cells) else "" for _line, cells in rows)
-    return list(dict.fromkeys(n for n in numbers if n))
 
 
 @organization_required(*MANAGERS)

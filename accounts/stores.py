@@ -6,7 +6,6 @@ from django import forms
 from django.db.models import Count, Q
 from django.utils.html import format_html
 
-from accounts.geography import RegionFilter
 from accounts.models import Region, Store
 
 STORE_EXPORT_FIELDS = [
@@ -28,6 +27,23 @@ def _distinct_values(field):
         return [(v, v) for v in values]
 
     return choices
+
+
+class RegionFilter(django_filters.ModelChoiceFilter):
+    """Filter a Store queryset by one of the request organization's regions."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("queryset", lambda request: Region.objects.for_org(request.organization))
+        kwargs.setdefault("label", "Region")
+        kwargs.setdefault("empty_label", "All regions")
+        kwargs.setdefault("method", self.in_region)
+        super().__init__(*args, **kwargs)
+
+    @staticmethod
+    def in_region(queryset, name, region):
+        if region is None:
+            return queryset
+        return queryset.filter(region.store_q()).distinct()
 
 
 class StoreFilter(django_filters.FilterSet):

@@ -1,35 +1,17 @@
-"""Tenancy in one place.
+"""Which organization a request acts for.
 
 The current organization is resolved once per request from the session and
-validated against the user's memberships. Tenant-owned querysets offer
-``for_org(org)``; views fetch objects through ``get_for_org_or_404`` so another
-organization's id is a 404, the same answer as an id that does not exist.
+validated against the user's memberships. Querysets scoped to it and the
+fetch-by-id-or-404 helper are in core/tenancy.py.
 """
 
 from functools import wraps
 
 from django.core.exceptions import PermissionDenied
-from django.db import models
-from django.http import Http404
 from django.shortcuts import redirect
 from django.utils.functional import SimpleLazyObject
 
 SESSION_KEY = "organization_id"
-
-
-class OrgQuerySet(models.QuerySet):
-    def for_org(self, organization):
-        return self.filter(organization=organization)
-
-
-def get_for_org_or_404(queryset, organization, **lookups):
-    """The one way a view fetches a tenant-owned object by id."""
-    if isinstance(queryset, type) and issubclass(queryset, models.Model):
-        queryset = queryset._default_manager.all()
-    try:
-        return queryset.filter(organization=organization).get(**lookups)
-    except (queryset.model.DoesNotExist, ValueError, TypeError):
-        raise Http404("No such object.") from None
 
 
 def _current_membership(request):
@@ -53,28 +35,44 @@ def _current_membership(request):
     return membership
 
 
+class AccountTree:
+    """How a user reaches accounts other than the ones they are a member of. Here: not at
+    all. The aggregation app registers master accounts (`register_account_tree`), whose
+    users enter each child account; accounts never imports it."""
+
+    def children_by_master(self, user) -> dict:
+        """{master organization id: [child organizations]} over the user's masters."""
+        return {}
+
+    def master_of(self, user, organization_id):
+        """(child, master) when the user reaches `organization_id` through a master they are
+        a member of, else None."""
+        return None
+
+
+_account_tree = AccountTree()
+
+
+def register_account_tree(tree: AccountTree) -> None:
+    global _account_tree
+    _account_tree = tree
+
+
 def inherited_membership(user, organization_id):
     """Users of a master account enter each of its child accounts with the role they hold
     in the master: an unsaved Membership, marked `via_master`."""
     from accounts.models import Membership
-    from aggregation.models import Connection  # accounts loads first; aggregation is optional here
 
-    connection = (
-        Connection.objects.filter(
-            child_id=organization_id, master__organization__memberships__user=user
-        )
-        .select_related("child", "master__organization")
-        .first()
-    )
-    if connection is None:
+    found = _account_tree.master_of(user, organization_id)
+    if found is None:
         return None
-    master = connection.master.organization
+    child, master = found
     role = (
         Membership.objects.filter(user=user, organization=master)
         .values_list("role", flat=True)
         .first()
     )
-    membership = Membership(user=user, organization=connection.child, role=role)
+    membership = Membership(user=user, organization=child, role=role)
     membership.via_master = master
     return membership
 
@@ -83,7 +81,6 @@ def accounts_of(user):
     """What the left menu's select list offers: the user's memberships, each master followed
     by its child accounts."""
     from accounts.models import Membership
-    from aggregation.models import Connection
 
     listed = []
     memberships = (
@@ -91,11 +88,7 @@ def accounts_of(user):
         .select_related("organization")
         .order_by("organization__name")
     )
-    children = {}
-    for connection in Connection.objects.filter(
-        master__organization__memberships__user=user
-    ).select_related("child", "master"):
-        children.setdefault(connection.master.organization_id, []).append(connection.child)
+    children = _account_tree.children_by_master(user)
     own = {m.organization_id for m in memberships}
     for membership in memberships:
         membership.label = membership.organization.name

@@ -23,15 +23,11 @@ from accounts.forms import (
 )
 from accounts.invitations import InvitationUsed, accept_invitation, check_token
 from accounts.models import Invitation, Membership, User
-from accounts.tenancy import (
-    get_for_org_or_404,
-    inherited_membership,
-    organization_required,
-    switch_organization,
-)
+from accounts.services import LOGIN_BACKEND
+from accounts.tenancy import inherited_membership, organization_required, switch_organization
+from core.tenancy import get_for_org_or_404
 
 MANAGERS = Membership.MANAGERS
-BACKEND = "django.contrib.auth.backends.ModelBackend"
 
 
 @login_not_required
@@ -46,7 +42,7 @@ def signup(request):
             full_name=form.cleaned_data["full_name"],
             organization=form.organization_kwargs(),
         )
-        login(request, user, backend=BACKEND)
+        login(request, user, backend=LOGIN_BACKEND)
         switch_organization(request, organization)
         messages.success(request, f"Welcome to Shelfshare. {organization.name} is ready.")
         return redirect("home")
@@ -292,7 +288,7 @@ def invitation_accept(request, token):
         except (InvitationUsed, IntegrityError):
             return redirect(request.path)  # now shows "already used"
         if form is not None:
-            login(request, membership.user, backend=BACKEND)
+            login(request, membership.user, backend=LOGIN_BACKEND)
         switch_organization(request, membership.organization)
         messages.success(request, f"You have joined {membership.organization.name}.")
         return redirect("home")

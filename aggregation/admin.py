@@ -10,7 +10,7 @@ from aggregation.models import (
     SourceFile,
     StockoutDay,
 )
-from partners.admin import ReadOnlyMixin
+from core.admin import ReadOnlyMixin
 
 
 class ConnectionInline(admin.TabularInline):

@@ -7,8 +7,12 @@ class AggregationConfig(AppConfig):
     verbose_name = "Master accounts"
 
     def ready(self):
-        from accounts.signals import import_applied
+        from accounts.tenancy import register_account_tree
         from aggregation.signals import refresh_after_import
+        from aggregation.tenancy import MasterAccountTree
+        from core.imports.signals import import_applied
+
+        register_account_tree(MasterAccountTree())
 
         import_applied.connect(
             refresh_after_import, dispatch_uid="aggregation.refresh_after_import"

@@ -9,10 +9,10 @@ Inventory-system and e-commerce API connectors plug in here: a class with `kind`
 
 from django.utils import timezone
 
-from accounts.imports.registry import importer_for
-from accounts.imports.service import import_file
-from accounts.models import ImportBatch
 from aggregation.models import Connection, SourceFile
+from core.imports.registry import importer_for
+from core.imports.service import import_file
+from core.models import ImportBatch
 
 
 class LoadFailed(Exception):

@@ -11,11 +11,11 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from accounts.exports import csv_response
 from accounts.tenancy import organization_required
 from aggregation import plans, services
 from aggregation.charts import demand_chart
 from aggregation.models import Connection, MasterAccount, PlanRow, RollupSales, RollupStock
+from core.exports import csv_response
 
 PAGE_SIZE = 50
 MANAGERS = ("owner", "admin")

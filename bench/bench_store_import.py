@@ -33,9 +33,10 @@ def trial():
     setup_django()
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    from accounts.imports.registry import importer_for
-    from accounts.imports.service import confirm, start_import
-    from accounts.models import ImportBatch, Organization, Store
+    from accounts.models import Organization, Store
+    from core.imports.registry import importer_for
+    from core.imports.service import confirm, start_import
+    from core.models import ImportBatch
 
     data = generate()
     organization = Organization.objects.create(name=f"Bench {time.time_ns()}", is_retailer=True)

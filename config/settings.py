@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "django_tables2",
     "django_htmx",
     "axes",
+    "core",
     "accounts",
     "partners",
     "inventory",
@@ -102,6 +103,9 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
+# The organization every tenant-owned row belongs to; apps below accounts (core) name it
+# through this setting instead of importing it.
+TENANT_MODEL = "accounts.Organization"
 AUTHENTICATION_BACKENDS = [
     # Axes first so that a locked-out attempt never reaches the password check.
     "axes.backends.AxesStandaloneBackend",
@@ -193,7 +197,7 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 # A file over IMPORT_MAX_BYTES is refused as it arrives: its bytes past the limit are
 # counted, never kept.
 FILE_UPLOAD_HANDLERS = [
-    "accounts.uploads.SizeLimitedUploadHandler",
+    "core.uploads.SizeLimitedUploadHandler",
     "django.core.files.uploadhandler.MemoryFileUploadHandler",
     "django.core.files.uploadhandler.TemporaryFileUploadHandler",
 ]
@@ -237,7 +241,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60.0,
     },
     "fail-stuck-imports": {
-        "task": "accounts.fail_stuck_imports",
+        "task": "core.fail_stuck_imports",
         "schedule": 300.0,
     },
 }

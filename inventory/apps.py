@@ -6,7 +6,7 @@ class InventoryConfig(AppConfig):
     verbose_name = "Inventory and sales"
 
     def ready(self):
-        from accounts.imports.registry import register
+        from core.imports.registry import register
         from inventory.imports import ProductImporter, SalesImporter, StockImporter
 
         for importer in (ProductImporter(), StockImporter(), SalesImporter()):

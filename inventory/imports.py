@@ -5,11 +5,11 @@ from decimal import Decimal, InvalidOperation
 
 from django import forms
 
-from accounts.imports.base import Importer, RowInvalid
-from accounts.imports.bulk import bulk_upsert
-from accounts.imports.columns import Column
-from accounts.imports.stores import clean_number
+from accounts.imports import clean_number
 from accounts.models import Organization, Store
+from core.imports.base import Importer, RowInvalid
+from core.imports.bulk import bulk_upsert
+from core.imports.columns import Column
 from inventory.models import Product, SalesLine, Stock, normalize_sku
 
 # Codes in retail exports that are fees and adjustments, not products.

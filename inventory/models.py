@@ -2,12 +2,12 @@
 
 import re
 
-from django.conf import settings
 from django.db import models
 from django.db.models.functions import Upper
 
 from accounts.models import Organization, Store
-from accounts.tenancy import OrgQuerySet
+from core.models import AttributedChange
+from core.tenancy import OrgQuerySet
 
 
 def normalize_sku(sku: str) -> str:
@@ -137,7 +137,7 @@ class SalesLine(models.Model):
         return self.retail_amount - self.cost_amount
 
 
-class Adjustment(models.Model):
+class Adjustment(AttributedChange):
     """A change to the owner's stock or price, by the owner or a merchandising partner."""
 
     class Kind(models.TextChoices):
@@ -146,9 +146,6 @@ class Adjustment(models.Model):
         DAMAGE = "damage", "Damage"
         TRANSFER = "transfer", "Transfer"
 
-    organization = models.ForeignKey(
-        Organization, on_delete=models.CASCADE, related_name="+", help_text="The data owner."
-    )
     store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="+")
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="adjustments")
     kind = models.CharField(max_length=10, choices=Kind)
@@ -157,23 +154,6 @@ class Adjustment(models.Model):
     price_before = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
     price_after = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
     note = models.CharField(max_length=500, blank=True)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
-    )
-    actor_organization = models.ForeignKey(
-        Organization,
-        on_delete=models.SET_NULL,
-        null=True,
-        related_name="+",
-        help_text="Who made it.",
-    )
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
-
-    objects = OrgQuerySet.as_manager()
-
-    class Meta:
-        ordering = ["-created_at", "-pk"]
-        indexes = [models.Index(fields=["organization", "-created_at"])]
 
     def __str__(self):
         return f"{self.get_kind_display()} of {self.product_id}@{self.store_id}"

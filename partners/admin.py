@@ -1,21 +1,9 @@
 from django.contrib import admin, messages
 from django.db.models import Count
 
+from core.admin import ReadOnlyMixin
 from partners import services
 from partners.models import Notification, Partnership, PartnershipEvent
-
-
-class ReadOnlyMixin:
-    """History and outbox rows are facts: staff read them, never edit them."""
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class EventInline(ReadOnlyMixin, admin.TabularInline):

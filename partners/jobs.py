@@ -7,7 +7,7 @@ from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.emails import absolute_url, send_templated_email
+from core.emails import absolute_url, send_templated_email
 from partners import links
 from partners.models import Notification
 

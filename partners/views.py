@@ -12,12 +12,11 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from accounts.forms import JoinForm, OrganizationFieldsMixin
-from accounts.imports.reading import ImportRejected
-from accounts.models import Membership, Organization, Store, User
-from accounts.services import organization_create, user_create
-from accounts.store_views import store_numbers_from_upload
+from accounts.models import Membership, Organization, User
+from accounts.services import LOGIN_BACKEND, organization_create, user_create
+from accounts.store_lists import read_store_list
 from accounts.tenancy import organization_required, switch_organization
-from accounts.views import BACKEND
+from core.imports.reading import ImportRejected
 from partners import links, services
 from partners.forms import InviteRequestForm, NewRequestForm, RegionPickForm, StoreListForm
 from partners.models import Partnership
@@ -309,25 +308,19 @@ def geography_upload(request, partnership_id):
                 f"Only {partnership.organization.name} chooses the stores it shares."
             )
         try:
-            numbers = store_numbers_from_upload(form.cleaned_data["file"])
+            store_list = read_store_list(request.organization, form.cleaned_data["file"])
         except ImportRejected as rejected:
             raise services.PartnershipError(str(rejected)) from None
-        found = list(Store.objects.for_org(request.organization).filter(number__in=numbers))
         services.geography_add(
             partnership=partnership,
             organization=request.organization,
             actor=request.user,
-            stores=found,
+            stores=store_list.stores,
         )
-        unmatched = sorted(set(numbers) - {s.number for s in found})
-        text = f"{len(found)} store{'s' if len(found) != 1 else ''} of the list are now shared."
-        if unmatched:
-            shown = ", ".join(unmatched[:30]) + (" …" if len(unmatched) > 30 else "")
-            messages.warning(
-                request,
-                f"{len(unmatched)} number{'s' if len(unmatched) != 1 else ''} matched none of your "
-                f"stores and were not added: {shown}",
-            )
+        found = len(store_list.stores)
+        text = f"{found} store{'s' if found != 1 else ''} of the list are now shared."
+        if store_list.unknown:
+            messages.warning(request, store_list.unknown_message())
         return text
 
     return _geography_change(request, partnership_id, change)
@@ -629,7 +622,7 @@ def join(request, token):
             check.title = "Nothing was changed"
             check.problem = str(error)
             return _problem(request, check, status=409)
-        login(request, user, backend=BACKEND)
+        login(request, user, backend=LOGIN_BACKEND)
         switch_organization(request, organization)
         messages.success(
             request,

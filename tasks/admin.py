@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from partners.admin import ReadOnlyMixin
+from core.admin import ReadOnlyMixin
 from tasks.models import Campaign, Task, TaskPhoto, TaskUpdate, Visit
 
 

@@ -9,7 +9,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Organization, Region, Store
-from accounts.tenancy import OrgQuerySet
+from core.models import AttributedChange
+from core.tenancy import OrgQuerySet
 from inventory.models import Product
 
 
@@ -163,23 +164,10 @@ class Visit(models.Model):
         return round((self.checked_out_at - self.checked_in_at).total_seconds() / 60)
 
 
-class TaskUpdate(models.Model):
+class TaskUpdate(AttributedChange):
     """One entry of a task's timeline: a note, progress, a status change, photos."""
 
     task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="updates")
-    organization = models.ForeignKey(
-        Organization, on_delete=models.CASCADE, related_name="+", help_text="The data owner."
-    )
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
-    )
-    actor_organization = models.ForeignKey(
-        Organization,
-        on_delete=models.SET_NULL,
-        null=True,
-        related_name="+",
-        help_text="Who made it.",
-    )
     visit = models.ForeignKey(
         Visit, on_delete=models.SET_NULL, null=True, blank=True, related_name="updates"
     )
@@ -188,13 +176,6 @@ class TaskUpdate(models.Model):
     percent_after = models.PositiveSmallIntegerField()
     status_before = models.CharField(max_length=20, choices=Task.Status)
     status_after = models.CharField(max_length=20, choices=Task.Status)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
-
-    objects = OrgQuerySet.as_manager()
-
-    class Meta:
-        ordering = ["-created_at", "-pk"]
-        indexes = [models.Index(fields=["organization", "-created_at"])]
 
     def __str__(self):
         return f"{self.task_id}: {self.status_before} → {self.status_after}"

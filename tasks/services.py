@@ -10,8 +10,8 @@ from django.db.models import Count
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.emails import absolute_url
 from accounts.models import Membership, Store
+from core.emails import absolute_url
 from partners.access import access_for, accesses_for
 from partners.notifications import queue_emails
 from tasks import geo

@@ -11,12 +11,12 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from accounts.imports.reading import ImportRejected
 from accounts.models import Organization, Region, Store
-from accounts.store_views import store_numbers_from_upload
+from accounts.store_lists import read_store_list
 from accounts.tenancy import organization_required
+from core.imports.reading import ImportRejected
 from inventory.models import Product, Stock
-from inventory.views import _columns, _rows, rows_html, stock_values
+from inventory.selectors import rows_html, stock_columns, stock_rows, stock_values
 from partners.access import access_for, accesses_for
 from tasks import geo, photos, services
 from tasks.models import Campaign, Priority, Task, TaskPhoto, TaskUpdate, Visit
@@ -225,6 +225,8 @@ class TaskForm(forms.Form):
         label="Store list (CSV with a store number column)", required=False
     )
 
+    unknown_stores_message = ""  # numbers of a store list that matched none of the stores
+
     def __init__(self, *args, owner, **kwargs):
         super().__init__(*args, **kwargs)
         self.owner = owner
@@ -265,23 +267,12 @@ class TaskForm(forms.Form):
             self.add_error("store_list", "Choose a CSV file with store numbers.")
             return []
         try:
-            numbers = store_numbers_from_upload(upload)
+            store_list = read_store_list(self.owner, upload)
         except ImportRejected as rejected:
             self.add_error("store_list", str(rejected))
             return []
-        known = set(
-            Store.objects.for_org(self.owner)
-            .filter(number__in=numbers)
-            .values_list("number", flat=True)
-        )
-        unknown = set(numbers) - known
-        if unknown:
-            self.add_error(
-                "store_list",
-                f"Not your stores: {', '.join(sorted(unknown)[:10])}. Nothing was created.",
-            )
-            return []
-        return list(Store.objects.for_org(self.owner).filter(number__in=numbers).by_number())
+        self.unknown_stores_message = store_list.unknown_message()
+        return store_list.stores
 
 
 @organization_required()
@@ -304,6 +295,8 @@ def new(request):
         except services.TaskRefused as refused:
             form.add_error(None, str(refused))
         else:
+            if form.unknown_stores_message:
+                messages.warning(request, form.unknown_stores_message)
             if campaign:
                 messages.success(request, f"Campaign created: {len(tasks)} tasks, one per store.")
                 return redirect(campaign)
@@ -554,7 +547,7 @@ def visit(request, visit_id):
             if access is None:
                 continue
             tasks = visible_tasks(access).open().filter(store=store).order_by("due_date", "pk")
-            columns = _columns(access)
+            columns = stock_columns(access)
             stock = stock_values(
                 Stock.objects.filter(
                     access.rows_q(only_store=store.pk), organization=store.organization
@@ -567,7 +560,9 @@ def visit(request, visit_id):
                     "tasks": list(tasks),
                     "columns": columns,
                     "stock_html": rows_html(
-                        _rows(access, stock, columns), store.organization, access.may_adjust_stock
+                        stock_rows(access, stock, columns),
+                        store.organization,
+                        access.may_adjust_stock,
                     ),
                     "may_adjust": access.may_adjust_stock,
                 }

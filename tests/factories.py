@@ -7,8 +7,9 @@ from django.core.files.base import ContentFile
 from factory.django import DjangoModelFactory
 from PIL import Image
 
-from accounts.models import ImportBatch, Invitation, Membership, Organization, Region, Store, User
+from accounts.models import Invitation, Membership, Organization, Region, Store, User
 from aggregation.models import Connection, LoadRun, MasterAccount
+from core.models import ImportBatch
 from inventory.models import Adjustment, Product, SalesLine, Stock
 from partners.models import Partnership
 from tasks.models import Campaign, Task, TaskPhoto, TaskUpdate, Visit

@@ -9,7 +9,7 @@ from tests.factories import TENANT_FACTORIES, OrganizationFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
-PROJECT_APPS = {"accounts", "partners", "inventory", "tasks", "aggregation"}
+PROJECT_APPS = {"core", "accounts", "partners", "inventory", "tasks", "aggregation"}
 PROJECT_MODELS = [m for m in apps.get_models() if m._meta.app_label in PROJECT_APPS]
 
 

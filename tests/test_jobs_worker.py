@@ -66,7 +66,8 @@ def test_a_large_import_is_applied_by_the_worker(real_worker, client, owner, org
 
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    from accounts.models import ImportBatch, Store
+    from accounts.models import Store
+    from core.models import ImportBatch
 
     settings.IMPORT_INLINE_MAX_ROWS = 100
     data = b"Store Number,Name,State\n" + b"".join(

@@ -2,8 +2,9 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from accounts.imports.base import set_progress
-from accounts.models import ImportBatch, Store
+from accounts.models import Store
+from core.imports.base import set_progress
+from core.models import ImportBatch
 
 pytestmark = pytest.mark.django_db
 
@@ -45,7 +46,7 @@ def test_a_large_file_is_imported_by_a_job_with_a_progress_bar(
 def test_a_job_run_twice_imports_once(
     owner_client, org, settings, django_capture_on_commit_callbacks
 ):
-    from accounts.jobs import apply_import
+    from core.jobs import apply_import
 
     settings.IMPORT_INLINE_MAX_ROWS = 10
     owner_client.post(
@@ -96,8 +97,8 @@ def test_members_cannot_import(member_client):
 def test_an_import_that_fails_mid_write_leaves_nothing_written(
     owner_client, org, settings, monkeypatch, django_capture_on_commit_callbacks
 ):
-    from accounts.imports import service
-    from accounts.imports.stores import StoreImporter
+    from accounts.imports import StoreImporter
+    from core.imports import service
     from tests.factories import StoreFactory
 
     StoreFactory(organization=org, number="1", name="Old name")

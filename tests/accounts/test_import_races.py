@@ -4,9 +4,10 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from accounts.imports import service
-from accounts.imports.registry import importer_for
-from accounts.models import ImportBatch, Store
+from accounts.models import Store
+from core.imports import service
+from core.imports.registry import importer_for
+from core.models import ImportBatch
 
 pytestmark = pytest.mark.django_db
 

@@ -11,10 +11,11 @@ from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.imports import service
-from accounts.jobs import fail_stuck_imports
-from accounts.models import ImportBatch, Store
+from accounts.models import Store
 from config.celery import app
+from core.imports import service
+from core.jobs import fail_stuck_imports
+from core.models import ImportBatch
 from tests.factories import ImportBatchFactory
 
 pytestmark = pytest.mark.django_db
@@ -84,8 +85,8 @@ def test_a_lost_job_delivered_after_the_sweep_imports_nothing(
 
 def test_the_sweep_is_in_the_beat_schedule():
     tasks = {entry["task"] for entry in django_settings.CELERY_BEAT_SCHEDULE.values()}
-    assert "accounts.fail_stuck_imports" in tasks
-    assert "accounts.fail_stuck_imports" in app.tasks
+    assert "core.fail_stuck_imports" in tasks
+    assert "core.fail_stuck_imports" in app.tasks
 
 
 @pytest.mark.django_db(transaction=True)

@@ -2,7 +2,6 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from accounts.geography import StoresOrRegionsMixin, stores_in
 from accounts.models import Region
 from tests.factories import RegionFactory, StoreFactory
 
@@ -103,15 +102,10 @@ def test_a_bad_store_list_says_why(owner_client, org, stores):
 
 
 def test_a_regions_later_store_changes_flow_to_everything_that_uses_it(owner_client, org, stores):
-    """The store list filter, the stores-or-regions field and the export all follow the region."""
+    """The store list filter and the export follow the region."""
     region = RegionFactory(organization=org, rule_states=["AR"])
     picked = RegionFactory(organization=org)
     picked.stores.add(stores["4"])
-
-    def field_selection():
-        form = StoresOrRegionsMixin({"regions": [region.pk, picked.pk]}, organization=org)
-        assert form.is_valid(), form.errors
-        return numbers(form.selected_stores())
 
     def listed():
         page = owner_client.get(reverse("accounts:stores"), {"region": region.pk})
@@ -119,7 +113,6 @@ def test_a_regions_later_store_changes_flow_to_everything_that_uses_it(owner_cli
             n for n in ("5", "6") if f">{n}</a>" in page.text
         )
 
-    assert field_selection() == ["1", "2", "4"]
     assert listed() == ["1", "2"]
 
     # A new store in Arkansas joins the region without anyone touching it.
@@ -130,7 +123,7 @@ def test_a_regions_later_store_changes_flow_to_everything_that_uses_it(owner_cli
     # A store is picked into the hand-made region.
     picked.stores.add(stores["3"])
 
-    assert field_selection() == ["1", "3", "4", "5"]
+    assert numbers(picked.effective_stores()) == ["3", "4"]
     assert listed() == ["1", "5"]
     export = b"".join(
         owner_client.get(reverse("accounts:regions_export")).streaming_content
@@ -154,12 +147,6 @@ def test_another_organizations_store_can_never_be_put_into_a_region(
         ).status_code
         == 404
     )
-    # Through the reusable field: their ids are a validation error.
-    form = StoresOrRegionsMixin(
-        {"stores": [theirs.pk], "regions": [their_region.pk]}, organization=org
-    )
-    assert not form.is_valid()
-    assert set(form.errors) == {"stores", "regions"}
     # Through a store list: their store numbers resolve to our stores only.
     owner_client.post(
         reverse("accounts:region_upload", args=[region.pk]),
@@ -167,8 +154,6 @@ def test_another_organizations_store_can_never_be_put_into_a_region(
     )
     assert list(region.stores.all()) == [stores["1"]]
     assert not their_region.stores.exists()
-    # And the helper never mixes tenants either.
-    assert numbers(stores_in(org, stores=[theirs.pk])) == []
 
 
 def test_removing_a_picked_store_that_still_matches_the_rule_says_so(owner_client, org, stores):

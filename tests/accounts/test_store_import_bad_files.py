@@ -11,7 +11,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from accounts.models import ImportBatch, Store
+from accounts.models import Store
+from core.models import ImportBatch
 from tests.factories import StoreFactory
 
 pytestmark = pytest.mark.django_db

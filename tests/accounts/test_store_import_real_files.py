@@ -7,7 +7,8 @@ from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from accounts.models import ImportBatch, Store
+from accounts.models import Store
+from core.models import ImportBatch
 
 pytestmark = pytest.mark.django_db
 

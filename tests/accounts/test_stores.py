@@ -4,8 +4,8 @@ import io
 import pytest
 from django.urls import reverse
 
-from accounts.exports import safe_cell
 from accounts.models import Store
+from core.exports import safe_cell
 from tests.factories import StoreFactory
 
 pytestmark = pytest.mark.django_db

@@ -168,8 +168,8 @@ def test_a_childs_import_refreshes_its_masters_rollups(owner_client, org):
     import tempfile
     from pathlib import Path
 
-    from accounts.imports.registry import importer_for
-    from accounts.imports.service import import_file
+    from core.imports.registry import importer_for
+    from core.imports.service import import_file
 
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "stock.csv"

@@ -2,8 +2,9 @@ import pytest
 from django.core.management import call_command
 from django.db.models import Count
 
+from accounts.models import Membership, Organization, Region, Store, User
+from core.models import ImportBatch
 from demo.management.commands.seed_demo import PASSWORD
-from accounts.models import ImportBatch, Membership, Organization, Region, Store, User
 from partners.models import Partnership
 
 pytestmark = pytest.mark.django_db

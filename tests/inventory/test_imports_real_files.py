@@ -7,7 +7,7 @@ from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from accounts.models import ImportBatch
+from core.models import ImportBatch
 from inventory.models import Product, SalesLine
 from tests.factories import OrganizationFactory, StoreFactory
 

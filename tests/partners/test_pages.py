@@ -150,7 +150,7 @@ def test_geography_by_region_store_list_and_removal(world, django_capture_on_com
         follow=True,
     )
     assert "2 stores of the list are now shared" in response.text
-    assert "1 number matched none of your stores and were not added: 404" in response.text
+    assert "1 number matched none of your stores and was left out: 404" in response.text
     assert partnership.effective_stores().count() == 4
     region.stores.add(world["stores"][2])  # the region grows: the partnership follows
     assert partnership.effective_stores().count() == 5

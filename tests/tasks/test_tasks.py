@@ -229,13 +229,24 @@ def test_a_campaign_over_a_region_from_the_page(shop):
     )
 
 
-def test_a_store_list_with_a_stranger_store_creates_nothing(shop):
+def test_a_store_list_creates_tasks_at_its_own_stores_and_lists_the_strangers(shop):
     upload = SimpleUploadedFile("stores.csv", b"Store number\n1\n2\n999\n", content_type="text/csv")
     response = as_user(shop["owner"]).post(
         reverse("tasks:new"),
         {"title": "Count", "target": "list", "priority": "normal", "store_list": upload},
+        follow=True,
     )
-    assert "Not your stores: 999. Nothing was created." in response.text
+    assert "1 number matched none of your stores and was left out: 999" in response.text
+    assert sorted(Task.objects.values_list("store__number", flat=True)) == ["1", "2"]
+
+
+def test_a_store_list_of_strangers_only_creates_nothing(shop):
+    upload = SimpleUploadedFile("stores.csv", b"Store number\n998\n999\n", content_type="text/csv")
+    response = as_user(shop["owner"]).post(
+        reverse("tasks:new"),
+        {"title": "Count", "target": "list", "priority": "normal", "store_list": upload},
+    )
+    assert "None of the numbers in the store list is one of your stores: 998, 999" in response.text
     assert not Task.objects.exists()
 
 

@@ -12,9 +12,10 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.test import override_settings
 
-from accounts.imports.registry import importer_for
-from accounts.imports.service import import_file
-from accounts.models import ImportBatch, Membership, Organization, Region, Store, User
+from accounts.models import Membership, Organization, Region, Store, User
+from core.imports.registry import importer_for
+from core.imports.service import import_file
+from core.models import ImportBatch
 
 PASSWORD = "shelfshare-demo"  # noqa: S105 - printed for the demo logins
 

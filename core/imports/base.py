@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.core.cache import cache
 
-from accounts.imports.columns import Column, guess_mapping, header_score
-from accounts.imports.reading import Table, read_table
+from core.imports.columns import Column, guess_mapping, header_score
+from core.imports.reading import Table, read_table
 
 FORMULA_STARTS = ("=", "@")
 # "+cmd|' /C calc'!A0", "-2+3+cmd|...", "+SUM(A1:A9)": a sign then a pipe, a bang or

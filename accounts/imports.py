@@ -4,10 +4,10 @@ partnership geographies reuse for CSV store lists."""
 import re
 from decimal import Decimal, InvalidOperation
 
-from accounts.imports.base import Importer, RowInvalid
-from accounts.imports.bulk import bulk_upsert
-from accounts.imports.columns import Column
 from accounts.models import Store
+from core.imports.base import Importer, RowInvalid
+from core.imports.bulk import bulk_upsert
+from core.imports.columns import Column
 
 NUMBER_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._/-]*$")
 NUMBER_CHARS = re.compile(r"[A-Za-z0-9 ._/-]")

@@ -10,10 +10,10 @@ from django.db.models import Q
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 
-from accounts.imports.base import STORED_ERRORS, Importer, set_progress
-from accounts.imports.reading import ImportRejected, Table
-from accounts.models import ImportBatch
-from accounts.signals import import_applied
+from core.imports.base import STORED_ERRORS, Importer, set_progress
+from core.imports.reading import ImportRejected, Table
+from core.imports.signals import import_applied
+from core.models import ImportBatch
 
 log = logging.getLogger(__name__)
 Status = ImportBatch.Status
@@ -142,7 +142,7 @@ def confirm(
     if inline:
         apply_batch(batch.pk)
         return False
-    from accounts.jobs import apply_import
+    from core.jobs import apply_import
 
     set_progress(batch.pk, 0, batch.total_rows)
     apply_import.delay_on_commit(batch.pk)
@@ -164,7 +164,7 @@ def apply_batch(batch_id: int) -> None:
     UPDATE, so a second run finds nothing to do. Finishing is conditional too: if the
     stuck-import sweep failed the batch meanwhile, the rows written are rolled back, so
     the page's "nothing was imported" stays true."""
-    from accounts.imports.registry import importer_for
+    from core.imports.registry import importer_for
 
     taken = ImportBatch.objects.filter(pk=batch_id, status=Status.QUEUED).update(
         status=Status.APPLYING, started_at=timezone.now()

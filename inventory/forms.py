@@ -1,0 +1,89 @@
+"""The inventory's forms: the stock filter and a stock adjustment."""
+
+from django import forms
+from django.db import connection
+from django.db.models import Q
+
+from accounts.models import Region, Store
+from inventory.models import Adjustment, Product
+
+PRODUCT_IDS_LIMIT = 5000
+
+
+class StockFilter(forms.Form):
+    q = forms.CharField(label="SKU or name", required=False)
+    store = forms.CharField(label="Store #", required=False)
+    region = forms.ModelChoiceField(
+        queryset=Region.objects.none(), required=False, empty_label="All regions"
+    )
+    vendor = forms.CharField(label="Vendor", required=False)
+    category = forms.CharField(label="Category", required=False)
+
+    def __init__(self, *args, access, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.owner = access.owner
+        if access.is_owner:
+            self.fields["region"].queryset = Region.objects.for_org(access.owner)
+        else:
+            del self.fields["region"]  # the owner's regions are the owner's own business
+
+    def apply(self, queryset):
+        data = self.cleaned_data
+        product_q = Q()
+        if data.get("q"):
+            q = data["q"].strip()
+            product_q &= Q(sku__iexact=q) | Q(name__icontains=q)
+        if data.get("vendor"):
+            product_q &= Q(vendor_name__icontains=data["vendor"]) | Q(
+                vendor_organization__name__icontains=data["vendor"]
+            )
+        if data.get("category"):
+            product_q &= Q(category__icontains=data["category"])
+        if product_q:
+            queryset = queryset.filter(self._products(product_q))
+        if data.get("store"):
+            # The store's id first (one small query), so the stock query is one index range.
+            number = data["store"].strip().lstrip("#")
+            store_id = (
+                Store.objects.filter(organization=self.owner, number=number)
+                .values_list("pk", flat=True)
+                .first()
+            )
+            queryset = queryset.filter(store_id=store_id) if store_id else queryset.none()
+        if data.get("region"):
+            queryset = queryset.filter(store__in=data["region"].effective_stores().values("pk"))
+        return queryset
+
+    def _products(self, product_q):
+        """The matching products' ids first, as a list: the planner cannot estimate a
+        '%text%' search and, guessing a handful of products, reads every stock row of each
+        match; given the ids it walks the stock in page order instead. A search matching
+        very many products stays a subquery."""
+        products = Product.objects.filter(product_q, organization=self.owner)
+        ids = list(products.values_list("pk", flat=True)[: PRODUCT_IDS_LIMIT + 1])
+        if len(ids) > PRODUCT_IDS_LIMIT:
+            return Q(product__in=products.values("pk"))
+        if connection.vendor == "postgresql":
+            return Q(product_id__any=ids)  # one array parameter, not a thousand
+        return Q(product_id__in=ids)
+
+    def filter(self, queryset):
+        """The queryset narrowed by the filter, or as it is when the filter is empty or
+        invalid (the page shows the errors)."""
+        return self.apply(queryset) if self.is_valid() else queryset
+
+
+class AdjustmentForm(forms.Form):
+    kind = forms.ChoiceField(label="Reason", choices=Adjustment.Kind.choices)
+    on_hand = forms.IntegerField(label="New quantity on hand", min_value=0, required=False)
+    price = forms.DecimalField(label="New selling price (markdown)", min_value=0, decimal_places=2,
+                               max_digits=12, required=False)  # fmt: skip
+    note = forms.CharField(label="Note", max_length=500, required=False)
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("kind") == Adjustment.Kind.MARKDOWN and cleaned.get("price") is None:
+            self.add_error("price", "A markdown needs the new selling price.")
+        if cleaned.get("kind") != Adjustment.Kind.MARKDOWN and cleaned.get("on_hand") is None:
+            self.add_error("on_hand", "Give the new quantity on hand.")
+        return cleaned
