@@ -37,7 +37,7 @@ def test_the_component_returns_our_stores_and_the_unknown_numbers_in_file_order(
 
 
 def test_a_list_naming_none_of_our_stores_is_refused(world):
-    with pytest.raises(ImportRejected, match="None of the numbers .* 99, 12345"):
+    with pytest.raises(ImportRejected, match=r"None of the numbers .* 99, 12345"):
         read_store_list(world["retailer"], upload(STRANGERS))
 
 
