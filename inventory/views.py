@@ -8,26 +8,24 @@ from django.http import Http404, HttpResponseForbidden
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
-from accounts.models import Organization
 from accounts.tenancy import organization_required
 from core.exports import csv_response
 from inventory import lookups, services  # noqa: F401 (registers __any)
 from inventory.forms import AdjustmentForm, StockFilter
 from inventory.models import Adjustment, Product, SalesLine, Stock
 from inventory.selectors import rows_html, stock_columns, stock_rows, stock_values, visible_stock
-from partners.access import access_for, owners_sharing_with
+from partners.access import (
+    access_for,
+    owner_access_or_404,
+    owners_sharing_with,
+    shared_object_or_404,
+)
 
 PAGE_SIZE = 50
 
 
 def _access_or_404(request, organization_id):
-    owner = Organization.objects.filter(pk=organization_id).first()
-    if owner is None:
-        raise Http404("No such inventory.")
-    access = access_for(viewer=request.organization, owner=owner)
-    if not access.sees_anything:
-        raise Http404("No such inventory.")  # the same answer as for an id that does not exist
-    return access
+    return owner_access_or_404(request.organization, organization_id)
 
 
 @organization_required()
@@ -214,14 +212,12 @@ def product(request, organization_id, product_id):
 
 @organization_required()
 def adjust(request, stock_id):
-    stock = (
-        Stock.objects.select_related("store", "product", "organization").filter(pk=stock_id).first()
+    stock, access = shared_object_or_404(
+        Stock.objects.select_related("store", "product", "organization"),
+        request.organization,
+        allowed=lambda access, stock: visible_stock(access).filter(pk=stock.pk).exists(),
+        pk=stock_id,
     )
-    if stock is None:
-        raise Http404("No such stock.")
-    access = access_for(viewer=request.organization, owner=stock.organization)
-    if not visible_stock(access).filter(pk=stock.pk).exists():
-        raise Http404("No such stock.")
     if not access.may_adjust_at(stock.store_id):
         return HttpResponseForbidden(
             render(

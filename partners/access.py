@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from django.db.models import Q, QuerySet
+from django.http import Http404
 
 from accounts.models import Organization, Store
 from partners.models import Partnership
@@ -203,3 +204,31 @@ def accesses_for(viewer: Organization) -> list[Access]:
 def owners_sharing_with(viewer: Organization):
     """Organizations with at least one active partnership with V whose geography has a store."""
     return [access.owner for access in accesses_for(viewer)]
+
+
+def owner_access_or_404(viewer: Organization, owner_id, *, allowed=None) -> Access:
+    """The viewer's access to one owner's data, addressed by the owner's id, or a 404 when
+    the owner does not exist or shares nothing that `allowed(access)` asks for (everything
+    by default): the same answer for "missing" and "not yours"."""
+    owner = Organization.objects.filter(pk=owner_id).first() if str(owner_id).isdigit() else None
+    if owner is None:
+        raise Http404("No such data.")
+    access = access_for(viewer=viewer, owner=owner)
+    if not (allowed(access) if allowed else access.sees_anything):
+        raise Http404("No such data.")
+    return access
+
+
+def shared_object_or_404(queryset, viewer: Organization, *, allowed, **lookups):
+    """One tenant-owned row by id, with the viewer's access to its owner, or a 404 when the
+    row does not exist or `allowed(access, row)` says the viewer may not see it."""
+    try:
+        row = queryset.filter(**lookups).first()
+    except (ValueError, TypeError):
+        row = None
+    if row is None:
+        raise Http404("No such object.")
+    access = access_for(viewer=viewer, owner=row.organization)
+    if not allowed(access, row):
+        raise Http404("No such object.")
+    return row, access

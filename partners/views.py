@@ -1,6 +1,8 @@
 """Account Settings → 3rd Party Connections and Partner Permissions, the partnership
 page with its geography, and the pages emailed links open."""
 
+from functools import wraps
+
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_not_required
@@ -452,16 +454,24 @@ def _vendor_row(request, vendor, *, confirm=False, error=""):
     )
 
 
+def vendor_chosen(view):
+    """A Permissions action on one vendor: without a vendor chosen, back to the list with a
+    word on what to do, whichever action it was."""
+
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        try:
+            return view(request, *args, **kwargs)
+        except NoVendorChosen:
+            messages.error(request, "Pick a vendor from the list.")
+            return redirect("partners:permissions")
+
+    return wrapped
+
+
 @organization_required(*Membership.MANAGERS)
+@vendor_chosen
 def permissions_confirm(request):
-    try:
-        return _permissions_confirm(request)
-    except NoVendorChosen:
-        messages.error(request, "Pick a vendor from the list.")
-        return redirect("partners:permissions")
-
-
-def _permissions_confirm(request):
     """ "Request" asks Yes / No first: in place with htmx, or as a page without JavaScript."""
     vendor = _vendor_or_404(request, request.GET)
     if request.htmx:
@@ -470,29 +480,15 @@ def _permissions_confirm(request):
 
 
 @organization_required()
+@vendor_chosen
 def permissions_row(request):
-    try:
-        return _permissions_row(request)
-    except NoVendorChosen:
-        messages.error(request, "Pick a vendor from the list.")
-        return redirect("partners:permissions")
-
-
-def _permissions_row(request):
     return _vendor_row(request, _vendor_or_404(request, request.GET))
 
 
 @require_POST
 @organization_required(*Membership.MANAGERS)
+@vendor_chosen
 def permissions_request(request):
-    try:
-        return _permissions_request(request)
-    except NoVendorChosen:
-        messages.error(request, "Pick a vendor from the list.")
-        return redirect("partners:permissions")
-
-
-def _permissions_request(request):
     vendor = _vendor_or_404(request, request.POST)
     error = ""
     try:

@@ -17,7 +17,11 @@ from accounts.tenancy import organization_required
 from core.imports.reading import ImportRejected
 from inventory.models import Product, Stock
 from inventory.selectors import rows_html, stock_columns, stock_rows, stock_values
-from partners.access import access_for, accesses_for
+from partners.access import (
+    accesses_for,
+    owner_access_or_404,
+    shared_object_or_404,
+)
 from tasks import geo, photos, services
 from tasks.models import Campaign, Priority, Task, TaskPhoto, TaskUpdate, Visit
 
@@ -27,11 +31,8 @@ PAGE_SIZE = 50
 # -- What the viewer may see ----------------------------------------------------------
 
 
-def _task_access(request, owner):
-    access = access_for(viewer=request.organization, owner=owner)
-    if not (access.is_owner or access.task_store_ids()):
-        raise Http404("No such tasks.")  # the same answer as for ids that do not exist
-    return access
+def _may_see_tasks(access):
+    return access.is_owner or bool(access.task_store_ids())
 
 
 def visible_tasks(access):
@@ -43,15 +44,12 @@ def visible_tasks(access):
 
 
 def _task_or_404(request, task_id):
-    task = (
-        Task.objects.select_related("store", "organization", "campaign").filter(pk=task_id).first()
+    return shared_object_or_404(
+        Task.objects.select_related("store", "organization", "campaign"),
+        request.organization,
+        allowed=lambda access, task: access.may_work_tasks_at(task.store_id),
+        pk=task_id,
     )
-    if task is None:
-        raise Http404("No such task.")
-    access = access_for(viewer=request.organization, owner=task.organization)
-    if not access.may_work_tasks_at(task.store_id):
-        raise Http404("No such task.")
-    return task, access
 
 
 # -- Lists ------------------------------------------------------------------------------
@@ -141,10 +139,8 @@ class TaskFilter(forms.Form):
 
 @organization_required()
 def task_list(request, organization_id):
-    owner = Organization.objects.filter(pk=organization_id).first()
-    if owner is None:
-        raise Http404("No such tasks.")
-    access = _task_access(request, owner)
+    access = owner_access_or_404(request.organization, organization_id, allowed=_may_see_tasks)
+    owner = access.owner
     task_filter = TaskFilter(request.GET or None, access=access)
     tasks = visible_tasks(access)
     tasks = task_filter.apply(tasks) if task_filter.is_valid() else tasks.open()

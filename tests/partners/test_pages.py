@@ -293,6 +293,18 @@ def test_without_javascript_request_asks_on_its_own_page(world):
     assert "Cancel Request" in response.text
 
 
+@pytest.mark.parametrize(
+    "action, method",
+    [("permissions_confirm", "get"), ("permissions_row", "get"), ("permissions_request", "post")],
+)
+def test_every_permissions_action_without_a_vendor_says_to_pick_one(world, action, method):
+    client = logged_in(world["requester_admin"])
+    response = getattr(client, method)(reverse(f"partners:{action}"), {"vendor": ""}, follow=True)
+    assert response.redirect_chain[-1][0] == reverse("partners:permissions")
+    assert "Pick a vendor from the list." in response.text
+    assert not Partnership.objects.filter(organization=world["retailer"]).exists()
+
+
 def test_partner_permissions_refuses_non_vendors(world):
     client = logged_in(world["requester_admin"])
     assert (
