@@ -3,10 +3,9 @@ analysis. Every page but Add Account needs the current account to be a master.""
 
 from functools import wraps
 
-from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Q, Sum
+from django.db.models import Sum
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
@@ -14,6 +13,12 @@ from django.views.decorators.http import require_POST
 from accounts.tenancy import organization_required
 from aggregation import plans, services
 from aggregation.charts import demand_chart
+from aggregation.forms import (
+    AccountConnectionForm,
+    CsvConnectionForm,
+    MasterSettingsForm,
+    PlanFilter,
+)
 from aggregation.models import Connection, MasterAccount, PlanRow, RollupSales, RollupStock
 from core.exports import csv_response
 
@@ -50,20 +55,6 @@ def _child_of(organization):
 
 
 # -- Add Account -----------------------------------------------------------------------
-
-
-class CsvConnectionForm(forms.Form):
-    child_name = forms.CharField(label="Name of the new account", max_length=200)
-    stores = forms.FileField(label="Store list (CSV)", required=False)
-    products = forms.FileField(label="Products (CSV)", required=False)
-    stock = forms.FileField(label="Stock levels (CSV)", required=False)
-    sales = forms.FileField(label="Sales history (CSV)", required=False)
-
-
-class AccountConnectionForm(forms.Form):
-    account_name = forms.CharField(label="Account name", max_length=200)
-    email = forms.EmailField(label="Email of one of its owners")
-    password = forms.CharField(label="That owner's password", widget=forms.PasswordInput)
 
 
 @organization_required(*MANAGERS)
@@ -174,27 +165,10 @@ def load_run(request, master, load_run_id):
 # -- The order plan and the demand analysis --------------------------------------------
 
 
-class PlanFilter(forms.Form):
-    q = forms.CharField(label="SKU or name", required=False)
-    short = forms.BooleanField(label="Red only", required=False)
-
-
-def _plan_rows(master, data):
-    rows = PlanRow.objects.filter(master=master)
-    if data.get("q"):
-        rows = rows.filter(
-            Q(sku__icontains=data["q"].strip()) | Q(name__icontains=data["q"].strip())
-        )
-    if data.get("short"):
-        rows = rows.filter(short=True)
-    return rows.order_by("-short", "sku")
-
-
 @master_required
 def plan(request, master):
-    plan_filter = PlanFilter(request.GET or None)
-    data = plan_filter.cleaned_data if plan_filter.is_valid() else {}
-    page = Paginator(_plan_rows(master, data), PAGE_SIZE).get_page(request.GET.get("page"))
+    plan_filter = PlanFilter(request.GET, queryset=PlanRow.objects.filter(master=master))
+    page = Paginator(plan_filter.qs, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -215,14 +189,13 @@ PLAN_COLUMNS = [
 
 @master_required
 def plan_export(request, master):
-    plan_filter = PlanFilter(request.GET or None)
-    data = plan_filter.cleaned_data if plan_filter.is_valid() else {}
+    plan_filter = PlanFilter(request.GET, queryset=PlanRow.objects.filter(master=master))
     rows = (
         [
             getattr(row, key) if key != "short" else ("yes" if row.short else "")
             for key, _ in PLAN_COLUMNS
         ]
-        for row in _plan_rows(master, data).iterator(chunk_size=2000)
+        for row in plan_filter.qs.iterator(chunk_size=2000)
     )
     return csv_response(
         f"order-plan-{master.organization.slug}", [label for _, label in PLAN_COLUMNS], rows
@@ -272,26 +245,6 @@ def item(request, master, sku):
         {"master": master, "row": row, "lines": lines[:400], "by_child": by_child, "forecast": result,
          "chart": demand_chart(history, result.forecast, end), "start": start, "end": end},
     )  # fmt: skip
-
-
-class MasterSettingsForm(forms.ModelForm):
-    class Meta:
-        model = MasterAccount
-        fields = ["lead_time_days", "review_period_days", "service_level", "history_days"]
-
-    def clean_service_level(self):
-        value = self.cleaned_data["service_level"]
-        if not 0.5 <= value < 1:
-            raise forms.ValidationError(
-                "Give a service level from 0.5 to 0.999, e.g. 0.95 for 95%."
-            )
-        return value
-
-    def clean_history_days(self):
-        value = self.cleaned_data["history_days"]
-        if not 14 <= value <= 1095:
-            raise forms.ValidationError("Read between 14 days and 3 years of history.")
-        return value
 
 
 @master_required

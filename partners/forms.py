@@ -1,5 +1,6 @@
 from django import forms
 
+from accounts.forms import JoinForm, OrganizationFieldsMixin
 from accounts.models import Organization, Region
 from partners.models import Partnership
 
@@ -50,3 +51,9 @@ class RegionPickForm(forms.Form):
 
 class StoreListForm(forms.Form):
     file = forms.FileField(label="CSV store list", allow_empty_file=True)
+
+
+class JoinAndApproveForm(OrganizationFieldsMixin, JoinForm):
+    """A partner not on the platform yet: its person, its organization, in one form."""
+
+    field_order = ["full_name", "password1", "password2", "organization_name", "kinds"]

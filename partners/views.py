@@ -13,14 +13,19 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from accounts.forms import JoinForm, OrganizationFieldsMixin
 from accounts.models import Membership, Organization, User
 from accounts.services import LOGIN_BACKEND, organization_create, user_create
 from accounts.store_lists import read_store_list
 from accounts.tenancy import organization_required, switch_organization
 from core.imports.reading import ImportRejected
 from partners import links, services
-from partners.forms import InviteRequestForm, NewRequestForm, RegionPickForm, StoreListForm
+from partners.forms import (
+    InviteRequestForm,
+    JoinAndApproveForm,
+    NewRequestForm,
+    RegionPickForm,
+    StoreListForm,
+)
 from partners.models import Partnership
 
 Status = Partnership.Status
@@ -574,10 +579,6 @@ def respond(request, token):
             "may_decide": membership.is_manager,
         },
     )
-
-
-class JoinAndApproveForm(OrganizationFieldsMixin, JoinForm):
-    field_order = ["full_name", "password1", "password2", "organization_name", "kinds"]
 
 
 @login_not_required

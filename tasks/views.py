@@ -1,7 +1,6 @@
 """Tasks and store visits: one set of pages for the owner and its merchandising partners,
 all through the access policy (partners/access.py). A vendor share sees no tasks."""
 
-from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -11,19 +10,18 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from accounts.models import Organization, Region, Store
-from accounts.store_lists import read_store_list
+from accounts.models import Store
 from accounts.tenancy import organization_required
-from core.imports.reading import ImportRejected
-from inventory.models import Product, Stock
+from inventory.models import Stock
 from inventory.selectors import rows_html, stock_columns, stock_rows, stock_values
 from partners.access import (
     accesses_for,
     owner_access_or_404,
     shared_object_or_404,
 )
-from tasks import geo, photos, services
-from tasks.models import Campaign, Priority, Task, TaskPhoto, TaskUpdate, Visit
+from tasks import geo, services
+from tasks.forms import TaskFilter, TaskForm, UpdateForm
+from tasks.models import Campaign, Task, TaskPhoto, TaskUpdate, Visit
 
 PAGE_SIZE = 50
 
@@ -71,79 +69,12 @@ def index(request):
     )
 
 
-class TaskFilter(forms.Form):
-    q = forms.CharField(label="Title", required=False)
-    store = forms.CharField(label="Store #", required=False)
-    region = forms.ModelChoiceField(
-        queryset=Region.objects.none(), required=False, empty_label="All regions"
-    )
-    status = forms.ChoiceField(
-        label="Status",
-        required=False,
-        choices=[("", "Open and in progress"), ("all", "Any status"), *Task.Status.choices],
-    )
-    due_before = forms.DateField(
-        label="Due by", required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
-    overdue = forms.BooleanField(label="Overdue only", required=False)
-    campaign = forms.ModelChoiceField(
-        queryset=Campaign.objects.none(), required=False, empty_label="Any campaign"
-    )
-    partner = forms.ModelChoiceField(
-        label="Worked by",
-        queryset=Organization.objects.none(),
-        required=False,
-        empty_label="Anyone",
-    )
-
-    def __init__(self, *args, access, **kwargs):
-        super().__init__(*args, **kwargs)
-        if access.is_owner:
-            owner = access.owner
-            self.fields["region"].queryset = Region.objects.for_org(owner)
-            self.fields["campaign"].queryset = Campaign.objects.for_org(owner)
-            self.fields["partner"].queryset = Organization.objects.filter(
-                pk__in=TaskUpdate.objects.for_org(owner)
-                .exclude(actor_organization=owner)
-                .values("actor_organization")
-            )
-        else:
-            for name in ("region", "campaign", "partner"):  # the owner's own business
-                del self.fields[name]
-
-    def apply(self, tasks):
-        data = self.cleaned_data
-        if data.get("q"):
-            tasks = tasks.filter(title__icontains=data["q"].strip())
-        if data.get("store"):
-            tasks = tasks.filter(store__number=data["store"].strip().lstrip("#"))
-        if data.get("region"):
-            tasks = tasks.filter(store__in=data["region"].effective_stores().values("pk"))
-        status = data.get("status")
-        if not status:
-            tasks = tasks.open()
-        elif status != "all":
-            tasks = tasks.filter(status=status)
-        if data.get("due_before"):
-            tasks = tasks.filter(due_date__lte=data["due_before"])
-        if data.get("overdue"):
-            tasks = tasks.overdue()
-        if data.get("campaign"):
-            tasks = tasks.filter(campaign=data["campaign"])
-        if data.get("partner"):
-            tasks = tasks.filter(
-                pk__in=TaskUpdate.objects.filter(actor_organization=data["partner"]).values("task")
-            )
-        return tasks
-
-
 @organization_required()
 def task_list(request, organization_id):
     access = owner_access_or_404(request.organization, organization_id, allowed=_may_see_tasks)
     owner = access.owner
-    task_filter = TaskFilter(request.GET or None, access=access)
-    tasks = visible_tasks(access)
-    tasks = task_filter.apply(tasks) if task_filter.is_valid() else tasks.open()
+    task_filter = TaskFilter(request.GET, queryset=visible_tasks(access), access=access)
+    tasks = task_filter.qs
     page = Paginator(
         tasks.select_related("store", "campaign").order_by("due_date", "pk"), PAGE_SIZE
     ).get_page(request.GET.get("page"))
@@ -197,80 +128,6 @@ def activity(request):
 # -- Creating tasks --------------------------------------------------------------------
 
 
-class TaskForm(forms.Form):
-    TARGETS = [
-        ("store", "One store"),
-        ("region", "Every store of a custom region"),
-        ("list", "A CSV store list"),
-    ]
-    title = forms.CharField(max_length=200)
-    instructions = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), required=False)
-    due_date = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    priority = forms.ChoiceField(choices=Priority.choices, initial=Priority.NORMAL)
-    skus = forms.CharField(
-        label="Products (SKUs, optional)", required=False, help_text="Separate SKUs with commas."
-    )
-    target = forms.ChoiceField(
-        label="For", choices=TARGETS, widget=forms.RadioSelect, initial="store"
-    )
-    store = forms.CharField(label="Store #", required=False)
-    region = forms.ModelChoiceField(
-        label="Custom region", queryset=Region.objects.none(), required=False
-    )
-    store_list = forms.FileField(
-        label="Store list (CSV with a store number column)", required=False
-    )
-
-    unknown_stores_message = ""  # numbers of a store list that matched none of the stores
-
-    def __init__(self, *args, owner, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.owner = owner
-        self.fields["region"].queryset = Region.objects.for_org(owner)
-
-    def clean(self):
-        cleaned = super().clean()
-        target = cleaned.get("target")
-        if target == "store":
-            number = (cleaned.get("store") or "").strip().lstrip("#")
-            store = (
-                Store.objects.for_org(self.owner).filter(number=number).first() if number else None
-            )
-            if store is None:
-                self.add_error("store", "Give the number of one of your stores.")
-            cleaned["stores"] = [store] if store else []
-        elif target == "region":
-            region = cleaned.get("region")
-            if region is None:
-                self.add_error("region", "Pick one of your custom regions.")
-                cleaned["stores"] = []
-            else:
-                cleaned["stores"] = list(region.effective_stores())
-                if not cleaned["stores"]:
-                    self.add_error("region", f"{region.name} has no stores yet.")
-        elif target == "list":
-            cleaned["stores"] = self._stores_from_list(cleaned.get("store_list"))
-        skus = [s.strip() for s in (cleaned.get("skus") or "").split(",") if s.strip()]
-        products = list(Product.objects.for_org(self.owner).filter(sku__in=skus))
-        missing = sorted(set(skus) - {p.sku for p in products})
-        if missing:
-            self.add_error("skus", f"Not in your catalogue: {', '.join(missing[:10])}.")
-        cleaned["products"] = products
-        return cleaned
-
-    def _stores_from_list(self, upload):
-        if upload is None:
-            self.add_error("store_list", "Choose a CSV file with store numbers.")
-            return []
-        try:
-            store_list = read_store_list(self.owner, upload)
-        except ImportRejected as rejected:
-            self.add_error("store_list", str(rejected))
-            return []
-        self.unknown_stores_message = store_list.unknown_message()
-        return store_list.stores
-
-
 @organization_required()
 def new(request):
     owner = request.organization
@@ -306,46 +163,6 @@ def new(request):
 
 
 # -- A task and its updates ------------------------------------------------------------
-
-
-class MultipleFileInput(forms.FileInput):
-    allow_multiple_selected = True
-
-
-class PhotosField(forms.FileField):
-    """Several files in one input (Django's documented pattern): cleans to a list."""
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault(
-            "widget", MultipleFileInput(attrs={"accept": "image/jpeg,image/png,image/webp"})
-        )
-        super().__init__(*args, **kwargs)
-
-    def clean(self, data, initial=None):
-        files = data if isinstance(data, (list, tuple)) else [data] if data else []
-        return [super(PhotosField, self).clean(f, initial) for f in files]
-
-
-class UpdateForm(forms.Form):
-    status = forms.ChoiceField(choices=Task.Status.choices)
-    percent = forms.IntegerField(label="Progress (%)", min_value=0, max_value=100)
-    note = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
-    reason = forms.CharField(label="Why it cannot be completed", max_length=500, required=False)
-    photos = PhotosField(label="Photos (JPEG, PNG or WebP)", required=False)
-
-    def clean_photos(self):
-        files = self.cleaned_data.get("photos") or []
-        if len(files) > settings.TASK_PHOTOS_PER_UPDATE:
-            raise forms.ValidationError(
-                f"At most {settings.TASK_PHOTOS_PER_UPDATE} photos per update."
-            )
-        cleaned = []
-        for upload in files:
-            try:
-                cleaned.append(photos.clean_photo(upload))
-            except photos.PhotoRefused as refused:
-                raise forms.ValidationError(str(refused)) from refused
-        return cleaned
 
 
 @organization_required()

@@ -2,6 +2,8 @@
 children are entered from it, loads record each child's error, imports refresh the
 rollups, the plan and the demand analysis read them, removal drops a child."""
 
+import re
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
@@ -241,3 +243,20 @@ def test_settings_recalculate_the_plan(owner_client, org):
     )
     assert "Give a service level from 0.5 to 0.999" in bad.text
     assert str(MasterAccount.objects.get().service_level) == "0.990"
+
+
+def test_the_plan_filter_searches_sku_or_name_and_lists_red_rows_first(owner_client, org):
+    add_csv_child(owner_client)
+    master = MasterAccount.objects.get()
+    rows = list(PlanRow.objects.filter(master=master).values("sku", "name"))
+    PlanRow.objects.filter(master=master, sku="85123A").update(short=True)
+    term = "heart"
+    expected = sorted(
+        (r["sku"] != "85123A", r["sku"])
+        for r in rows
+        if term in r["sku"].lower() or term in (r["name"] or "").lower()
+    )
+    page = owner_client.get(reverse("aggregation:plan"), {"q": term.upper()}).text
+    shown = re.findall(r'<tbody class="plan-item[^"]*" id="plan-([^"]+)"', page)
+    assert shown == [sku for _, sku in expected] and shown
+    assert owner_client.get(reverse("aggregation:plan"), {"q": "no such thing"}).status_code == 200
