@@ -26,8 +26,11 @@ seed: migrate
 run: seed
 	$(DEV_ENV) $(BIN)/python manage.py runserver 127.0.0.1:8000
 
+# One test process per core (pytest-xdist); PYTEST_WORKERS=0 runs them in this process.
+PYTEST_WORKERS ?= auto
+
 test: install
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 worker: install
 	$(BIN)/celery -A config worker --loglevel=info --concurrency=2 -Q default

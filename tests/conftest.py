@@ -129,12 +129,15 @@ def _database_url(settings_dict):
 
 
 @pytest.fixture(scope="session")
-def celery_worker_process(django_db_setup, tmp_path_factory):
+def celery_worker_process(django_db_setup, tmp_path_factory, worker_id):
     """Start `celery worker` against the test database and Redis; yield its mail folder.
 
     The worker is a separate process with its own connections, so the tests that
-    use it commit their data (transactional_db) and read email from files.
+    use it commit their data (transactional_db) and read email from files. Under
+    pytest-xdist each test process has its own database, so it gets its own Celery
+    worker on its own queue: a job is never taken by a worker reading another database.
     """
+    import socket
     import subprocess
     import sys
     import time
@@ -156,6 +159,7 @@ def celery_worker_process(django_db_setup, tmp_path_factory):
         "EMAIL_URL": f"file://{mail_dir}",
         "MEDIA_ROOT": str(media_dir),  # uploads saved by the test are read by the worker
         "SITE_URL": settings.SITE_URL,
+        "CELERY_TASK_DEFAULT_QUEUE": f"shelfshare-test-{worker_id}",
     }
     command = [
         sys.executable,
@@ -169,8 +173,10 @@ def celery_worker_process(django_db_setup, tmp_path_factory):
         "--purge",
         "--without-gossip",
         "--without-mingle",
-        "--hostname=shelfshare-test@%h",
+        f"--queues=shelfshare-test-{worker_id}",
+        f"--hostname=shelfshare-test-{worker_id}@%h",
     ]
+    hostname = f"shelfshare-test-{worker_id}@{socket.gethostname()}"
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     from config.celery import app
 
@@ -180,11 +186,11 @@ def celery_worker_process(django_db_setup, tmp_path_factory):
             if process.poll() is not None:
                 log.seek(0)
                 pytest.fail(f"the Celery worker exited at start:\n{log.read()[-3000:]}")
-            if app.control.ping(timeout=1.0):
+            if app.control.ping(destination=[hostname], timeout=1.0):
                 break
         else:
             pytest.fail("the Celery worker did not answer a ping within 60 s")
-        yield mail_dir, media_dir
+        yield mail_dir, media_dir, env["CELERY_TASK_DEFAULT_QUEUE"]
     finally:
         process.terminate()
         try:
@@ -201,13 +207,15 @@ def real_worker(celery_worker_process, transactional_db, settings):
     Yields the folder where the worker's emails land."""
     from config.celery import app
 
-    mail_dir, media_dir = celery_worker_process
+    mail_dir, media_dir, queue = celery_worker_process
     settings.MEDIA_ROOT = media_dir
     for old in mail_dir.glob("*.log"):
         old.unlink()  # each test reads only the mail it caused
     app.conf.task_always_eager = False
+    app.conf.task_default_queue = queue
     yield mail_dir
     app.conf.task_always_eager = True
+    app.conf.task_default_queue = settings.CELERY_TASK_DEFAULT_QUEUE
 
 
 def wait_for_files(folder, count=1, timeout=30):
