@@ -1,5 +1,6 @@
 """The inventory's forms: the stock filter and a stock adjustment."""
 
+import django_filters
 from django import forms
 from django.db import connection
 from django.db.models import Q
@@ -10,25 +11,28 @@ from inventory.models import Adjustment, Product
 PRODUCT_IDS_LIMIT = 5000
 
 
-class StockFilter(forms.Form):
-    q = forms.CharField(label="SKU or name", required=False)
-    store = forms.CharField(label="Store #", required=False)
-    region = forms.ModelChoiceField(
-        queryset=Region.objects.none(), required=False, empty_label="All regions"
-    )
-    vendor = forms.CharField(label="Vendor", required=False)
-    category = forms.CharField(label="Category", required=False)
+class StockFilter(django_filters.FilterSet):
+    """The stock list's filter. The product conditions (SKU or name, vendor, category) are
+    applied together as one list of product ids, not as a filter each: see `_products`."""
 
-    def __init__(self, *args, access, **kwargs):
-        super().__init__(*args, **kwargs)
+    q = django_filters.CharFilter(label="SKU or name")
+    store = django_filters.CharFilter(label="Store #")
+    region = django_filters.ModelChoiceFilter(
+        queryset=Region.objects.none(), empty_label="All regions"
+    )
+    vendor = django_filters.CharFilter(label="Vendor")
+    category = django_filters.CharFilter(label="Category")
+
+    def __init__(self, data=None, queryset=None, *, access, **kwargs):
+        super().__init__(data if data is not None else {}, queryset, **kwargs)
         self.owner = access.owner
         if access.is_owner:
-            self.fields["region"].queryset = Region.objects.for_org(access.owner)
+            self.filters["region"].queryset = Region.objects.for_org(access.owner)
         else:
-            del self.fields["region"]  # the owner's regions are the owner's own business
+            del self.filters["region"]  # the owner's regions are the owner's own business
 
-    def apply(self, queryset):
-        data = self.cleaned_data
+    def filter_queryset(self, queryset):
+        data = self.form.cleaned_data
         product_q = Q()
         if data.get("q"):
             q = data["q"].strip()
@@ -66,11 +70,6 @@ class StockFilter(forms.Form):
         if connection.vendor == "postgresql":
             return Q(product_id__any=ids)  # one array parameter, not a thousand
         return Q(product_id__in=ids)
-
-    def filter(self, queryset):
-        """The queryset narrowed by the filter, or as it is when the filter is empty or
-        invalid (the page shows the errors)."""
-        return self.apply(queryset) if self.is_valid() else queryset
 
 
 class AdjustmentForm(forms.Form):

@@ -46,8 +46,10 @@ def shared(request):
 @organization_required()
 def stock_page(request, organization_id):
     access = _access_or_404(request, organization_id)
-    stock_filter = StockFilter(request.GET or None, access=access)
-    queryset = stock_filter.filter(Stock.objects.filter(organization=access.owner))
+    stock_filter = StockFilter(
+        request.GET, queryset=Stock.objects.filter(organization=access.owner), access=access
+    )
+    queryset = stock_filter.qs
     after = _cursor(request.GET.get("after", ""))
     page = _keyset_page(access, queryset, after)
     has_next = len(page) > PAGE_SIZE
@@ -120,7 +122,7 @@ def _adjustments(owner):
 def totals(request, organization_id):
     """Totals load after the page (htmx), so the table never waits for a sum over every row."""
     access = _access_or_404(request, organization_id)
-    queryset = StockFilter(request.GET or None, access=access).filter(visible_stock(access))
+    queryset = StockFilter(request.GET, queryset=visible_stock(access), access=access).qs
     figures = queryset.aggregate(on_hand=Sum("on_hand"), on_order=Sum("on_order"))
     return render(request, "inventory/stock.html#totals", {"figures": figures, "access": access})
 
@@ -128,7 +130,7 @@ def totals(request, organization_id):
 @organization_required()
 def export(request, organization_id):
     access = _access_or_404(request, organization_id)
-    queryset = StockFilter(request.GET or None, access=access).filter(visible_stock(access))
+    queryset = StockFilter(request.GET, queryset=visible_stock(access), access=access).qs
     columns = stock_columns(access)
     stocks = stock_values(queryset).order_by("store_id", "product_id")
 
