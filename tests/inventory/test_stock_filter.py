@@ -97,7 +97,7 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize("params", CASES + ["region"], ids=str)
+@pytest.mark.parametrize("params", [*CASES, "region"], ids=str)
 def test_the_owner_sees_exactly_the_rows_the_filter_picks(world, params):
     if params == "region":
         params = {"region": world["region"].pk}
