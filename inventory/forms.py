@@ -18,7 +18,7 @@ class StockFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(label="SKU or name")
     store = django_filters.CharFilter(label="Store #")
     region = django_filters.ModelChoiceFilter(
-        queryset=Region.objects.none(), empty_label="All regions"
+        label="Region", queryset=Region.objects.none(), empty_label="All regions"
     )
     vendor = django_filters.CharFilter(label="Vendor")
     category = django_filters.CharFilter(label="Category")

@@ -21,7 +21,10 @@ class TaskFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(label="Title", field_name="title", lookup_expr="icontains")
     store = django_filters.CharFilter(label="Store #", method="by_store_number")
     region = django_filters.ModelChoiceFilter(
-        queryset=Region.objects.none(), empty_label="All regions", method="in_region"
+        label="Region",
+        queryset=Region.objects.none(),
+        empty_label="All regions",
+        method="in_region",
     )
     status = django_filters.ChoiceFilter(
         label="Status",
@@ -39,7 +42,7 @@ class TaskFilter(django_filters.FilterSet):
         label="Overdue only", method="only_overdue", widget=forms.CheckboxInput
     )
     campaign = django_filters.ModelChoiceFilter(
-        queryset=Campaign.objects.none(), empty_label="Any campaign"
+        label="Campaign", queryset=Campaign.objects.none(), empty_label="Any campaign"
     )
     partner = django_filters.ModelChoiceFilter(
         label="Worked by",
