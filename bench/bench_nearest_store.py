@@ -1,7 +1,7 @@
 """The store check-in's nearest-store search on PostgreSQL.
 
 Data (created once, reused): one organization with the 2,992 Walmart stores of
-../shared/data plus generated ones, 3,000 stores with coordinates. Timed: 200
+demo/data plus generated ones, 3,000 stores with coordinates. Timed: 200
 `nearest_stores` calls, each for a point up to 250 m from a random store, with a
 300 m and a 5 km radius; the query and the Python distances together.
 Target: under 50 ms per call.
