@@ -1,7 +1,9 @@
 from django import forms
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
+from django.db import transaction
 
+from accounts.emails import queue_password_reset_email
 from accounts.models import Membership, Organization, User
 
 
@@ -148,10 +150,11 @@ class RoleForm(forms.Form):
 
 
 class QueuedPasswordResetForm(PasswordResetForm):
-    """Password reset email goes through a background job, never inside the request."""
+    """Password reset email goes through the outbox, never inside the request. get_users()
+    finds only active accounts with a usable password, and the outbox checks again when it
+    sends."""
 
     def save(self, **kwargs):
-        from accounts.jobs import send_password_reset_email
-
-        for user in self.get_users(self.cleaned_data["email"]):
-            send_password_reset_email.delay_on_commit(user.pk)
+        with transaction.atomic():
+            for user in self.get_users(self.cleaned_data["email"]):
+                queue_password_reset_email(user=user)

@@ -1,13 +1,11 @@
 """Invitation links: signed, expiring, bound to the invited address, dead once used."""
 
-from dataclasses import dataclass
-
 from django.conf import settings
-from django.core import signing
 from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Invitation, Membership, User
+from core.links import LinkCheck, LinkExpired, LinkNotValid, make_link_token, read_link_token
 
 SALT = "shelfshare.invitation"
 EXPIRED = "This invitation link has expired. Ask the colleague who invited you to send a new one."
@@ -18,28 +16,21 @@ class InvitationUsed(Exception):
 
 
 def make_token(invitation: Invitation) -> str:
-    return signing.dumps({"i": invitation.pk, "e": invitation.email}, salt=SALT)
-
-
-@dataclass
-class LinkCheck:
-    invitation: Invitation | None
-    problem: str = ""  # empty when the link may be used
-    title: str = ""
+    return make_link_token({"i": invitation.pk, "e": invitation.email}, salt=SALT)
 
 
 def check_token(token: str) -> LinkCheck:
-    """Say whether an invitation link can be used, and if not, why, in the user's words."""
+    """Say whether an invitation link can be used, and if not, why, in the user's words.
+    The check's object is the invitation."""
     try:
-        data = signing.loads(token, salt=SALT, max_age=settings.INVITATION_MAX_AGE.total_seconds())
-    except signing.SignatureExpired:
-        return LinkCheck(None, EXPIRED, "Invitation expired")
-    except signing.BadSignature:
+        data = read_link_token(token, salt=SALT, max_age=settings.INVITATION_MAX_AGE)
+    except LinkExpired:
+        return LinkCheck(title="Invitation expired", problem=EXPIRED)
+    except LinkNotValid:
         return LinkCheck(
-            None,
-            "This invitation link is not valid. Check that you opened the whole link "
+            title="Invitation link not valid",
+            problem="This invitation link is not valid. Check that you opened the whole link "
             "from the email, or ask for a new invitation.",
-            "Invitation link not valid",
         )
     invitation = (
         Invitation.objects.select_related("organization")
@@ -48,20 +39,20 @@ def check_token(token: str) -> LinkCheck:
     )
     if invitation is None or invitation.revoked_at:
         return LinkCheck(
-            None,
-            "This invitation was withdrawn. Ask the organization for a new one.",
-            "Invitation withdrawn",
+            title="Invitation withdrawn",
+            problem="This invitation was withdrawn. Ask the organization for a new one.",
         )
     if invitation.accepted_at:
         return LinkCheck(
             invitation,
-            "This invitation has already been used. Log in to reach the organization.",
-            "Invitation already used",
+            invitation.email,
+            title="Invitation already used",
+            problem="This invitation has already been used. Log in to reach the organization.",
         )
     if invitation.expires_at < timezone.now():
         # The invitation's own age counts too, whenever its email went out.
-        return LinkCheck(None, EXPIRED, "Invitation expired")
-    return LinkCheck(invitation)
+        return LinkCheck(title="Invitation expired", problem=EXPIRED)
+    return LinkCheck(invitation, invitation.email)
 
 
 def accept_invitation(

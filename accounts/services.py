@@ -1,8 +1,9 @@
-"""Writes of the accounts app: keyword-only, one transaction each, jobs enqueued on commit."""
+"""Writes of the accounts app: keyword-only, one transaction each, emails through the outbox."""
 
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.emails import queue_invitation_email
 from accounts.models import Invitation, Membership, Organization, User
 
 # Logins made by the app itself (sign-up, an accepted invitation, a partner joining from
@@ -34,8 +35,6 @@ def signup(*, email: str, password: str, full_name: str, organization: dict):
 
 @transaction.atomic
 def invite(*, organization: Organization, actor: User, email: str, role: str) -> Invitation:
-    from accounts.jobs import send_invitation_email
-
     # A new invitation replaces any open one for the same address.
     Invitation.objects.for_org(organization).filter(
         email__iexact=email, accepted_at=None, revoked_at=None
@@ -43,7 +42,7 @@ def invite(*, organization: Organization, actor: User, email: str, role: str) ->
     invitation = Invitation.objects.create(
         organization=organization, email=email.lower(), role=role, invited_by=actor
     )
-    send_invitation_email.delay_on_commit(invitation.pk)
+    queue_invitation_email(invitation=invitation)
     return invitation
 
 

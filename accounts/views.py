@@ -25,6 +25,7 @@ from accounts.invitations import InvitationUsed, accept_invitation, check_token
 from accounts.models import Invitation, Membership, User
 from accounts.services import LOGIN_BACKEND
 from accounts.tenancy import inherited_membership, organization_required, switch_organization
+from core.links import LinkCheck
 from core.tenancy import get_for_org_or_404
 
 MANAGERS = Membership.MANAGERS
@@ -244,7 +245,7 @@ def member_remove(request, membership_id):
 def invitation_accept(request, token):
     """Opening the link changes nothing; joining takes a POST (mail scanners open links)."""
     check = check_token(token)
-    invitation = check.invitation
+    invitation = check.object
     if check.problem:
         status = 410 if invitation or "expired" in check.title.lower() else 400
         return render(request, "accounts/invitation_problem.html", {"check": check}, status=status)
@@ -254,11 +255,12 @@ def invitation_accept(request, token):
     context = {"invitation": invitation, "token": token}
 
     if user.is_authenticated and user.email.lower() != invitation.email.lower():
-        context["check"] = type(check)(
+        context["check"] = LinkCheck(
             invitation,
-            f"This invitation is for {invitation.email}, but you are logged in as "
+            invitation.email,
+            title="This invitation is for someone else",
+            problem=f"This invitation is for {invitation.email}, but you are logged in as "
             f"{user.email}. Log out, then open the link again.",
-            "This invitation is for someone else",
         )
         return render(request, "accounts/invitation_problem.html", context, status=403)
 

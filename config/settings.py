@@ -237,8 +237,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "aggregation.refresh_all_rollups",
         "schedule": env.float("ROLLUP_REFRESH_SECONDS", default=3600.0),
     },
-    "retry-failed-notifications": {
-        "task": "partners.retry_failed_notifications",
+    "retry-outbox-emails": {
+        "task": "core.retry_outbox_emails",
         "schedule": 60.0,
     },
     "fail-stuck-imports": {

@@ -1,8 +1,8 @@
-"""What every app's admin shares, and the admin of the import history."""
+"""What every app's admin shares, and the admin of the import history and the outbox."""
 
 from django.contrib import admin
 
-from core.models import ImportBatch
+from core.models import ImportBatch, OutboxEmail
 
 
 class ReadOnlyMixin:
@@ -27,3 +27,30 @@ class ImportBatchAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_filter = ["kind", "status", "valid_only", "created_at"]
     search_fields = ["file_name", "organization__name", "uploaded_by__email"]
     list_select_related = ["organization", "uploaded_by"]
+
+
+@admin.register(OutboxEmail)
+class OutboxEmailAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    """Every email the platform sent or will send; staff may only ask for a failed one to be
+    tried again now."""
+
+    list_display = ["template", "email", "status", "attempts", "created_at", "sent_at",
+                    "short_error"]  # fmt: skip
+    list_filter = ["status", "kind", "template", "created_at"]
+    search_fields = ["email", "key", "last_error"]
+    actions = ["retry_now"]
+
+    @admin.display(description="last error")
+    def short_error(self, obj):
+        return obj.last_error[:80]
+
+    @admin.action(description="Send the selected failed emails again now")
+    def retry_now(self, request, queryset):
+        from core.jobs import send_outbox_email
+
+        failed = [OutboxEmail.Status.FAILED, OutboxEmail.Status.GAVE_UP]
+        ids = list(queryset.filter(status__in=failed).values_list("pk", flat=True))
+        OutboxEmail.objects.filter(pk__in=ids).update(status=OutboxEmail.Status.FAILED)
+        for pk in ids:
+            send_outbox_email.delay(pk)
+        self.message_user(request, f"Queued {len(ids)} email(s) again.")

@@ -1,6 +1,9 @@
-"""Background jobs of the import engine. They take ids and return quietly if the row is gone."""
+"""Background jobs of core: the import engine and the email outbox. They take ids and
+return quietly if the row is gone."""
 
 from celery import shared_task
+
+from core import outbox
 
 
 @shared_task(name="core.apply_import", acks_late=True)
@@ -17,3 +20,24 @@ def fail_stuck_imports() -> int:
     from core.imports.service import fail_stuck_batches
 
     return fail_stuck_batches()
+
+
+@shared_task(name="core.send_outbox_email", bind=True, max_retries=outbox.MAX_ATTEMPTS)
+def send_outbox_email(self, outbox_email_id: int) -> None:
+    """Send one outbox email. Taking the row is conditional, so a rerun sends nothing."""
+    try:
+        outbox.send(outbox_email_id)
+    except outbox.RetryLater as later:
+        if self.request.is_eager:
+            # In-process (no broker), the sweep below retries it; never fail the web request.
+            return
+        raise self.retry(countdown=later.countdown, exc=later.__cause__) from later.__cause__
+
+
+@shared_task(name="core.retry_outbox_emails")
+def retry_outbox_emails() -> int:
+    """Requeue what the outbox has not delivered (run by Celery beat every minute)."""
+    due = outbox.due_for_sending()
+    for pk in due:
+        send_outbox_email.delay(pk)
+    return len(due)

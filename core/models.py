@@ -1,6 +1,7 @@
-"""What every feature app shares: the history of imports, and the abstract "attributed
-change" that inventory adjustments and task updates both are. Tenant-owned rows point at
-``settings.TENANT_MODEL`` by name, so this lowest app imports none above it."""
+"""What every feature app shares: the history of imports, the email outbox, and the
+abstract "attributed change" that inventory adjustments and task updates both are.
+Tenant-owned rows point at ``settings.TENANT_MODEL`` by name, so this lowest app imports
+none above it."""
 
 from django.conf import settings
 from django.db import models
@@ -130,3 +131,63 @@ class AttributedChange(models.Model):
         abstract = True
         ordering = ["-created_at", "-pk"]
         indexes = [models.Index(fields=["organization", "-created_at"])]
+
+
+class OutboxEmail(models.Model):
+    """The outbox: one row per email to send, written in the same transaction as the change
+    that causes it, and sent by a job queued once that transaction commits (core/outbox.py).
+
+    `key` names the news, the template and the address, and is unique: a retried job finds
+    the row and never sends twice, while one person told two different things about the
+    same change (a member of both sides gets the record of a request and the approve link)
+    gets both.
+
+    An email about a row of a higher app (a partnership change, an invitation) names it by
+    `kind` and `subject_id`, not by a foreign key: the app registered for that kind builds
+    the template context when the email is sent, so links are signed then and a secret
+    (a password reset token) is never stored. Other news carries its values in `context`."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting"
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed (will retry)"
+        GAVE_UP = "gave_up", "Failed"
+        NOT_SENT = "not_sent", "Not sent (no longer applies)"
+
+    key = models.CharField(max_length=400, unique=True)
+    kind = models.CharField(
+        max_length=40, blank=True,
+        help_text="What the email is about (partnership_event, invitation, password_reset); "
+        "empty when the context holds everything.",
+    )  # fmt: skip
+    subject_id = models.BigIntegerField(
+        null=True, blank=True, help_text="The id of the row of that kind the email is about."
+    )
+    context = models.JSONField(
+        default=dict, blank=True,
+        help_text="Values the templates need, fixed when the row is written (task news). "
+        "Never a secret.",
+    )  # fmt: skip
+    template = models.CharField(max_length=80)
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    email = models.EmailField()
+    status = models.CharField(max_length=10, choices=Status, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            models.Index(fields=["kind", "subject_id"]),
+            # The sweep looks for the few rows not yet sent among every email ever sent.
+            models.Index(fields=["status"]),
+        ]
+
+    def __str__(self):
+        return f"{self.template} to {self.email} ({self.get_status_display()})"

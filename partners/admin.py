@@ -3,7 +3,7 @@ from django.db.models import Count
 
 from core.admin import ReadOnlyMixin
 from partners import services
-from partners.models import Notification, Partnership, PartnershipEvent
+from partners.models import Partnership, PartnershipEvent
 
 
 class EventInline(ReadOnlyMixin, admin.TabularInline):
@@ -87,36 +87,3 @@ class PartnershipEventAdmin(ReadOnlyMixin, admin.ModelAdmin):
         "actor",
         "organization",
     ]
-
-
-@admin.register(Notification)
-class NotificationAdmin(ReadOnlyMixin, admin.ModelAdmin):
-    list_display = [
-        "template",
-        "email",
-        "status",
-        "attempts",
-        "created_at",
-        "sent_at",
-        "short_error",
-    ]
-    list_filter = ["status", "template", "created_at"]
-    search_fields = ["email", "key", "last_error"]
-    actions = ["retry_now"]
-
-    @admin.display(description="last error")
-    def short_error(self, obj):
-        return obj.last_error[:80]
-
-    @admin.action(description="Send the selected failed emails again now")
-    def retry_now(self, request, queryset):
-        from partners.jobs import send_notification
-
-        ids = list(queryset.filter(status__in=["failed", "gave_up"]).values_list("pk", flat=True))
-        Notification.objects.filter(pk__in=ids).update(status="failed")
-        for pk in ids:
-            send_notification.delay(pk)
-        self.message_user(request, f"Queued {len(ids)} email(s) again.")
-
-    def has_change_permission(self, request, obj=None):
-        return False

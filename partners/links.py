@@ -1,44 +1,32 @@
 """Emailed links for partnership requests: signed, expiring, bound to their recipient,
 dead once the request has left PENDING. Opening one changes nothing."""
 
-from dataclasses import dataclass
-
 from django.conf import settings
-from django.core import signing
 
+from core.links import LinkCheck, LinkExpired, LinkNotValid, make_link_token, read_link_token
 from partners.models import Partnership
 
 SALT = "shelfshare.partnership-link"
 
 
 def make_token(partnership: Partnership, email: str) -> str:
-    return signing.dumps({"p": partnership.pk, "e": email.lower()}, salt=SALT, compress=True)
-
-
-@dataclass
-class LinkCheck:
-    partnership: Partnership | None
-    email: str = ""
-    title: str = ""
-    problem: str = ""
+    return make_link_token({"p": partnership.pk, "e": email.lower()}, salt=SALT, compress=True)
 
 
 def check_token(token: str) -> LinkCheck:
+    """Say whether a partner request link can be used, and if not, why. The check's object
+    is the partnership, its email the address the link was sent to."""
     try:
-        data = signing.loads(
-            token, salt=SALT, max_age=settings.PARTNER_LINK_MAX_AGE.total_seconds()
-        )
-    except signing.SignatureExpired:
+        data = read_link_token(token, salt=SALT, max_age=settings.PARTNER_LINK_MAX_AGE)
+    except LinkExpired:
         return LinkCheck(
-            None,
             title="This link has expired",
             problem="Links in partner request emails work for "
             f"{settings.PARTNER_LINK_MAX_AGE.days} days. Log in and open 3rd Party "
             "Connections to see the request.",
         )
-    except signing.BadSignature:
+    except LinkNotValid:
         return LinkCheck(
-            None,
             title="This link is not valid",
             problem="Check that you opened the whole link from the email, or log in and open "
             "3rd Party Connections.",
@@ -50,7 +38,7 @@ def check_token(token: str) -> LinkCheck:
     )
     if partnership is None:
         return LinkCheck(
-            None, title="This request no longer exists", problem="There is nothing to approve."
+            title="This request no longer exists", problem="There is nothing to approve."
         )
     if partnership.status != Partnership.Status.PENDING:
         status = Partnership.Status(partnership.status).label.lower()

@@ -1,4 +1,4 @@
-"""Who is told of each partnership change, through the outbox.
+"""Who is told of each partnership change, through the outbox (core/outbox.py).
 
 Rows are written in the same transaction as the change, and each row's job is
 queued only once it commits: a rolled-back change sends nothing.
@@ -12,10 +12,17 @@ queued only once it commits: a rolled-back change sends nothing.
   unapproved  the partner's admins           (the requester stopped sharing)
 """
 
+from django.urls import reverse
+
 from accounts.models import Membership, User
-from partners.models import Notification, Partnership
+from core.emails import absolute_url
+from core.outbox import queue_emails
+from partners import links
+from partners.models import Partnership, PartnershipEvent
 
 Status = Partnership.Status
+# The outbox kind of these emails; their subject is the PartnershipEvent.
+KIND = "partnership_event"
 
 
 def _everyone(organization):
@@ -55,43 +62,36 @@ def recipients(event):
     return result
 
 
-def notification_key(event, template, email):
-    return f"event:{event.pk}:{template}:{email.lower()}"
-
-
 def queue_for(event):
-    from partners.jobs import send_notification
-
-    rows = [
-        Notification(
-            key=notification_key(event, template, email),
-            event=event,
-            template=template,
-            recipient=user,
-            email=email,
+    people = {}
+    for template, user, email in recipients(event):
+        people.setdefault(template, []).append((user, email))
+    for template, pairs in people.items():
+        # Keys read "event:<id>:<template>:<address>", as they did before the outbox moved.
+        queue_emails(
+            key=f"event:{event.pk}", template=template, people=pairs, kind=KIND, subject_id=event.pk
         )
-        for template, user, email in recipients(event)
-    ]
-    Notification.objects.bulk_create(rows, ignore_conflicts=True)
-    for pk in Notification.objects.filter(event=event).values_list("pk", flat=True):
-        send_notification.delay_on_commit(pk)
 
 
-def queue_emails(*, key: str, template: str, people, context: dict) -> None:
-    """Outbox rows for news that is not a partnership change (a task that cannot be
-    completed, a finished campaign): `people` are (user, email) pairs; `key` names the
-    news, so writing it twice never sends twice. Sent after the transaction commits."""
-    from partners.jobs import send_notification
-
-    keys = {f"{key}:{template}:{email.lower()}": (user, email) for user, email in people}
-    Notification.objects.bulk_create(
-        [
-            Notification(key=k, template=template, recipient=user, email=email, context=context)
-            for k, (user, email) in keys.items()
-        ],
-        ignore_conflicts=True,
-    )
-    for pk in Notification.objects.filter(
-        key__in=list(keys), status=Notification.Status.PENDING
-    ).values_list("pk", flat=True):
-        send_notification.delay_on_commit(pk)
+def event_context(*, subject_id: int, template: str, email: str) -> dict:
+    """The templates' values for an email about one partnership change, made when it is
+    sent (registered for KIND in PartnersConfig.ready). A deleted partnership takes its
+    events with it: the outbox then marks the email not sent."""
+    event = PartnershipEvent.objects.select_related(
+        "partnership__organization", "partnership__partner", "actor"
+    ).get(pk=subject_id)
+    partnership = event.partnership
+    context = {
+        "partnership": partnership,
+        "event": event,
+        "scope_lines": partnership.scope_description(),
+        "store_count": partnership.effective_stores().count(),
+        "page_link": absolute_url(partnership.get_absolute_url()),
+    }
+    if template == "partnership_requested":
+        token = links.make_token(partnership, email)
+        context["link"] = absolute_url(reverse("partners:respond", args=[token]))
+    elif template == "partnership_invited":
+        token = links.make_token(partnership, email)
+        context["link"] = absolute_url(reverse("partners:join", args=[token]))
+    return context

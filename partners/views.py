@@ -527,8 +527,8 @@ def respond(request, token):
     """The partner admin's link: GET shows the request; only a POST decides."""
     check = links.check_token(token)
     if check.problem:
-        return _problem(request, check, status=400 if check.partnership is None else 410)
-    partnership = check.partnership
+        return _problem(request, check, status=400 if check.object is None else 410)
+    partnership = check.object
     if not request.user.is_authenticated:
         return render(
             request,
@@ -586,8 +586,8 @@ def join(request, token):
     """A partner not on the platform: join, create the organization and approve, in one pass."""
     check = links.check_token(token)
     if check.problem:
-        return _problem(request, check, status=400 if check.partnership is None else 410)
-    partnership = check.partnership
+        return _problem(request, check, status=400 if check.object is None else 410)
+    partnership = check.object
     if partnership.partner_id is not None or check.email != partnership.invited_email:
         check.title = "This invitation has already been taken up"
         check.problem = "Log in to see the partnership under 3rd Party Connections."

@@ -12,8 +12,8 @@ from django.utils import timezone
 
 from accounts.models import Membership, Store
 from core.emails import absolute_url
+from core.outbox import queue_emails
 from partners.access import access_for, accesses_for
-from partners.notifications import queue_emails
 from tasks import geo
 from tasks.models import Campaign, Task, TaskPhoto, TaskUpdate, Visit
 

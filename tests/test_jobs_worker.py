@@ -53,11 +53,26 @@ def test_an_invitation_email_is_sent_by_the_worker_and_its_link_works(
     assert (membership.organization, membership.role) == (org, Membership.Role.ADMIN)
 
 
-def test_the_worker_returns_quietly_when_the_invitation_is_gone(real_worker, owner, org):
-    from accounts.jobs import send_invitation_email
+def test_the_worker_returns_quietly_when_the_email_or_its_invitation_is_gone(
+    real_worker, owner, org
+):
+    from core.jobs import send_outbox_email
+    from core.models import OutboxEmail
 
-    result = send_invitation_email.delay(987654321)
-    assert result.get(timeout=30) is None
+    # No such outbox row: nothing to do.
+    assert send_outbox_email.delay(987654321).get(timeout=30) is None
+    # A row about an invitation that is gone: marked, not sent, not retried.
+    row = OutboxEmail.objects.create(
+        key="invitation:987654321:invitation:gone@heartland.test",
+        kind="invitation",
+        subject_id=987654321,
+        template="invitation",
+        email="gone@heartland.test",
+    )
+    assert send_outbox_email.delay(row.pk).get(timeout=30) is None
+    row.refresh_from_db()
+    assert (row.status, row.attempts) == ("not_sent", 0)
+    assert row.get_status_display() == "Not sent (no longer applies)"
     assert list(real_worker.glob("*.log")) == []
 
 

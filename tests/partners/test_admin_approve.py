@@ -6,7 +6,8 @@ from django.contrib.messages import get_messages
 from django.test import Client
 from django.urls import reverse
 
-from partners.models import Notification, Partnership, PartnershipEvent
+from core.models import OutboxEmail
+from partners.models import Partnership, PartnershipEvent
 from tests.factories import PartnershipFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -55,7 +56,7 @@ def test_staff_cannot_approve_an_invited_partner_not_on_the_platform(world):
     assert not any(t.startswith("Approved") for t in texts), texts
     invited.refresh_from_db()
     assert (invited.status, invited.partner, invited.approved_at) == ("pending", None, None)
-    assert not PartnershipEvent.objects.exists() and not Notification.objects.exists()
+    assert not PartnershipEvent.objects.exists() and not OutboxEmail.objects.exists()
 
 
 def test_the_approve_action_needs_the_change_permission(world):

@@ -9,7 +9,8 @@ from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
-from partners.models import Notification, Partnership, PartnershipEvent
+from core.models import OutboxEmail
+from partners.models import Partnership, PartnershipEvent
 from tests.factories import PartnershipFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -52,8 +53,10 @@ def test_twenty_racing_decisions_make_exactly_one_transition(world):
     assert transitions.count() == 1
     event = transitions.get()
     assert event.to_status == partnership.status
-    notifications = Notification.objects.filter(event__partnership=partnership)
-    assert set(notifications.values_list("event", flat=True)) == {event.pk}
+    notifications = OutboxEmail.objects.filter(
+        kind="partnership_event", subject_id__in=partnership.events.values("pk")
+    )
+    assert set(notifications.values_list("subject_id", flat=True)) == {event.pk}
     assert sorted(m.to[0] for m in mail.outbox) == sorted(
         notifications.values_list("email", flat=True)
     )

@@ -6,9 +6,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Membership
+from core.jobs import retry_outbox_emails, send_outbox_email
+from core.models import OutboxEmail
+from core.outbox import MAX_ATTEMPTS
 from partners import services
-from partners.jobs import MAX_ATTEMPTS, retry_failed_notifications, send_notification
-from partners.models import Notification, Partnership
+from partners.models import Partnership, PartnershipEvent
 from tests.factories import MembershipFactory
 
 pytestmark = pytest.mark.django_db
@@ -19,6 +21,14 @@ def request(world, **kwargs):
         requester=world["retailer"], actor=world["requester_admin"], partner=world["partner"],
         scope=Partnership.Scope.MERCHANDISING, **kwargs,
     )  # fmt: skip
+
+
+def about(partnership):
+    """The outbox rows telling of the partnership's changes."""
+    return OutboxEmail.objects.filter(
+        kind="partnership_event",
+        subject_id__in=PartnershipEvent.objects.filter(partnership=partnership).values("pk"),
+    )
 
 
 def sent_to():
@@ -46,7 +56,7 @@ def test_a_request_tells_every_requester_user_and_the_partner_admins(
     assert "Review and approve" in html
     record = next(m for m in mail.outbox if m.to == [world["requester_member"].email])
     assert "/partners/respond/" not in record.body  # a record, with no approve link
-    assert Notification.objects.filter(event__partnership=partnership, status="sent").count() == 3
+    assert about(partnership).filter(status="sent").count() == 3
 
 
 @pytest.mark.parametrize(
@@ -92,25 +102,25 @@ def test_nothing_is_sent_for_a_rolled_back_change(world, django_capture_on_commi
             pass
     assert callbacks == []
     assert mail.outbox == []
-    assert not Partnership.objects.exists() and not Notification.objects.exists()
+    assert not Partnership.objects.exists() and not OutboxEmail.objects.exists()
 
 
 def test_a_retried_job_never_sends_twice(world, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         request(world)
     count = len(mail.outbox)
-    for notification in Notification.objects.all():
-        send_notification(notification.pk)  # a duplicate delivery of every job
+    for notification in OutboxEmail.objects.all():
+        send_outbox_email(notification.pk)  # a duplicate delivery of every job
     assert len(mail.outbox) == count
 
 
 def test_a_failed_send_is_kept_visible_and_retried(
     world, django_capture_on_commit_callbacks, monkeypatch
 ):
-    from partners import jobs
+    from core import outbox
 
     calls = {"n": 0}
-    real = jobs.send_templated_email
+    real = outbox.send_templated_email
 
     def flaky(*args, **kwargs):
         calls["n"] += 1
@@ -118,17 +128,15 @@ def test_a_failed_send_is_kept_visible_and_retried(
             raise ConnectionRefusedError("mail server down")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(jobs, "send_templated_email", flaky)
+    monkeypatch.setattr(outbox, "send_templated_email", flaky)
     MembershipFactory(organization=world["partner"], role=Membership.Role.ADMIN)
     with django_capture_on_commit_callbacks(execute=True):
         request(world)
-    failed = Notification.objects.get(status="failed")
+    failed = OutboxEmail.objects.get(status="failed")
     assert "mail server down" in failed.last_error and failed.attempts == 1
     # The sweep requeues it once its back-off has passed.
-    Notification.objects.filter(pk=failed.pk).update(
-        claimed_at=failed.claimed_at.replace(year=2000)
-    )
-    assert retry_failed_notifications() == 1
+    OutboxEmail.objects.filter(pk=failed.pk).update(claimed_at=failed.claimed_at.replace(year=2000))
+    assert retry_outbox_emails() == 1
     failed.refresh_from_db()
     assert failed.status == "sent" and failed.attempts == 2
     assert sum(1 for m in mail.outbox if m.to == [failed.email]) == 1
@@ -156,9 +164,7 @@ def test_a_member_of_both_sides_gets_both_the_record_and_the_approve_link(
     assert len(theirs) == 2, [m.subject for m in theirs]
     assert sum("/partners/respond/" in m.body for m in theirs) == 1  # the approve link, once
     assert sorted(
-        Notification.objects.filter(event__partnership=partnership, email=both.email).values_list(
-            "template", "status"
-        )
+        about(partnership).filter(email=both.email).values_list("template", "status")
     ) == [("partnership_requested", "sent"), ("partnership_requested_record", "sent")]
 
 
@@ -187,7 +193,7 @@ def queued_but_never_run(world, django_capture_on_commit_callbacks):
     """A request whose jobs were lost: its outbox rows wait, PENDING."""
     with django_capture_on_commit_callbacks(execute=False):
         request(world)
-    return Notification.objects.order_by("pk")
+    return OutboxEmail.objects.order_by("pk")
 
 
 def test_the_sweep_sends_emails_whose_worker_died_mid_send(
@@ -196,16 +202,16 @@ def test_the_sweep_sends_emails_whose_worker_died_mid_send(
     rows = queued_but_never_run(world, django_capture_on_commit_callbacks)
     dead, busy, doomed = rows
     now = timezone.now()
-    Notification.objects.filter(pk=dead.pk).update(
+    OutboxEmail.objects.filter(pk=dead.pk).update(
         status="sending", claimed_at=now - timedelta(minutes=11)
     )
-    Notification.objects.filter(pk=busy.pk).update(
+    OutboxEmail.objects.filter(pk=busy.pk).update(
         status="sending", claimed_at=now - timedelta(minutes=2)
     )
-    Notification.objects.filter(pk=doomed.pk).update(
+    OutboxEmail.objects.filter(pk=doomed.pk).update(
         status="sending", claimed_at=now - timedelta(minutes=11), attempts=MAX_ATTEMPTS - 1
     )
-    assert retry_failed_notifications() == 1
+    assert retry_outbox_emails() == 1
     assert [m.to for m in mail.outbox] == [[dead.email]]
     for row in (dead, busy, doomed):
         row.refresh_from_db()
@@ -219,15 +225,28 @@ def test_the_sweep_sends_emails_whose_worker_died_mid_send(
 def test_the_sweep_sends_emails_whose_job_was_lost(world, django_capture_on_commit_callbacks):
     rows = queued_but_never_run(world, django_capture_on_commit_callbacks)
     lost, *just_queued = rows
-    Notification.objects.filter(pk=lost.pk).update(
-        created_at=timezone.now() - timedelta(seconds=90)
-    )
-    assert retry_failed_notifications() == 1
+    OutboxEmail.objects.filter(pk=lost.pk).update(created_at=timezone.now() - timedelta(seconds=90))
+    assert retry_outbox_emails() == 1
     assert [m.to for m in mail.outbox] == [[lost.email]]
     lost.refresh_from_db()
     assert lost.status == "sent"
     # Rows a few seconds old are on their way: the sweep leaves them to their own job.
-    assert {n.status for n in Notification.objects.filter(pk__in=[n.pk for n in just_queued])} == {
+    assert {n.status for n in OutboxEmail.objects.filter(pk__in=[n.pk for n in just_queued])} == {
         "pending"
     }
-    assert retry_failed_notifications() == 0
+    assert retry_outbox_emails() == 0
+
+
+def test_emails_about_a_deleted_partnership_are_marked_not_sent(
+    world, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        partnership = request(world)
+    partnership.delete()  # its events go with it
+    for callback in callbacks:
+        callback()
+    assert mail.outbox == []
+    assert set(OutboxEmail.objects.values_list("status", "attempts", "last_error")) == {
+        ("not_sent", 0, "The partnership event it was about is gone.")
+    }
+    assert retry_outbox_emails() == 0

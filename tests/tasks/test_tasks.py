@@ -11,7 +11,8 @@ from django.test import Client
 from django.urls import reverse
 from PIL import Image
 
-from partners.models import Notification, Partnership
+from core.models import OutboxEmail
+from partners.models import Partnership
 from tasks import services
 from tasks.models import Campaign, Task, TaskPhoto, Visit
 from tests.factories import MembershipFactory, RegionFactory
@@ -161,7 +162,7 @@ def test_cannot_complete_needs_a_reason_and_emails_the_owner_after_commit(
     sent = [m for m in mail.outbox if "Cannot complete" in m.subject]
     assert [m.to for m in sent] == [[shop["owner"].email]]
     assert "The endcap fixture is broken" in sent[0].body and "Ray Rep (FieldForce)" in sent[0].body
-    assert Notification.objects.get(template="task_cannot_complete").status == "sent"
+    assert OutboxEmail.objects.get(template="task_cannot_complete").status == "sent"
 
 
 def test_nothing_is_sent_for_a_rolled_back_update(shop, tasks, django_capture_on_commit_callbacks):
