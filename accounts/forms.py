@@ -158,3 +158,10 @@ class QueuedPasswordResetForm(PasswordResetForm):
         with transaction.atomic():
             for user in self.get_users(self.cleaned_data["email"]):
                 queue_password_reset_email(user=user)
+
+
+class UploadForm(forms.Form):
+    """A file for an import. Empty files pass the form so the reader can say so in its own
+    words; the importer adds its option fields (a default store for sales)."""
+
+    file = forms.FileField(label="CSV file", allow_empty_file=True)

@@ -1,6 +1,5 @@
 """The pages of the import machinery: upload → preview (and column mapping) → confirm → apply."""
 
-from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.http import Http404
@@ -8,6 +7,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from accounts.forms import UploadForm
 from accounts.models import Membership
 from accounts.tenancy import organization_required
 from core.imports import service
@@ -19,11 +19,6 @@ from core.tenancy import get_for_org_or_404
 
 MANAGERS = Membership.MANAGERS
 ERRORS_SHOWN = 200
-
-
-class UploadForm(forms.Form):
-    # Empty files pass the form so the reader can say so in its own words.
-    file = forms.FileField(label="CSV file", allow_empty_file=True)
 
 
 def _importer(kind):

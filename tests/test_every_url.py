@@ -134,7 +134,9 @@ def test_members_of_the_owning_organization_never_get_a_server_error(name, patte
         assert response.status_code != 404, f"{url} answered 404 to the owner"
     if response.get("Content-Type", "").startswith("text/html"):
         # A filter field with no label of its own shows django-filter's placeholder.
-        assert b"[invalid name]" not in response.content, f"{url} shows a field named [invalid name]"
+        assert b"[invalid name]" not in response.content, (
+            f"{url} shows a field named [invalid name]"
+        )
 
 
 @pytest.mark.parametrize(("name", "pattern"), PATTERNS, ids=[n for n, _ in PATTERNS])
