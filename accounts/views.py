@@ -241,6 +241,11 @@ def member_remove(request, membership_id):
     return render(request, "accounts/member_remove.html", {"membership": membership})
 
 
+def _link_problem(request, context, status):
+    context = {**context, "back_url": reverse("home"), "back_label": "Go to Home"}
+    return render(request, "link_problem.html", context, status=status)
+
+
 @login_not_required
 def invitation_accept(request, token):
     """Opening the link changes nothing; joining takes a POST (mail scanners open links)."""
@@ -248,7 +253,7 @@ def invitation_accept(request, token):
     invitation = check.object
     if check.problem:
         status = 410 if invitation or "expired" in check.title.lower() else 400
-        return render(request, "accounts/invitation_problem.html", {"check": check}, status=status)
+        return _link_problem(request, {"check": check}, status=status)
 
     user = request.user
     existing = User.objects.filter(email__iexact=invitation.email).first()
@@ -262,7 +267,7 @@ def invitation_accept(request, token):
             problem=f"This invitation is for {invitation.email}, but you are logged in as "
             f"{user.email}. Log out, then open the link again.",
         )
-        return render(request, "accounts/invitation_problem.html", context, status=403)
+        return _link_problem(request, context, status=403)
 
     if not user.is_authenticated and existing is not None:
         if request.method == "POST":

@@ -519,7 +519,12 @@ def permissions_request(request):
 
 
 def _problem(request, check, status=400):
-    return render(request, "partners/link_problem.html", {"check": check}, status=status)
+    context = {
+        "check": check,
+        "back_url": reverse("partners:connections"),
+        "back_label": "3rd Party Connections",
+    }
+    return render(request, "link_problem.html", context, status=status)
 
 
 @login_not_required
