@@ -14,6 +14,7 @@ from core.imports import service
 from core.imports.base import get_progress
 from core.imports.reading import ImportRejected
 from core.imports.registry import importer_for
+from core.imports.values import DATE_ORDERS, NUMBER_STYLES
 from core.models import ImportBatch
 from core.tenancy import get_for_org_or_404
 
@@ -82,6 +83,8 @@ def import_detail(request, import_batch_id):
         "errors": batch.errors[:ERRORS_SHOWN],
         "more_errors": max(0, batch.error_count - ERRORS_SHOWN),
         "mapping_rows": _mapping_rows(batch, importer),
+        "details": batch.details or {},
+        "choices": _reading_choices(batch),
         "missing": importer.missing_required(batch.mapping),
         "progress": get_progress(batch.pk) if batch.is_running else None,
         "tab": "imports",
@@ -94,6 +97,40 @@ def import_detail(request, import_batch_id):
         response["HX-Refresh"] = "true"
         return response
     return render(request, "accounts/import_detail.html", context)
+
+
+def _reading_choices(batch):
+    """The number and date columns, each with its readings to pick from, the chosen one
+    marked, and the file's example value read each way."""
+    choices = []
+    for column in (batch.details or {}).get("columns", []):
+        reading = column.get("reading")
+        if not reading:
+            continue
+        labels = NUMBER_STYLES if reading["kind"] == "number" else DATE_ORDERS
+        options = [
+            {
+                "value": value,
+                "label": label,
+                "chosen": value == reading["chosen"],
+                "example": reading["example_readings"].get(value, ""),
+            }
+            for value, label in labels.items()
+            if reading["kind"] == "number" or value != "iso" or reading["chosen"] == "iso"
+        ]
+        if len(options) < 2:
+            continue
+        choices.append(
+            {
+                **column,
+                "kind": reading["kind"],
+                "options": options,
+                "example": reading["example"],
+                "ambiguous": not reading["decided"] and not reading["by_user"],
+                "by_user": reading["by_user"],
+            }
+        )
+    return choices
 
 
 def _mapping_rows(batch, importer):
@@ -144,6 +181,33 @@ def import_mapping(request, import_batch_id):
         )
     else:
         messages.success(request, "Columns saved. Check the preview below.")
+    return redirect(batch)
+
+
+@require_POST
+@organization_required(*MANAGERS)
+def import_reading(request, import_batch_id):
+    """The user's choice of how one column's numbers or dates are written."""
+    batch = get_for_org_or_404(ImportBatch, request.organization, pk=import_batch_id)
+    importer = _importer(batch.kind)
+    field = request.POST.get("field", "")
+    choice = request.POST.get("choice", "")
+    columns = {c["field"]: c for c in (batch.details or {}).get("columns", []) if c.get("reading")}
+    if field not in columns:
+        messages.error(request, "That column has no numbers or dates to read.")
+        return redirect(batch)
+    labels = NUMBER_STYLES if columns[field]["reading"]["kind"] == "number" else DATE_ORDERS
+    if choice not in labels:
+        messages.error(request, "Pick one of the ways offered.")
+        return redirect(batch)
+    try:
+        service.set_reading(batch=batch, importer=importer, field=field, choice=choice)
+    except (ImportRejected, service.ImportRefused) as refused:
+        messages.error(request, str(refused))
+        return redirect(batch)
+    messages.success(
+        request, f"{columns[field]['label']} is now read as {labels[choice].split(' (')[0]}."
+    )
     return redirect(batch)
 
 

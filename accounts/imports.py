@@ -2,9 +2,10 @@
 partnership geographies reuse for CSV store lists."""
 
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from accounts.models import Store
+from core.imports import columns
 from core.imports.base import Importer, RowInvalid
 from core.imports.bulk import bulk_upsert
 from core.imports.columns import Column
@@ -19,7 +20,7 @@ COUNTRIES = {
     "de": "DE", "germany": "DE", "fr": "FR", "france": "FR", "au": "AU", "australia": "AU",
 }  # fmt: skip
 
-NUMBER = Column(
+STORE_NUMBER = Column(
     "number",
     "Store number",
     ("storenumber", "storenum", "storeno", "store", "storeid", "storecode", "id",
@@ -28,7 +29,7 @@ NUMBER = Column(
 )  # fmt: skip
 
 STORE_COLUMNS = (
-    NUMBER,
+    STORE_NUMBER,
     Column("name", "Name", ("storename", "name", "locationname", "sitename", "shopname")),
     Column(
         "banner", "Banner / chain", ("banner", "chain", "brand", "storetype", "typestore", "format")
@@ -57,8 +58,8 @@ STORE_COLUMNS = (
     ),
     Column("postal_code", "Postal code", ("postalcode", "postcode", "zip", "zipcode", "postal")),
     Column("country", "Country", ("country", "countrycode", "countryname")),
-    Column("latitude", "Latitude", ("latitude", "lat")),
-    Column("longitude", "Longitude", ("longitude", "lon", "lng", "long")),
+    Column("latitude", "Latitude", ("latitude", "lat"), kind=columns.NUMBER),
+    Column("longitude", "Longitude", ("longitude", "lon", "lng", "long"), kind=columns.NUMBER),
     Column("phone", "Phone", ("phone", "phonenumber", "telephone", "tel")),
 )
 
@@ -75,25 +76,19 @@ def clean_number(value: str) -> str:
     return number
 
 
-def _coordinate(value, label, limit):
-    text = value.strip()
-    if not text:
-        return None
-    try:
-        number = Decimal(text)
-    except InvalidOperation:
-        raise RowInvalid(label, f"{text!r} is not a number") from None
-    if not number.is_finite() or not -limit <= number <= limit:
-        raise RowInvalid(label, f"{text} is out of range (-{limit} to {limit})")
-    return number.quantize(Decimal("0.000001"))
-
-
 class StoreImporter(Importer):
     kind = "stores"
     label = "Stores"
     noun = "store"
     columns = STORE_COLUMNS
     key_field = "number"
+    notes = {
+        "zip_padded": "{count} US ZIP codes had lost their leading zeros (a spreadsheet read them "
+        "as numbers) and were padded to 5 digits: 501 is stored as 00501. Other countries' "
+        "postal codes are kept as written.",
+        "country_defaulted": "{count} stores have no country in the file and are taken to be in "
+        "the United States (US).",
+    }
 
     def clean(self, values):
         number = clean_number(values.get("number", ""))
@@ -119,24 +114,35 @@ class StoreImporter(Importer):
                 row[field_name] = text
         if "state" in row:
             row["state"] = row["state"].upper() if len(row["state"]) <= 3 else row["state"]
-        if (
-            "postal_code" in row
-            and row["postal_code"].isdigit()
-            and len(row["postal_code"]) in (3, 4)
-        ):
-            row["postal_code"] = row["postal_code"].zfill(5)  # US ZIPs that lost leading zeros
         if "country" in values:
             row["country"] = self._country(values["country"])
+        country = row.get("country", "US")
+        postal = row.get("postal_code", "")
+        if country == "US" and postal.isdigit() and len(postal) in (3, 4):
+            row["postal_code"] = postal.zfill(5)  # a US ZIP that lost its leading zeros
+            self.note("zip_padded")
         if "latitude" in values or "longitude" in values:
-            row["latitude"] = _coordinate(values.get("latitude", ""), "Latitude", 90)
-            row["longitude"] = _coordinate(values.get("longitude", ""), "Longitude", 180)
+            row["latitude"] = self._coordinate(values, "latitude", 90)
+            row["longitude"] = self._coordinate(values, "longitude", 180)
             if (row["latitude"] is None) != (row["longitude"] is None):
                 raise RowInvalid("Latitude", "give both latitude and longitude, or neither")
         return row
 
+    def _coordinate(self, values, field_name, limit):
+        number = self.number(values, field_name, places=None)
+        if number is None:
+            return None
+        if not -limit <= number <= limit:
+            raise RowInvalid(
+                self.label_of(field_name),
+                f"{values[field_name].strip()} is out of range (-{limit} to {limit})",
+            )
+        return number.quantize(Decimal("0.000001"))
+
     def _country(self, value):
         text = value.strip()
         if not text:
+            self.note("country_defaulted")
             return "US"
         code = COUNTRIES.get("".join(ch for ch in text.lower() if ch.isalpha()))
         if code:

@@ -56,14 +56,14 @@ def store_numbers(uploaded_file) -> list[str]:
         if len(table.header) == 1:
             # A bare list of numbers: the "header" may be the first number.
             mapping = {"number": 0}
-            rows = [(table.header_line, table.header), *table.rows]
+            rows = [(table.header_line, table.header), *table.rows()]
         else:
             raise ImportRejected(
                 "No column of store numbers was found. Name it 'Store number' (or 'store #', "
                 "'storenum', 'ID') and upload again."
             )
     else:
-        rows = table.rows
+        rows = table.rows()
     index = mapping["number"]
     numbers = (clean_number(cells[index]) if index < len(cells) else "" for _line, cells in rows)
     return list(dict.fromkeys(n for n in numbers if n))

@@ -59,6 +59,9 @@ urlpatterns = [
         "imports/<int:import_batch_id>/mapping/", import_views.import_mapping, name="import_mapping"
     ),
     path(
+        "imports/<int:import_batch_id>/reading/", import_views.import_reading, name="import_reading"
+    ),
+    path(
         "imports/<int:import_batch_id>/confirm/", import_views.import_confirm, name="import_confirm"
     ),
     path("imports/<int:import_batch_id>/cancel/", import_views.import_cancel, name="import_cancel"),

@@ -49,6 +49,12 @@ class ImportBatch(models.Model):
     unchanged = models.PositiveIntegerField(default=0)
     error_count = models.PositiveIntegerField(default=0)
     errors = models.JSONField(default=list, blank=True)
+    details = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="The preview beyond its counts: each column with sample values as read, how "
+        "its numbers and dates are written, changes per field, notes.",
+    )
     valid_only = models.BooleanField(default=False)
     created_count = models.PositiveIntegerField(default=0)
     updated_count = models.PositiveIntegerField(default=0)

@@ -1,7 +1,13 @@
-"""Products, stock levels and sales history through the one import machinery."""
+"""Products, stock levels and sales history through the one import machinery.
 
-import datetime
-from decimal import Decimal, InvalidOperation
+Numbers and dates are read the way each column writes them (core/imports/values.py):
+a decimal comma or point, dates day- or month-first, decided from the whole column.
+Money keeps its cents; a value with more decimals than is kept, or a fraction of a unit,
+is a row error, never a rounding. Every product counts whole units.
+"""
+
+import hashlib
+from decimal import ROUND_HALF_UP, Decimal
 
 from django import forms
 
@@ -9,7 +15,7 @@ from accounts.imports import clean_number
 from accounts.models import Organization, Store
 from core.imports.base import Importer, RowInvalid
 from core.imports.bulk import bulk_upsert
-from core.imports.columns import Column
+from core.imports.columns import DATE, NUMBER, Column
 from inventory.models import Product, SalesLine, Stock, normalize_sku
 
 # Codes in retail exports that are fees and adjustments, not products.
@@ -22,23 +28,6 @@ NON_PRODUCT_CODES = {
 SKU = Column("sku", "SKU", ("sku", "itemnumber", "item", "stockcode", "upc", "productcode", "itemcode",
                             "productid", "articlenumber"), required=True)  # fmt: skip
 STORE = Column("store", "Store number", ("storenumber", "storenum", "store", "storeid", "storeno"))
-
-
-def _decimal(value, label, *, required=False, minimum=None):
-    text = value.strip().replace(",", "").lstrip("$")
-    if not text:
-        if required:
-            raise RowInvalid(label, f"the {label.lower()} is missing")
-        return None
-    try:
-        number = Decimal(text)
-    except InvalidOperation:
-        raise RowInvalid(label, f"{value.strip()!r} is not a number") from None
-    if not number.is_finite() or abs(number) >= Decimal("1e10"):
-        raise RowInvalid(label, f"{value.strip()} is out of range")
-    if minimum is not None and number < minimum:
-        raise RowInvalid(label, f"{number} is below {minimum}")
-    return number
 
 
 def _sku(values):
@@ -60,8 +49,8 @@ class ProductImporter(Importer):
     label = "Products"
     noun = "product"
     key_field = "sku"
-    repeats_allowed = True
-    # Sales exports repeat products at different prices (quantity breaks): the first wins.
+    # Sales exports repeat products at different prices (quantity breaks): the first wins;
+    # the same SKU under another name is a conflict.
     repeat_fields = ("name", "vendor_name", "category")
     columns = (
         SKU,
@@ -69,9 +58,10 @@ class ProductImporter(Importer):
                required=True),
         Column("vendor_name", "Vendor", ("vendor", "vendorname", "supplier", "manufacturer", "brand")),
         Column("category", "Category", ("category", "categoryname", "department", "productcategory")),
-        Column("unit_cost", "Unit cost", ("unitcost", "cost", "statebottlecost", "bottlecost", "costprice")),
+        Column("unit_cost", "Unit cost", ("unitcost", "cost", "statebottlecost", "bottlecost", "costprice"),
+               kind=NUMBER),
         Column("retail_price", "Retail price", ("retailprice", "retail", "price", "unitprice",
-                                                "statebottleretail", "sellingprice")),
+                                                "statebottleretail", "sellingprice"), kind=NUMBER),
     )  # fmt: skip
 
     def prepare(self, organization, options):
@@ -92,10 +82,10 @@ class ProductImporter(Importer):
             row["vendor_organization_id"] = self.vendors.get(row["vendor_name"].lower())
         if "category" in values:
             row["category"] = " ".join(values["category"].split())[:120]
-        for field_name, label in (("unit_cost", "Unit cost"), ("retail_price", "Retail price")):
+        for field_name in ("unit_cost", "retail_price"):
             if field_name in values:
-                amount = _decimal(values[field_name], label, minimum=Decimal(0))
-                row[field_name] = amount.quantize(Decimal("0.01")) if amount is not None else None
+                amount = self.number(values, field_name, minimum=0)
+                row[field_name] = amount.quantize(CENT) if amount is not None else None
         return row
 
     def existing(self, organization, keys):
@@ -147,9 +137,10 @@ class StockImporter(_StoreProductLookups):
         STORE,
         SKU,
         Column("on_hand", "On hand", ("onhand", "quantityonhand", "qoh", "stock", "quantity", "qty",
-                                      "inventory"), required=True),
-        Column("on_order", "On order", ("onorder", "quantityonorder", "ordered")),
-        Column("current_price", "Markdown price", ("markdownprice", "currentprice", "saleprice")),
+                                      "inventory"), required=True, kind=NUMBER),
+        Column("on_order", "On order", ("onorder", "quantityonorder", "ordered"), kind=NUMBER),
+        Column("current_price", "Markdown price", ("markdownprice", "currentprice", "saleprice"),
+               kind=NUMBER),
     )  # fmt: skip
 
     def key(self, row):
@@ -159,21 +150,33 @@ class StockImporter(_StoreProductLookups):
         _number, store_id = self._store_id(values)
         sku = _sku(values)
         row = {"store_id": store_id, "product_id": self._product_id(sku), "sku": sku}
-        for field_name, label in (("on_hand", "On hand"), ("on_order", "On order")):
+        for field_name in ("on_hand", "on_order"):
             if field_name in values:
-                amount = _decimal(values[field_name], label, required=field_name == "on_hand")
-                if amount is not None and amount != amount.to_integral_value():
-                    raise RowInvalid(label, f"{amount} is not a whole number")
+                amount = self.number(
+                    values, field_name, required=field_name == "on_hand", whole=True
+                )
                 row[field_name] = int(amount) if amount is not None else 0
         if "current_price" in values:
-            price = _decimal(values["current_price"], "Markdown price", minimum=Decimal(0))
-            row["current_price"] = price.quantize(Decimal("0.01")) if price is not None else None
+            price = self.number(values, "current_price", minimum=0)
+            row["current_price"] = price.quantize(CENT) if price is not None else None
         return row
 
     def existing(self, organization, keys):
-        rows = Stock.objects.for_org(organization).values("store_id", "product_id", "on_hand", "on_order",
-                                                           "current_price")  # fmt: skip
-        return {(r["store_id"], r["product_id"]): r for r in rows.iterator(chunk_size=10000)}
+        keys = set(keys)
+        rows = (
+            Stock.objects.for_org(organization)
+            .filter(
+                store_id__in={store for store, _ in keys},
+                product_id__in={product for _, product in keys},
+            )
+            .values("store_id", "product_id", "on_hand", "on_order", "current_price")
+        )
+        current = {}
+        for row in rows.iterator(chunk_size=10000):
+            key = (row["store_id"], row["product_id"])
+            if key in keys:
+                current[key] = row
+        return current
 
     def write(self, organization, creates, updates):
         rows = [
@@ -199,16 +202,19 @@ class SalesImporter(_StoreProductLookups):
     label = "Sales history"
     noun = "sales line"
     key_field = "source_ref"
+    tracks_repeats = False  # source_ref numbers repeated lines: it is unique by construction
     columns = (
-        Column("date", "Date", ("date", "saledate", "invoicedate", "orderdate", "transactiondate"), required=True),
+        Column("date", "Date", ("date", "saledate", "invoicedate", "orderdate", "transactiondate"), required=True,
+               kind=DATE),
         STORE,
         SKU,
-        Column("quantity", "Quantity", ("quantity", "qty", "bottlessold", "units", "unitssold"), required=True),
+        Column("quantity", "Quantity", ("quantity", "qty", "bottlessold", "units", "unitssold"), required=True,
+               kind=NUMBER),
         Column("retail_amount", "Sales amount", ("saledollars", "salesamount", "amount", "sales", "revenue",
-                                                 "total", "retailamount")),
-        Column("unit_price", "Unit price", ("unitprice", "price", "statebottleretail")),
-        Column("cost_amount", "Cost amount", ("costamount", "cost", "cogs")),
-        Column("unit_cost", "Unit cost", ("unitcost", "statebottlecost", "bottlecost")),
+                                                 "total", "retailamount"), kind=NUMBER),
+        Column("unit_price", "Unit price", ("unitprice", "price", "statebottleretail"), kind=NUMBER),
+        Column("cost_amount", "Cost amount", ("costamount", "cost", "cogs"), kind=NUMBER),
+        Column("unit_cost", "Unit cost", ("unitcost", "statebottlecost", "bottlecost"), kind=NUMBER),
         Column("customer_reference", "Customer", ("customerid", "customer", "customerreference",
                                                   "loyaltyid")),
         Column("reference", "Invoice / line reference", ("invoiceno", "invoice", "invoicenumber",
@@ -220,35 +226,37 @@ class SalesImporter(_StoreProductLookups):
         self.seen = {}
 
     def clean(self, values):
-        day = _date(values.get("date", ""))
+        day = self.date(values, "date")
         number, store_id = self._store_id(values)
         sku = _sku(values)
-        quantity = _decimal(values.get("quantity", ""), "Quantity", required=True)
-        retail = _decimal(values.get("retail_amount", ""), "Sales amount")
+        quantity = self.number(values, "quantity", required=True, whole=True)
+        retail = self.number(values, "retail_amount")
         if retail is None:
-            unit_price = _decimal(values.get("unit_price", ""), "Unit price")
+            unit_price = self.number(values, "unit_price", places=4)
             if unit_price is None:
                 raise RowInvalid("Sales amount", "give a sales amount or a unit price")
-            retail = unit_price * quantity
-        cost = _decimal(values.get("cost_amount", ""), "Cost amount")
+            retail = _cents(unit_price * quantity)
+        cost = self.number(values, "cost_amount")
         if cost is None:
-            unit_cost = _decimal(values.get("unit_cost", ""), "Unit cost")
-            cost = unit_cost * quantity if unit_cost is not None else None
+            unit_cost = self.number(values, "unit_cost", places=4)
+            cost = _cents(unit_cost * quantity) if unit_cost is not None else None
         customer = values.get("customer_reference", "").strip()
         if customer.endswith(".0") and customer[:-2].isdigit():
             customer = customer[:-2]
         base = "|".join([day.isoformat(), number, sku, values.get("reference", "").strip()])
-        # Identical lines are distinct sales: number them in file order, the same way every time.
-        occurrence = self.seen.get(base, 0)
-        self.seen[base] = occurrence + 1
+        # Identical lines are distinct sales: number them in file order, the same way every
+        # time. A digest per line keeps the count of a million lines small.
+        digest = hashlib.blake2b(base.encode(), digest_size=8).digest()
+        occurrence = self.seen.get(digest, 0)
+        self.seen[digest] = occurrence + 1
         return {
             "source_ref": f"{base}|{occurrence}"[:120],
             "date": day,
             "store_id": store_id,
             "product_id": self._product_id(sku),
-            "quantity": quantity.quantize(Decimal("0.01")),
-            "retail_amount": retail.quantize(Decimal("0.01")),
-            "cost_amount": cost.quantize(Decimal("0.01")) if cost is not None else None,
+            "quantity": quantity.quantize(CENT),
+            "retail_amount": retail.quantize(CENT),
+            "cost_amount": cost.quantize(CENT) if cost is not None else None,
             "customer_reference": customer[:80],
         }
 
@@ -270,17 +278,9 @@ class SalesImporter(_StoreProductLookups):
             )  # fmt: skip
 
 
-DATE_FORMATS = ("%Y-%m-%d", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%m/%d/%Y", "%m/%d/%y", "%d.%m.%Y",
-                "%m/%d/%Y %H:%M", "%Y/%m/%d")  # fmt: skip
+CENT = Decimal("0.01")
 
 
-def _date(value):
-    text = value.strip()
-    if not text:
-        raise RowInvalid("Date", "the date is missing")
-    for fmt in DATE_FORMATS:
-        try:
-            return datetime.datetime.strptime(text, fmt).date()
-        except ValueError:
-            continue
-    raise RowInvalid("Date", f"{text!r} is not a date we can read (use YYYY-MM-DD)")
+def _cents(amount):
+    """A line's amount from its unit price: rounded half up to the cent, as invoices are."""
+    return amount.quantize(CENT, rounding=ROUND_HALF_UP)

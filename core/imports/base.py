@@ -1,27 +1,39 @@
 """The import machinery every upload uses: upload → preview → confirm → apply.
 
-An ``Importer`` knows one kind of row (stores now; products, stock, sales and
-connections later): its columns, how to clean a row, how to find existing rows
-and how to write new and changed ones in bulk. This module does the rest the
-same way for every kind: reading, mapping, the preview's counts and row errors,
-all-or-nothing or valid-rows-only, progress, history.
+An ``Importer`` knows one kind of row (stores, products, stock, sales, store lists): its
+columns, how to clean a row, how to find existing rows and how to write new and changed
+ones in bulk. This module does the rest the same way for every kind: how each column's
+numbers and dates are written (decided from all its values), mapping, the preview's
+counts, samples, changes and row errors, all-or-nothing or valid-rows-only, progress.
+
+The rows are walked, never held: a pass reads the file from storage and compares each
+chunk of rows with what is stored, so a file of a million lines is planned and applied
+in bounded memory.
 """
 
 import re
-from collections.abc import Iterable
+from collections import Counter
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.cache import cache
 
-from core.imports.columns import Column, guess_mapping, header_score
-from core.imports.reading import Table, read_table
+from core.imports import values as read
+from core.imports.columns import DATE, NUMBER, Column, guess_mapping, header_score
+from core.imports.reading import REPLACEMENT, Table, read_table
 
 FORMULA_STARTS = ("=", "@")
 # "+cmd|' /C calc'!A0", "-2+3+cmd|...", "+SUM(A1:A9)": a sign then a pipe, a bang or
 # a function call. "+1 555 0100" and "-94.07" stay ordinary values.
 FORMULA_AFTER_SIGN = re.compile(r"[|!]|[A-Za-z]\w*\(")
+# Our CSV exports put an apostrophe before a value a spreadsheet would run as a formula
+# (core/exports.py); a file exported here and imported back drops it again.
+ESCAPED = ("'=", "'+", "'-", "'@", "'\t", "'\r")
 STORED_ERRORS = 1000  # the preview lists this many; the count covers all
+SAMPLES = 5
+CHANGED_ROWS_SHOWN = 50
+CHUNK = 5000
 
 
 @dataclass
@@ -42,16 +54,37 @@ class RowInvalid(Exception):
 
 
 @dataclass
-class Plan:
-    """What applying the file would do."""
+class Step:
+    """One row of the file as the walk found it."""
 
-    creates: list[dict] = field(default_factory=list)
-    updates: list[tuple[object, dict]] = field(default_factory=list)  # (existing key, new values)
-    unchanged: int = 0
-    repeats: int = 0  # identical repeated lines, where the importer allows them
-    errors: list[RowError] = field(default_factory=list)
-    error_lines: set[int] = field(default_factory=set)
+    action: str  # "create", "update", "unchanged", "repeat", "error"
+    line: int
+    row: dict | None = None
+    before: dict | None = None
+    error: RowError | None = None
+    raw: dict | None = None
+
+
+@dataclass
+class Preview:
+    """What applying the file would do, and how its values were read."""
+
     total: int = 0
+    creates: int = 0
+    updates: int = 0
+    unchanged: int = 0
+    repeats: int = 0
+    errors: list[RowError] = field(default_factory=list)
+    error_count: int = 0
+    samples: dict[str, list] = field(default_factory=dict)
+    changed_fields: Counter = field(default_factory=Counter)
+    changed_rows: list[dict] = field(default_factory=list)
+    notes: Counter = field(default_factory=Counter)
+
+    def add_error(self, error):
+        self.error_count += 1
+        if len(self.errors) < STORED_ERRORS:
+            self.errors.append(error)
 
 
 class Importer:
@@ -60,14 +93,17 @@ class Importer:
     noun = "row"  # "store"
     columns: tuple[Column, ...] = ()
     key_field = ""
-    # Files such as sales exports repeat the same product on many lines: identical
-    # repeats are fine, conflicting ones are row errors.
-    repeats_allowed = False
-    # With repeats allowed, the fields that must agree between repeats (None: all of them);
-    # the first line's other values are kept.
+    # Identical repeats of a key are fine (sales exports repeat a product on many lines);
+    # a repeat that differs in `repeat_fields` (None: every field) is a row error naming
+    # the fields and both lines. The first line's other values are kept.
     repeat_fields: tuple[str, ...] | None = None
+    # False where the key is unique by construction (sales number their repeated lines),
+    # so the walk need not remember every key of a million-line file.
+    tracks_repeats = True
     # Extra fields on the upload form, kept in the batch's options (e.g. a default store).
     option_fields: dict = {}
+    # What the preview says of each note an importer makes (`self.note(key)`).
+    notes: dict[str, str] = {}
 
     # -- what each kind of import provides ---------------------------------------------
     def clean(self, values: dict[str, str]) -> dict:
@@ -75,12 +111,16 @@ class Importer:
         raise NotImplementedError
 
     def existing(self, organization, keys: Iterable) -> dict:
-        """key -> current values (a dict over the same fields) for rows already there."""
+        """key -> current values (a dict over the same fields) for those of `keys` already
+        stored. Called once per chunk of rows."""
         raise NotImplementedError
 
     def write(self, organization, creates: list[dict], updates: list[tuple[object, dict]]) -> None:
         """Create and update rows in bulk (called inside the import's transaction)."""
         raise NotImplementedError
+
+    def describe_key(self, row) -> str:
+        return str(row.get(self.key_field, ""))
 
     # -- shared ------------------------------------------------------------------------
     @property
@@ -90,9 +130,13 @@ class Importer:
     def column(self, field_name) -> Column:
         return next(c for c in self.columns if c.field == field_name)
 
-    def read(self, data: bytes) -> Table:
+    def label_of(self, field_name) -> str:
+        found = [c for c in self.columns if c.field == field_name]
+        return found[0].label if found else field_name.replace("_", " ").capitalize()
+
+    def read(self, source) -> Table:
         return read_table(
-            data,
+            source,
             max_rows=settings.IMPORT_MAX_ROWS,
             max_line_length=settings.IMPORT_MAX_LINE_LENGTH,
             header_score=header_score(self.columns),
@@ -108,79 +152,261 @@ class Importer:
         return row[self.key_field]
 
     def prepare(self, organization, options):
-        """Load what clean() needs (lookups of stores, products...) once per plan."""
+        """Load what clean() needs (lookups of stores, products...) once per walk."""
         self.organization = organization
         self.options = options or {}
+        self._notes = Counter()
 
-    def plan(self, organization, table: Table, mapping: dict[str, int], options=None) -> Plan:
+    def note(self, key):
+        self._notes[key] += 1
+
+    # -- reading numbers and dates -------------------------------------------------------
+    def decide_readings(self, table: Table, mapping: dict[str, int], chosen: dict) -> dict:
+        """field -> ColumnReading for each mapped number and date column, from every value
+        of the column. `chosen` holds the user's choices, which win. A number column with
+        no deciding value follows the file's other number columns, else the delimiter (a
+        semicolon file is a decimal-comma file)."""
+        kinds = {c.field: c.kind for c in self.columns}
+        evidence = {
+            f: (read.NumberEvidence() if kinds[f] == NUMBER else read.DateEvidence())
+            for f in mapping
+            if kinds.get(f) in (NUMBER, DATE)
+        }
+        if not evidence:
+            return {}
+        indexes = {f: mapping[f] for f in evidence}
+        for _line, cells in table.rows():
+            for f, i in indexes.items():
+                if i < len(cells) and cells[i].strip():
+                    evidence[f].add(cells[i])
+        styles = [
+            e.decided_style for e in evidence.values()
+            if isinstance(e, read.NumberEvidence) and e.decided_style
+        ]  # fmt: skip
+        fallback = styles[0] if styles else (read.COMMA if table.delimiter == ";" else read.POINT)
+        readings = {
+            f: e.reading(fallback) if isinstance(e, read.NumberEvidence) else e.reading()
+            for f, e in evidence.items()
+        }
+        for f, choice in (chosen or {}).items():
+            if f in readings and choice in _choices(readings[f].kind):
+                readings[f].chosen = choice
+                readings[f].by_user = True
+        return readings
+
+    def number(self, values, field_name, *, required=False, minimum=None, whole=False, places=2):
+        """The number a cell writes, read the way its column is written; None if empty.
+        Money keeps its cents; a value with more decimals than `places`, or a fraction
+        where `whole`, is refused rather than rounded."""
+        label = self.label_of(field_name)
+        text = values.get(field_name, "")
+        reading = self.readings.get(field_name)
+        style = reading.chosen if reading else read.POINT
+        try:
+            number = read.read_number(text, style)
+        except read.ValueInvalid as invalid:
+            raise RowInvalid(label, str(invalid)) from None
+        if number is None:
+            if required:
+                raise RowInvalid(label, f"the {label.lower()} is missing")
+            return None
+        if not number.is_finite() or abs(number) >= 10**10:
+            raise RowInvalid(label, f"{text.strip()} is out of range")
+        if minimum is not None and number < minimum:
+            raise RowInvalid(label, f"{text.strip()} is below {minimum}")
+        if whole and number != number.to_integral_value():
+            raise RowInvalid(label, f"{text.strip()} is not a whole number of units")
+        exponent = number.normalize().as_tuple().exponent
+        if places is not None and isinstance(exponent, int) and -exponent > places:
+            raise RowInvalid(
+                label,
+                f"{text.strip()} has more than {places} decimals; it would have to be rounded",
+            )
+        return number
+
+    def date(self, values, field_name):
+        label = self.label_of(field_name)
+        text = values.get(field_name, "")
+        reading = self.readings.get(field_name)
+        order = reading.chosen if reading else read.MDY
+        try:
+            day = read.read_date(text, order)
+        except read.ValueInvalid as invalid:
+            raise RowInvalid(label, str(invalid)) from None
+        if day is None:
+            raise RowInvalid(label, f"the {label.lower()} is missing")
+        return day
+
+    # -- the walk ------------------------------------------------------------------------
+    def walk(
+        self, organization, table: Table, mapping, options=None, readings=None
+    ) -> Iterator[Step]:
+        """Every row of the file, cleaned and compared with what is stored, in file order."""
         self.prepare(organization, options)
-        plan = Plan()
-        cleaned: list[tuple[int, dict]] = []
-        first_line_of_key: dict = {}
-        first_row_of_key: dict = {}
+        self.readings = readings if readings is not None else self.decide_readings(
+            table, mapping, (options or {}).get("readings", {})
+        )  # fmt: skip
+        first_of_key: dict = {}
         width = len(table.header)
-        for line, cells in table.rows:
-            plan.total += 1
-            values = {f: (cells[i] if i < len(cells) else "") for f, i in mapping.items()}
-            extra = [c for c in cells[width:] if c.strip()]
-            if extra:
-                self._error(plan, line, "", f"has {len(cells)} columns but the header has {width}")
-                continue
+        bad_lines = set(table.bad_lines)
+        chunk: list[tuple[int, dict, dict]] = []
+        for line, cells in table.rows():
+            raw = {f: (cells[i] if i < len(cells) else "") for f, i in mapping.items()}
             try:
-                self._reject_formulas(values)
+                if [c for c in cells[width:] if c.strip()]:
+                    raise RowInvalid("", f"has {len(cells)} columns but the header has {width}")
+                if line in bad_lines or any(REPLACEMENT in v for v in raw.values()):
+                    self._reject_bad_bytes(raw)
+                values = self._unescape(raw)
                 row = self.clean(values)
             except RowInvalid as invalid:
-                self._error(plan, line, invalid.column, invalid.message)
-                continue
-            key = self.key(row)
-            if key in first_line_of_key:
-                if self.repeats_allowed and self._same(row, first_row_of_key[key]):
-                    plan.repeats += 1
-                    continue
-                label = self.column(self.key_field).label
-                what = "conflicting values for" if self.repeats_allowed else "duplicate"
-                self._error(
-                    plan,
-                    line,
-                    label,
-                    f"{what} {label.lower()} {row[self.key_field]} in the file "
-                    f"(first on line {first_line_of_key[key]})",
+                yield Step(
+                    "error", line, error=RowError(line, invalid.column, invalid.message), raw=raw
                 )
                 continue
-            first_line_of_key[key] = line
-            first_row_of_key[key] = row
-            cleaned.append((line, row))
+            if self.tracks_repeats:
+                key = self.key(row)
+                first = first_of_key.get(key)
+                if first is not None:
+                    first_line, first_row = first
+                    differing = self._differing(row, first_row)
+                    if not differing:
+                        yield Step("repeat", line, row=row, raw=raw)
+                        continue
+                    yield Step(
+                        "error",
+                        line,
+                        raw=raw,
+                        error=self._conflict(line, row, first_line, first_row, differing),
+                    )
+                    continue
+                first_of_key[key] = (line, row)
+            chunk.append((line, row, raw))
+            if len(chunk) >= CHUNK:
+                yield from self._compare(organization, chunk)
+                chunk = []
+        if chunk:
+            yield from self._compare(organization, chunk)
 
-        current = self.existing(organization, first_line_of_key.keys())
-        for _line, row in cleaned:
+    def _compare(self, organization, chunk):
+        current = self.existing(organization, [self.key(row) for _line, row, _raw in chunk])
+        for line, row, raw in chunk:
             before = current.get(self.key(row))
             if before is None:
-                plan.creates.append(row)
-            elif any(before.get(f) != v for f, v in row.items()):
-                plan.updates.append((self.key(row), row))
+                yield Step("create", line, row=row, raw=raw)
+            elif any(before.get(f) != v for f, v in row.items() if f in before):
+                yield Step("update", line, row=row, before=before, raw=raw)
             else:
-                plan.unchanged += 1
-        return plan
+                yield Step("unchanged", line, row=row, before=before, raw=raw)
 
-    def _same(self, row, first):
+    def preview(self, organization, table, mapping, options=None) -> Preview:
+        """Walk the file once for the preview: counts, samples, changes, errors."""
+        preview = Preview()
+        for step in self.walk(organization, table, mapping, options):
+            preview.total += 1
+            if step.action == "error":
+                preview.add_error(step.error)
+                continue
+            counter = {"create": "creates", "update": "updates", "unchanged": "unchanged",
+                       "repeat": "repeats"}[step.action]  # fmt: skip
+            setattr(preview, counter, getattr(preview, counter) + 1)
+            self._sample(preview, step)
+            if step.action == "update":
+                self._record_change(preview, step)
+        preview.notes = self._notes
+        return preview
+
+    def _sample(self, preview, step):
+        for f, raw in step.raw.items():
+            samples = preview.samples.setdefault(f, [])
+            if len(samples) >= SAMPLES or not raw.strip():
+                continue
+            samples.append([raw, _display(self.stored_value(f, raw, step.row))])
+
+    def stored_value(self, field_name, raw, row):
+        """What a raw cell became, for the preview's samples."""
+        if field_name in row:
+            return row[field_name]
+        reading = self.readings.get(field_name)
+        try:
+            if reading and reading.kind == "number":
+                return read.read_number(raw, reading.chosen)
+            if reading and reading.kind == "date":
+                return read.read_date(raw, reading.chosen)
+        except read.ValueInvalid:
+            return None
+        return raw.strip()
+
+    def _record_change(self, preview, step):
+        changes = [
+            [self.label_of(f), _display(step.before.get(f)), _display(v)]
+            for f, v in step.row.items()
+            if f in step.before and step.before.get(f) != v
+        ]
+        for label, _before, _after in changes:
+            preview.changed_fields[label] += 1
+        if len(preview.changed_rows) < CHANGED_ROWS_SHOWN:
+            preview.changed_rows.append(
+                {"line": step.line, "key": self.describe_key(step.row), "changes": changes}
+            )
+
+    def _differing(self, row, first):
         fields = self.repeat_fields or row.keys()
-        return all(row.get(f) == first.get(f) for f in fields)
+        return [f for f in fields if row.get(f) != first.get(f)]
 
-    def _error(self, plan, line, column, message):
-        plan.error_lines.add(line)
-        plan.errors.append(RowError(line, column, message))
+    def _conflict(self, line, row, first_line, first_row, differing):
+        key_label = self.label_of(self.key_field)
+        shown = "; ".join(
+            f"{self.label_of(f)} is {_display(first_row.get(f))!r} there and {_display(row.get(f))!r} here"
+            for f in differing[:3]
+        )
+        return RowError(
+            line,
+            self.label_of(differing[0]),
+            f"{key_label.lower()} {self.describe_key(row)} is also on line {first_line} with other "
+            f"values: {shown}",
+        )
 
-    def _reject_formulas(self, values):
-        for field_name, value in values.items():
+    def _reject_bad_bytes(self, raw):
+        for f, value in raw.items():
+            if REPLACEMENT in value:
+                raise RowInvalid(
+                    self.label_of(f),
+                    f"has bytes that are not valid UTF-8 ({value.strip()!r}): fix the file's "
+                    "encoding for this line",
+                )
+
+    def _unescape(self, raw):
+        """Drop the apostrophe our exports put before formula-like values; reject any other
+        value a spreadsheet would run as a formula."""
+        values = {}
+        for field_name, value in raw.items():
             text = value.strip()
+            if text.startswith(ESCAPED):
+                values[field_name] = text[1:]
+                continue
             if text.startswith(FORMULA_STARTS) or (
                 text[:1] in "+-" and FORMULA_AFTER_SIGN.search(text[1:])
             ):
                 raise RowInvalid(
-                    self.column(field_name).label,
+                    self.label_of(field_name),
                     f"starts with {text[:1]!r}, which spreadsheets run as a formula; "
                     "such values are not accepted",
                 )
+            values[field_name] = value
+        return values
+
+
+def _choices(kind):
+    return read.NUMBER_STYLES if kind == "number" else read.DATE_ORDERS
+
+
+def _display(value):
+    if value is None:
+        return ""
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value)
 
 
 def progress_key(batch_id):

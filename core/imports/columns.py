@@ -4,6 +4,10 @@
 import re
 from dataclasses import dataclass
 
+TEXT = "text"
+NUMBER = "number"  # read with a decimal point or comma, decided from the whole column
+DATE = "date"  # ISO, day-first or month-first, decided from the whole column
+
 
 @dataclass(frozen=True)
 class Column:
@@ -11,6 +15,7 @@ class Column:
     label: str
     synonyms: tuple[str, ...] = ()
     required: bool = False
+    kind: str = TEXT
 
     def names(self):
         return {

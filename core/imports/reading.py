@@ -1,6 +1,9 @@
 """Read an uploaded table the way real files come: any common encoding and delimiter,
 title lines above the header, blank lines, trailing empty columns, quoted newlines.
 
+The file is never held whole as text: each pass over its rows streams it from storage,
+so a million-line sales file costs a few buffers, not its size four times over.
+
 Whole-file problems raise ``ImportRejected`` with a message for the user; row
 problems are the importer's business.
 """
@@ -8,12 +11,15 @@ problems are the importer's business.
 import codecs
 import csv
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import BinaryIO
 
 DELIMITERS = ",;\t|"
 DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
 HEADER_SEARCH_ROWS = 10
+SNIFF_BYTES = 64 * 1024
+REPLACEMENT = "\ufffd"
 
 # Leading bytes of formats people upload by mistake.
 BINARY_SIGNATURES = [
@@ -26,80 +32,194 @@ BINARY_SIGNATURES = [
     (b"\x1f\x8b", "a gzip archive: unpack it and upload the CSV inside"),
 ]
 
+Opener = Callable[[], BinaryIO]
+
 
 class ImportRejected(Exception):
     """The whole file cannot be imported; the message says why and what to do."""
 
 
 @dataclass
+class Encoding:
+    codec: str  # for Python
+    name: str  # for people: "UTF-8", "Windows-1252"
+    bad_lines: list[int] = field(default_factory=list)  # UTF-8 lines with invalid bytes
+
+
+@dataclass
 class Table:
+    """A file's header and a way to walk its rows again, as many times as needed."""
+
     encoding: str
     delimiter: str
     header: list[str]
     header_line: int
-    rows: list[tuple[int, list[str]]] = field(default_factory=list)  # (line number, cells)
+    opener: Opener | None = None
+    codec: str = "utf-8"
+    bad_lines: list[int] = field(default_factory=list)
+    max_rows: int = 0
+    max_line_length: int = 0
+    _rows: list | None = None  # a table made in memory (tests, store lists)
 
     @property
     def delimiter_name(self):
         return DELIMITER_NAMES.get(self.delimiter, repr(self.delimiter))
 
+    @property
+    def encoding_note(self) -> str:
+        if not self.bad_lines:
+            return ""
+        shown = ", ".join(str(n) for n in self.bad_lines[:10])
+        more = f" and {len(self.bad_lines) - 10} more" if len(self.bad_lines) > 10 else ""
+        return (
+            f"The file is UTF-8 but line{'s' if len(self.bad_lines) > 1 else ''} {shown}{more} "
+            f"{'have' if len(self.bad_lines) > 1 else 'has'} bytes that are not: those rows are "
+            "listed as errors; the rest of the file reads correctly."
+        )
 
-def decode(data: bytes) -> tuple[str, str]:
-    """Return (text, encoding name). UTF-8 with or without BOM, UTF-16 with BOM,
-    else a legacy single-byte file (Windows-1252, which covers Latin-1's letters)."""
-    if not data.strip():
+    def rows(self) -> Iterator[tuple[int, list[str]]]:
+        """(line number, cells) of every non-blank row below the header."""
+        if self._rows is not None:
+            yield from self._rows
+            return
+        count = 0
+        for line, cells in _csv_rows(self.opener, self.codec, self.delimiter, self.max_line_length):
+            if line <= self.header_line:
+                continue
+            count += 1
+            if self.max_rows and count > self.max_rows:
+                raise ImportRejected(
+                    f"The file has more than {self.max_rows:,} rows, the most one upload may "
+                    "have. Split it into smaller files."
+                )
+            yield line, cells
+
+
+def as_opener(source) -> Opener:
+    if isinstance(source, bytes | bytearray):
+        data = bytes(source)
+        return lambda: io.BytesIO(data)
+    return source
+
+
+def detect_encoding(opener: Opener) -> Encoding:
+    """UTF-8 strictly, line by line over the whole file. A file that is UTF-8 but for a few
+    lines keeps UTF-8 (its other lines, Chinese names and all, read right) and names the
+    broken lines. Otherwise the encoding is detected from the whole content."""
+    with opener() as handle:
+        head = handle.read(SNIFF_BYTES)
+    if not head.strip():
         raise ImportRejected("The file is empty.")
     for signature, what in BINARY_SIGNATURES:
-        if data.startswith(signature):
+        if head.startswith(signature):
             raise ImportRejected(f"This file is {what}.")
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        try:
-            return data.decode("utf-16"), "UTF-16"
-        except UnicodeDecodeError:
-            raise ImportRejected(
-                "The file says it is UTF-16 but is not readable as such."
-            ) from None
-    if b"\x00" in data[:65536]:
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return _check_utf16(opener)
+    if b"\x00" in head:
         raise ImportRejected(
             "This file is not text (it contains binary data). Upload a CSV file: "
             "in a spreadsheet, use Save As → CSV."
         )
-    if data.startswith(codecs.BOM_UTF8):
-        return data[len(codecs.BOM_UTF8) :].decode("utf-8", errors="replace"), "UTF-8"
+    codec = "utf-8-sig" if head.startswith(codecs.BOM_UTF8) else "utf-8"
+    bad_lines, good_non_ascii = [], 0
+    with opener() as handle:
+        for number, raw in enumerate(handle, start=1):
+            if raw.isascii():
+                continue
+            try:
+                raw.decode("utf-8")
+            except UnicodeDecodeError:
+                bad_lines.append(number)
+            else:
+                good_non_ascii += 1
+    if not bad_lines:
+        return Encoding(codec, "UTF-8")
+    if good_non_ascii >= len(bad_lines):
+        return Encoding(codec, "UTF-8", bad_lines)
+    return _legacy_encoding(opener)
+
+
+def _check_utf16(opener):
     try:
-        return data.decode("utf-8"), "UTF-8"
+        with opener() as handle, io.TextIOWrapper(handle, encoding="utf-16", newline="") as text:
+            for _line in text:
+                pass
     except UnicodeDecodeError:
-        pass
-    text = data.decode("cp1252", errors="replace")
+        raise ImportRejected("The file says it is UTF-16 but is not readable as such.") from None
+    return Encoding("utf-16", "UTF-16")
+
+
+LEGACY_NAMES = {"cp1252": "Windows-1252", "cp1250": "Windows-1250", "cp1251": "Windows-1251",
+                "cp1256": "Windows-1256", "cp932": "Shift JIS", "gb18030": "GB18030",
+                "big5": "Big5", "cp949": "EUC-KR", "latin_1": "Latin-1"}  # fmt: skip
+
+
+def _legacy_encoding(opener) -> Encoding:
+    """A file that is not UTF-8: the encoding that reads its whole content most plausibly.
+    Among equally plausible ones, Windows-1252 wins: it is what Western spreadsheets
+    write, and the others in its family read this file's bytes the same way."""
+    from charset_normalizer import from_bytes
+
+    with opener() as handle:
+        data = handle.read()
+    matches = list(from_bytes(data))
+    if not matches:
+        codec = "cp1252"
+    else:
+        best = min(m.chaos for m in matches)
+        tied = [m for m in matches if m.chaos <= best + 0.005]
+        western = any("cp1252" in m.could_be_from_charset for m in tied)
+        codec = "cp1252" if western else tied[0].encoding
+    try:
+        text = data.decode(codec)
+    except UnicodeDecodeError:
+        codec, text = "cp1252", data.decode("cp1252", errors="replace")
     controls = sum(1 for ch in text[:65536] if ord(ch) < 32 and ch not in "\r\n\t")
     if controls > len(text[:65536]) * 0.01:
         raise ImportRejected("This file is not text (it contains binary data). Upload a CSV file.")
-    return text, "Windows-1252"
+    return Encoding(codec, LEGACY_NAMES.get(codec, codec.replace("_", "-").upper()))
 
 
-def check_line_lengths(text: str, max_line_length: int) -> None:
-    start = 0
-    line = 1
-    for end in _line_ends(text):
-        if end - start > max_line_length:
+def _text_lines(opener, codec, max_line_length) -> Iterator[str]:
+    with (
+        opener() as handle,
+        io.TextIOWrapper(handle, encoding=codec, errors="replace", newline="") as text,
+    ):
+        for number, line in enumerate(text, start=1):
+            if max_line_length and len(line) > max_line_length + 2:
+                raise ImportRejected(
+                    f"Line {number} is {len(line.rstrip()):,} characters long; the limit is "
+                    f"{max_line_length:,}. This does not look like a table of rows."
+                )
+            yield line
+
+
+def _csv_rows(opener, codec, delimiter, max_line_length):
+    """(first line number, cells) of each non-blank CSV row."""
+    lines = _text_lines(opener, codec, max_line_length)
+    reader = csv.reader(lines, delimiter=delimiter, strict=False)
+    previous_end = 0
+    try:
+        for cells in reader:
+            line = previous_end + 1
+            previous_end = reader.line_num
+            if any(cell.strip() for cell in cells):
+                yield line, cells
+    except csv.Error as error:
+        line = previous_end + 1
+        if "field larger than field limit" in str(error):
             raise ImportRejected(
-                f"Line {line} is {end - start:,} characters long; the limit is "
-                f"{max_line_length:,}. This does not look like a table of rows."
-            )
-        start = end + 1
-        line += 1
-    if len(text) - start > max_line_length:
-        raise ImportRejected(
-            f"Line {line} is {len(text) - start:,} characters long; the limit is "
-            f"{max_line_length:,}. This does not look like a table of rows."
-        )
+                f"A quoted value starting on line {line} runs on for more than "
+                f'{csv.field_size_limit():,} characters: a closing quote (") is probably missing.'
+            ) from None
+        raise ImportRejected(f"Line {line} cannot be read as CSV: {error}.") from None
 
 
-def _line_ends(text):
-    position = text.find("\n")
-    while position != -1:
-        yield position
-        position = text.find("\n", position + 1)
+def _sample_text(opener, codec) -> str:
+    with opener() as handle:
+        head = handle.read(SNIFF_BYTES)
+    text = head.decode(codec, errors="replace")
+    return text.rsplit("\n", 1)[0] if "\n" in text else text
 
 
 def sniff_delimiter(text: str, header_score=None) -> str:
@@ -142,64 +262,45 @@ def _count_outside_quotes(text, delimiter):
 
 
 def read_table(
-    data: bytes,
+    source,
     *,
     max_rows: int,
     max_line_length: int,
     header_score: Callable[[list[str]], int],
 ) -> Table:
-    """Parse bytes into a header and rows. ``header_score`` rates a candidate header row
-    (how many known column names it has); the best of the first rows wins, so title
-    lines above the header are passed over."""
-    text, encoding = decode(data)
-    check_line_lengths(text, max_line_length)
-    delimiter = sniff_delimiter(text, header_score)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=False)
-
-    leading: list[tuple[int, list[str]]] = []
-    rows: list[tuple[int, list[str]]] = []
-    previous_end = 0
-    try:
-        for cells in reader:
-            line = previous_end + 1
-            previous_end = reader.line_num
-            if not any(cell.strip() for cell in cells):
-                continue  # blank line, or a line of empty columns
-            if len(leading) < HEADER_SEARCH_ROWS and not rows:
-                leading.append((line, cells))
-                if len(leading) < HEADER_SEARCH_ROWS:
-                    continue
-                rows.extend(_split_header(leading, header_score)[1])
-                continue
-            rows.append((line, cells))
-            if len(rows) > max_rows:
-                raise ImportRejected(
-                    f"The file has more than {max_rows:,} rows, the most one upload may have. "
-                    "Split it into smaller files."
-                )
-    except csv.Error as error:
-        line = previous_end + 1
-        if "field larger than field limit" in str(error):
-            raise ImportRejected(
-                f"A quoted value starting on line {line} runs on for more than "
-                f'{csv.field_size_limit():,} characters: a closing quote (") is probably missing.'
-            ) from None
-        raise ImportRejected(f"Line {line} cannot be read as CSV: {error}.") from None
-
+    """The file's encoding, delimiter and header, checked; its rows are walked later
+    (`Table.rows()`). ``header_score`` rates a candidate header row (how many known
+    column names it has); the best of the first rows wins, so title lines above the
+    header are passed over. `source` is the file's bytes, or a callable opening it."""
+    opener = as_opener(source)
+    encoding = detect_encoding(opener)
+    delimiter = sniff_delimiter(_sample_text(opener, encoding.codec), header_score)
+    leading = []
+    first_after = None
+    for line, cells in _csv_rows(opener, encoding.codec, delimiter, max_line_length):
+        if len(leading) < HEADER_SEARCH_ROWS:
+            leading.append((line, cells))
+            continue
+        first_after = (line, cells)
+        break
     if not leading:
         raise ImportRejected("The file has no rows.")
-    if len(leading) < HEADER_SEARCH_ROWS:
-        header_row, after = _split_header(leading, header_score)
-        rows = after + rows
-    else:
-        header_row = _split_header(leading, header_score)[0]
-    header_line, header = header_row
-    header = _trim_trailing_empty(header)
-    if not rows:
+    (header_line, header), after = _split_header(leading, header_score)
+    if not after and first_after is None:
         raise ImportRejected(
             "The file has a header but no rows below it. Add the rows and upload it again."
         )
-    return Table(encoding, delimiter, [h.strip() for h in header], header_line, rows)
+    return Table(
+        encoding=encoding.name,
+        delimiter=delimiter,
+        header=[h.strip() for h in _trim_trailing_empty(header)],
+        header_line=header_line,
+        opener=opener,
+        codec=encoding.codec,
+        bad_lines=encoding.bad_lines,
+        max_rows=max_rows,
+        max_line_length=max_line_length,
+    )
 
 
 def _split_header(leading, header_score):

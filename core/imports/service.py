@@ -1,10 +1,10 @@
 """Import batches through their life: upload, mapping, preview, confirm, apply."""
 
 import logging
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import Q
 from django.template.defaultfilters import filesizeformat
@@ -38,34 +38,50 @@ def read_upload(uploaded_file) -> bytes:
 def start_import(
     *, organization, user, importer: Importer, uploaded_file, options: dict | None = None
 ) -> ImportBatch:
-    """Read and check the file, guess its columns and compute the preview.
+    """Keep the file, check it, guess its columns and compute the preview.
 
-    A whole-file problem raises ImportRejected and stores nothing."""
-    data = read_upload(uploaded_file)
-    table = importer.read(data)
-    mapping = importer.guess_mapping(table.header)
+    A whole-file problem raises ImportRejected and keeps nothing."""
+    _check_size(uploaded_file.size)
     batch = ImportBatch(
         organization=organization,
         kind=importer.kind,
         uploaded_by=user,
         file_name=uploaded_file.name[:255],
-        file_size=len(data),
-        encoding=table.encoding,
-        delimiter=table.delimiter,
-        header=table.header,
-        header_line=table.header_line,
-        mapping=mapping,
+        file_size=uploaded_file.size,
         options=options or {},
     )
-    batch.file.save(uploaded_file.name, ContentFile(data), save=False)
-    _preview(batch, importer, table)
+    batch.file.save(uploaded_file.name, uploaded_file, save=False)
+    try:
+        table = importer.read(opener(batch))
+        batch.encoding = table.encoding
+        batch.delimiter = table.delimiter
+        batch.header = table.header
+        batch.header_line = table.header_line
+        batch.mapping = importer.guess_mapping(table.header)
+        _preview(batch, importer, table)
+    except ImportRejected:
+        batch.file.delete(save=False)
+        raise
     batch.save()
     return batch
 
 
+def _check_size(size):
+    limit = settings.IMPORT_MAX_BYTES
+    if size > limit:
+        raise ImportRejected(
+            f"The file is {filesizeformat(size)}; the limit is {filesizeformat(limit)}. "
+            "Split it into smaller files."
+        )
+
+
+def opener(batch: ImportBatch):
+    """Opens the batch's kept file afresh for each pass over its rows."""
+    return lambda: batch.file.storage.open(batch.file.name, "rb")
+
+
 def load_table(batch: ImportBatch, importer: Importer) -> Table:
-    with batch.file.open("rb") as handle:
-        return importer.read(handle.read())
+    return importer.read(opener(batch))
 
 
 def set_mapping(*, batch: ImportBatch, importer: Importer, mapping: dict[str, int]) -> None:
@@ -74,19 +90,59 @@ def set_mapping(*, batch: ImportBatch, importer: Importer, mapping: dict[str, in
     _save_preview(batch)
 
 
+def set_reading(*, batch: ImportBatch, importer: Importer, field: str, choice: str) -> None:
+    """The user's choice of how a column's numbers or dates are written."""
+    readings = dict(batch.options.get("readings", {}))
+    readings[field] = choice
+    batch.options = {**batch.options, "readings": readings}
+    _preview(batch, importer, load_table(batch, importer))
+    _save_preview(batch)
+
+
 def _preview(batch, importer, table):
     if importer.missing_required(batch.mapping):
         batch.status = Status.NEEDS_MAPPING
-        batch.total_rows = len(table.rows)
+        batch.total_rows = sum(1 for _ in table.rows())
+        batch.details = {}
         return
-    plan = importer.plan(batch.organization, table, batch.mapping, batch.options)
+    preview = importer.preview(batch.organization, table, batch.mapping, batch.options)
     batch.status = Status.READY
-    batch.total_rows = plan.total
-    batch.to_create = len(plan.creates)
-    batch.to_update = len(plan.updates)
-    batch.unchanged = plan.unchanged + plan.repeats
-    batch.error_count = len(plan.errors)
-    batch.errors = [e.as_dict() for e in plan.errors[:STORED_ERRORS]]
+    batch.total_rows = preview.total
+    batch.to_create = preview.creates
+    batch.to_update = preview.updates
+    batch.unchanged = preview.unchanged
+    batch.error_count = preview.error_count
+    batch.errors = [e.as_dict() for e in preview.errors[:STORED_ERRORS]]
+    batch.details = _details(importer, table, batch.mapping, preview)
+
+
+def _details(importer, table, mapping, preview):
+    """What the preview page shows beyond the counts: each column with samples as read,
+    how numbers and dates are read, the changes per field, notes."""
+    readings = importer.readings
+    columns = []
+    for field_name, index in sorted(mapping.items(), key=lambda item: item[1]):
+        reading = readings.get(field_name)
+        columns.append(
+            {
+                "field": field_name,
+                "label": importer.label_of(field_name),
+                "header": table.header[index] if index < len(table.header) else "",
+                "samples": preview.samples.get(field_name, []),
+                "reading": reading.as_dict() if reading else None,
+            }
+        )
+    notes = [importer.notes[key].format(count=count) for key, count in preview.notes.items()]
+    if table.encoding_note:
+        notes.insert(0, table.encoding_note)
+    return {
+        "repeats": preview.repeats,
+        "columns": columns,
+        "changed_fields": dict(preview.changed_fields.most_common()),
+        "changed_rows": preview.changed_rows,
+        "notes": notes,
+        "ambiguous_dates": [f for f, r in readings.items() if r.kind == "date" and r.ambiguous],
+    }
 
 
 def refresh_preview(*, batch: ImportBatch, importer: Importer) -> None:
@@ -96,7 +152,7 @@ def refresh_preview(*, batch: ImportBatch, importer: Importer) -> None:
 
 
 PREVIEW_FIELDS = ("mapping", "status", "total_rows", "to_create", "to_update", "unchanged",
-                  "error_count", "errors")  # fmt: skip
+                  "error_count", "errors", "details", "options")  # fmt: skip
 
 
 def _save_preview(batch):
@@ -127,6 +183,13 @@ def confirm(
     """Apply now (small files, or inline=True) or queue a job. Returns True when queued."""
     if batch.status != Status.READY:
         raise ImportRefused(NOT_READY[batch.status])
+    ambiguous = (batch.details or {}).get("ambiguous_dates") or []
+    if ambiguous:
+        importer_labels = ", ".join(importer.label_of(f) for f in ambiguous)
+        raise ImportRefused(
+            f"Choose how the dates in {importer_labels} are written (day first or month first) "
+            "before importing: the file does not say, and the two readings give other dates."
+        )
     if batch.error_count and not valid_only:
         raise ImportRefused(
             f"{batch.error_count} rows have errors, so nothing was imported. Fix the file and "
@@ -173,32 +236,23 @@ def apply_batch(batch_id: int) -> None:
         return
     batch = ImportBatch.objects.select_related("organization").get(pk=batch_id)
     importer = importer_for(batch.kind)
+    importer.applied_by = batch.applied_by
     try:
         with transaction.atomic():
-            plan = importer.plan(
-                batch.organization, load_table(batch, importer), batch.mapping, batch.options
-            )
-            if plan.errors and not batch.valid_only:
-                raise ImportRefused(
-                    f"{len(plan.errors)} rows have errors now, so nothing was imported."
-                )
-            _write_in_chunks(batch, importer, plan)
+            counts = _apply_rows(batch, importer)
             finished = ImportBatch.objects.filter(pk=batch_id, status=Status.APPLYING).update(
                 status=Status.APPLIED,
-                created_count=len(plan.creates),
-                updated_count=len(plan.updates),
-                skipped_count=len(plan.errors),
-                error_count=len(plan.errors),
-                unchanged=plan.unchanged + plan.repeats,
-                errors=[e.as_dict() for e in plan.errors[:STORED_ERRORS]],
+                created_count=counts.creates,
+                updated_count=counts.updates,
+                skipped_count=counts.error_count,
+                error_count=counts.error_count,
+                unchanged=counts.unchanged,
+                errors=counts.errors,
                 applied_at=timezone.now(),
             )
             if not finished:
                 raise Abandoned
-            import_applied.send(
-                sender=type(importer), batch=batch,
-                rows=[*plan.creates, *(values for _key, values in plan.updates)],
-            )  # fmt: skip
+            import_applied.send(sender=type(importer), batch=batch, rows=counts.touched)
     except Abandoned:
         log.warning("import %s was failed by the sweep while it ran; rolled back", batch_id)
     except (ImportRefused, ImportRejected) as refusal:
@@ -208,24 +262,69 @@ def apply_batch(batch_id: int) -> None:
         _fail(batch_id, "The import failed on our side and nothing was written. Try again.")
 
 
+@dataclass
+class _Applied:
+    creates: int = 0
+    updates: int = 0
+    unchanged: int = 0
+    error_count: int = 0
+    errors: list = field(default_factory=list)
+    touched: list = field(default_factory=list)
+
+
+def _apply_rows(batch, importer):
+    """Walk the file again and write its new and changed rows a chunk at a time, inside
+    the caller's transaction: a row that has become an error since the preview stops an
+    all-or-nothing import before anything is kept."""
+    counts = _Applied()
+    creates, updates = [], []
+    touched = set()
+    done = 0
+    set_progress(batch.pk, 0, batch.total_rows)
+
+    def flush():
+        importer.write(batch.organization, creates, updates)
+        creates.clear()
+        updates.clear()
+        set_progress(batch.pk, done, batch.total_rows)
+
+    table = load_table(batch, importer)
+    for step in importer.walk(batch.organization, table, batch.mapping, batch.options):
+        done += 1
+        if step.action == "error":
+            if not batch.valid_only:
+                raise ImportRefused(
+                    f"Line {step.line} has an error now ({step.error.column}: "
+                    f"{step.error.message}), so nothing was imported."
+                )
+            counts.error_count += 1
+            if len(counts.errors) < STORED_ERRORS:
+                counts.errors.append(step.error)
+            continue
+        if step.action in ("unchanged", "repeat"):
+            counts.unchanged += 1
+            continue
+        if step.action == "create":
+            counts.creates += 1
+            creates.append(step.row)
+        else:
+            counts.updates += 1
+            updates.append((importer.key(step.row), step.row))
+        touched.add(tuple((k, step.row[k]) for k in TOUCHED if k in step.row))
+        if len(creates) + len(updates) >= WRITE_CHUNK:
+            flush()
+    flush()
+    counts.errors = [e.as_dict() for e in counts.errors]
+    counts.touched = [dict(pairs) for pairs in touched]
+    return counts
+
+
+# What listeners (the master-account rollups) learn of the rows an import wrote.
+TOUCHED = ("product_id", "sku")
+
+
 class Abandoned(Exception):
     """The batch stopped being APPLYING while its rows were written (the sweep failed it)."""
-
-
-def _write_in_chunks(batch, importer, plan):
-    total = len(plan.creates) + len(plan.updates)
-    done = 0
-    set_progress(batch.pk, 0, total)
-    for start in range(0, len(plan.creates), WRITE_CHUNK):
-        chunk = plan.creates[start : start + WRITE_CHUNK]
-        importer.write(batch.organization, chunk, [])
-        done += len(chunk)
-        set_progress(batch.pk, done, total)
-    for start in range(0, len(plan.updates), WRITE_CHUNK):
-        chunk = plan.updates[start : start + WRITE_CHUNK]
-        importer.write(batch.organization, [], chunk)
-        done += len(chunk)
-        set_progress(batch.pk, done, total)
 
 
 def _fail(batch_id, message):

@@ -77,7 +77,8 @@ CORPUS = [
         "duplicate-numbers.csv",
         HEADER + GOOD + b"777,A,X,AR,1,1\n777,B,Y,AR,1,1\n",
         "rows",
-        "duplicate store number 777 in the file (first on line 3)",
+        "store number 777 is also on line 3 with other values: Name is 'A' there and 'B' here; "
+        "City is 'X' there and 'Y' here",
         valid_rows=2,
     ),
     Bad(
