@@ -45,6 +45,20 @@ def stores(request):
 
 
 @organization_required()
+def store_filter_states(request):
+    """The State filter for the country just picked (htmx, on a change of Country). A state
+    picked before stays picked if it is in that country; otherwise the list starts over."""
+    store_filter = _filtered_stores(request)
+    if "state" in store_filter.errors:
+        data = request.GET.copy()
+        del data["state"]
+        store_filter = StoreFilter(
+            data, queryset=Store.objects.for_org(request.organization), request=request
+        )
+    return render(request, "accounts/_store_filter.html#state", {"filter": store_filter})
+
+
+@organization_required()
 def stores_export(request):
     queryset = _filtered_stores(request).qs.by_number()
     fields = [f for f, _ in STORE_EXPORT_FIELDS]

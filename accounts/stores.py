@@ -6,6 +6,7 @@ import django_filters
 import django_tables2 as tables
 from django import forms
 from django.db.models import Count, Q
+from django.urls import reverse
 from django.utils.html import format_html
 
 from accounts.countries import country_name
@@ -144,7 +145,17 @@ class StoreFilter(django_filters.FilterSet):
         super().__init__(self._normalized(data), *args, request=request, **kwargs)
         country = self.filters["country"]
         country.extra["choices"] = self.places.country_choices()
-        if not self.places.several:
+        if self.places.several:
+            # With JavaScript the State list follows the country at once; without, the
+            # Filter button brings the page back with the country's states.
+            attrs = {
+                "hx-get": reverse("accounts:store_filter_states"),
+                "hx-target": "#store-filter-state",
+                "hx-swap": "outerHTML",
+                "hx-include": "closest form",
+            }
+            country.extra["widget"] = forms.Select(attrs=attrs)
+        else:
             # One country is no choice to offer, but ?country= is still understood.
             country.extra["widget"] = forms.HiddenInput
         self.filters["state"].extra["choices"] = self.places.state_choices(

@@ -141,6 +141,35 @@ def test_a_one_country_organization_sees_no_country_select(owner_client, org):
     assert listed(owner_client, country="CN") == []
 
 
+def test_the_state_fragment_lists_the_countrys_states(owner_client, world_stores):
+    url = reverse("accounts:store_filter_states")
+    fragment = owner_client.get(url, {"country": "CN"}, headers={"HX-Request": "true"}).text
+    assert 'id="store-filter-state"' in fragment
+    assert "<form" not in fragment
+    assert labels(fragment, "state") == ["All states", "11", "31"]
+    every = owner_client.get(url, {"country": ""}, headers={"HX-Request": "true"}).text
+    assert "11 · South Korea" in labels(every, "state")
+
+
+def test_the_state_fragment_keeps_a_state_only_in_its_country(owner_client, world_stores):
+    url = reverse("accounts:store_filter_states")
+    same = owner_client.get(url, {"country": "CN", "state": "CN:11"}).text
+    assert picked(same, "state") == ["11"]
+    wider = owner_client.get(url, {"country": "", "state": "CN:11"}).text
+    assert picked(wider, "state") == ["11 · China"]
+    # Beijing's "11" does not become Seoul's: the list starts over, without an error.
+    other = owner_client.get(url, {"country": "KR", "state": "CN:11"}).text
+    assert picked(other, "state") == ["All states"]
+    assert "field-error" not in other
+
+
+def test_the_country_select_asks_for_the_state_fragment(owner_client, world_stores):
+    page = owner_client.get(reverse("accounts:stores")).text
+    country = re.search(r'<select name="country"[^>]*>', page).group(0)
+    assert f'hx-get="{reverse("accounts:store_filter_states")}"' in country
+    assert 'hx-target="#store-filter-state"' in country
+
+
 @pytest.mark.parametrize(
     "params",
     [
@@ -180,3 +209,9 @@ def test_a_region_adds_the_stores_of_one_countrys_state(owner_client, org, world
         {"country": "CN", "state": "KR:26"},
     )
     assert [s.number for s in region.stores.all()] == ["201"]
+
+
+def test_the_state_fragment_is_the_organizations_own(owner_client, world_stores, other_org):
+    StoreFactory(organization=other_org, number="900", country="JP", state="13")
+    fragment = owner_client.get(reverse("accounts:store_filter_states"), {"country": "JP"}).text
+    assert "13" not in labels(fragment, "state")
