@@ -34,7 +34,8 @@ def _filtered_stores(request):
 @organization_required()
 def stores(request):
     store_filter = _filtered_stores(request)
-    table = StoreTable(store_filter.qs)
+    # "11" is a state of China and of South Korea: say whose, when there are several.
+    table = StoreTable(store_filter.qs, exclude=() if store_filter.places.several else ("country",))
     RequestConfig(request, paginate={"per_page": 50}).configure(table)
     total = Store.objects.for_org(request.organization).count()
     return render(

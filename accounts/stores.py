@@ -210,15 +210,19 @@ class StoreTable(tables.Table):
     banner = tables.Column(verbose_name="Banner")
     city = tables.Column()
     state = tables.Column(verbose_name="State")
+    country = tables.Column(verbose_name="Country")
     postal_code = tables.Column(verbose_name="Postal code")
     is_open = tables.Column(verbose_name="Status")
 
     class Meta:
         model = Store
-        fields = ["number", "name", "banner", "city", "state", "postal_code", "is_open"]
+        fields = ["number", "name", "banner", "city", "state", "country", "postal_code", "is_open"]
         attrs = {"class": "striped"}
         empty_text = "No stores match. Clear the filters, add a store, or import a store list."
         order_by = ("number",)
+
+    def render_country(self, value):
+        return country_name(value)
 
     def render_is_open(self, value):
         return (

@@ -74,6 +74,14 @@ def test_the_country_filter_narrows_the_list(owner_client, world_stores):
     assert listed(owner_client, country="us") == ["101", "102"]  # as typed in a link
 
 
+def test_the_list_says_each_stores_country(owner_client, world_stores):
+    page = owner_client.get(reverse("accounts:stores"), {"state": "KR:11"}).text
+    assert 'sort=country"' in page
+    row = re.search(r"<tr[^>]*>\s*<td[^>]*><a[^>]*>301</a>.*?</tr>", page, re.S).group(0)
+    cells = [html.unescape(c) for c in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
+    assert cells[4:6] == ["11", "South Korea"]
+
+
 def test_the_state_list_offers_only_the_chosen_countrys_states(owner_client, world_stores):
     page = owner_client.get(reverse("accounts:stores"), {"country": "CN"}).text
     assert labels(page, "state") == ["All states", "11", "31"]
@@ -129,6 +137,7 @@ def test_a_one_country_organization_sees_no_country_select(owner_client, org):
     page = owner_client.get(reverse("accounts:stores")).text
     assert select(page, "country") is None
     assert "All countries" not in page
+    assert 'sort=country"' not in page  # no column that always says the same
     assert labels(page, "state") == ["All states", "AR", "TX"]
     # Old links with a bare state keep working, and show the state as picked.
     assert listed(owner_client, state="AR") == ["1"]
