@@ -82,6 +82,14 @@ def test_the_list_says_each_stores_country(owner_client, world_stores):
     assert cells[4:6] == ["11", "South Korea"]
 
 
+def test_a_country_without_a_known_name_is_shown_by_its_code(owner_client, org, world_stores):
+    StoreFactory(organization=org, number="401", country="ZW", state="HA")
+    page = owner_client.get(reverse("accounts:stores")).text
+    assert labels(page, "country")[-1] == "ZW"
+    assert "HA · ZW" in labels(page, "state")
+    assert listed(owner_client, country="ZW") == ["401"]
+
+
 def test_the_state_list_offers_only_the_chosen_countrys_states(owner_client, world_stores):
     page = owner_client.get(reverse("accounts:stores"), {"country": "CN"}).text
     assert labels(page, "state") == ["All states", "11", "31"]
