@@ -34,7 +34,8 @@ def _filtered_stores(request):
 @organization_required()
 def stores(request):
     store_filter = _filtered_stores(request)
-    table = StoreTable(store_filter.qs)
+    # "11" is a state of China and of South Korea: say whose, when there are several.
+    table = StoreTable(store_filter.qs, exclude=() if store_filter.places.several else ("country",))
     RequestConfig(request, paginate={"per_page": 50}).configure(table)
     total = Store.objects.for_org(request.organization).count()
     return render(
@@ -42,6 +43,20 @@ def stores(request):
         "accounts/stores.html",
         {"filter": store_filter, "table": table, "total": total, "tab": "stores"},
     )
+
+
+@organization_required()
+def store_filter_states(request):
+    """The State filter for the country just picked (htmx, on a change of Country). A state
+    picked before stays picked if it is in that country; otherwise the list starts over."""
+    store_filter = _filtered_stores(request)
+    if "state" in store_filter.errors:
+        data = request.GET.copy()
+        del data["state"]
+        store_filter = StoreFilter(
+            data, queryset=Store.objects.for_org(request.organization), request=request
+        )
+    return render(request, "accounts/_store_filter.html#state", {"filter": store_filter})
 
 
 @organization_required()

@@ -1,11 +1,15 @@
 """Stores & Regions: the filter set, table and forms of the stores and custom regions pages."""
 
+import re
+
 import django_filters
 import django_tables2 as tables
 from django import forms
 from django.db.models import Count, Q
+from django.urls import reverse
 from django.utils.html import format_html
 
+from accounts.countries import country_name
 from accounts.models import Region, Store
 
 STORE_EXPORT_FIELDS = [
@@ -29,6 +33,73 @@ def _distinct_values(field):
     return choices
 
 
+def _natural(text):
+    """Sort key: "2" before "11", as people read state numbers."""
+    return [int(part) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", text)]
+
+
+class CountryStates:
+    """The countries and states of an organization's stores, and the pair a State filter
+    value names.
+
+    A state code means something only within its country: "11" is Beijing in China and
+    Seoul in South Korea. With stores in several countries a State option names its pair,
+    "CN:11"; with stores in one country the bare code ("AR") is enough. A bare code is
+    understood wherever it names one pair, so links made before the Country filter work.
+    """
+
+    def __init__(self, organization):
+        rows = list(
+            Store.objects.for_org(organization)
+            .order_by()
+            .values_list("country", "state")
+            .distinct()
+        )
+        self.pairs = {(country, state) for country, state in rows if country and state}
+        self.countries = sorted(
+            {country for country, _ in rows if country}, key=lambda c: (country_name(c), c)
+        )
+        self.several = len(self.countries) > 1
+
+    def country_choices(self):
+        return [(code, country_name(code)) for code in self.countries]
+
+    def known(self, country):
+        """The country whose states are listed: "" (every country) unless it is one of ours."""
+        return country if country in self.countries else ""
+
+    def value(self, pair):
+        country, state = pair
+        return f"{country}:{state}" if self.several else state
+
+    def state_choices(self, country):
+        country = self.known(country)
+        pairs = sorted(
+            (p for p in self.pairs if not country or p[0] == country),
+            key=lambda p: (_natural(p[1]), p[0]),
+        )
+        if country or not self.several:
+            return [(self.value(p), p[1]) for p in pairs]
+        # Every country's states in one list: grouped, and each labelled with its country
+        # so the closed select still says which "11" was picked.
+        groups = {}
+        for pair in pairs:
+            label = f"{pair[1]} · {country_name(pair[0])}"
+            groups.setdefault(pair[0], []).append((self.value(pair), label))
+        return [(country_name(c), groups[c]) for c in self.countries if c in groups]
+
+    def pair(self, value, country):
+        """The (country, state) that a State value names in the chosen country (or in any
+        country when none is chosen); None when it names none, or several."""
+        country = self.known(country)
+        in_scope = {p for p in self.pairs if not country or p[0] == country}
+        code, colon, state = value.partition(":")
+        if colon and (code.upper(), state) in in_scope:
+            return (code.upper(), state)
+        named = [p for p in in_scope if p[1] == value]
+        return named[0] if len(named) == 1 else None
+
+
 class RegionFilter(django_filters.ModelChoiceFilter):
     """Filter a Store queryset by one of the request organization's regions."""
 
@@ -47,9 +118,14 @@ class RegionFilter(django_filters.ModelChoiceFilter):
 
 
 class StoreFilter(django_filters.FilterSet):
+    """The store list's filter, also used by its CSV export and a region's "add matching
+    stores". The Country filter shows only when the stores are in several countries; the
+    State filter lists the states of the chosen country (see CountryStates)."""
+
     q = django_filters.CharFilter(label="Search", method="search")
+    country = django_filters.ChoiceFilter(label="Country", choices=[], empty_label="All countries")
     state = django_filters.ChoiceFilter(
-        label="State / region", choices=[], empty_label="All states"
+        label="State / region", choices=[], empty_label="All states", method="in_state"
     )
     banner = django_filters.ChoiceFilter(label="Banner", choices=[], empty_label="All banners")
     region = RegionFilter()
@@ -62,12 +138,57 @@ class StoreFilter(django_filters.FilterSet):
 
     class Meta:
         model = Store
-        fields = ["q", "state", "banner", "region", "is_open"]
+        fields = ["q", "country", "state", "banner", "region", "is_open"]
 
-    def __init__(self, *args, request, **kwargs):
-        super().__init__(*args, request=request, **kwargs)
-        self.filters["state"].extra["choices"] = _distinct_values("state")(request)
+    def __init__(self, data=None, *args, request, **kwargs):
+        self.places = CountryStates(request.organization)
+        super().__init__(self._normalized(data), *args, request=request, **kwargs)
+        country = self.filters["country"]
+        country.extra["choices"] = self.places.country_choices()
+        if self.places.several:
+            # With JavaScript the State list follows the country at once; without, the
+            # Filter button brings the page back with the country's states.
+            attrs = {
+                "hx-get": reverse("accounts:store_filter_states"),
+                "hx-target": "#store-filter-state",
+                "hx-swap": "outerHTML",
+                "hx-include": "closest form",
+            }
+            country.extra["widget"] = forms.Select(attrs=attrs)
+        else:
+            # One country is no choice to offer, but ?country= is still understood.
+            country.extra["widget"] = forms.HiddenInput
+        self.filters["state"].extra["choices"] = self.places.state_choices(
+            self.data.get("country", "")
+        )
         self.filters["banner"].extra["choices"] = _distinct_values("banner")(request)
+
+    def _normalized(self, data):
+        """Country codes in capitals, and a State value written as its option's value, so
+        that "?state=AR" (a link from before the Country filter) shows AR as picked."""
+        if not data or not (data.get("country") or data.get("state")):
+            return data
+        data = data.copy()
+        data["country"] = data.get("country", "").strip().upper()
+        state = data.get("state", "").strip()
+        pair = self.places.pair(state, data["country"]) if state else None
+        if pair:
+            data["state"] = self.places.value(pair)
+        return data
+
+    @property
+    def qs(self):
+        # An invalid choice (a state not in the chosen country, an unknown country) matches
+        # no stores. django-filter would leave it out and list, export or add every store.
+        if self.is_bound and not self.is_valid():
+            return self.queryset.none()
+        return super().qs
+
+    def in_state(self, queryset, name, value):
+        country, state = self.places.pair(value, self.data.get("country", ""))
+        if not self.places.several:
+            return queryset.filter(state=state)
+        return queryset.filter(country=country, state=state)
 
     def search(self, queryset, name, value):
         value = value.strip()
@@ -89,15 +210,19 @@ class StoreTable(tables.Table):
     banner = tables.Column(verbose_name="Banner")
     city = tables.Column()
     state = tables.Column(verbose_name="State")
+    country = tables.Column(verbose_name="Country")
     postal_code = tables.Column(verbose_name="Postal code")
     is_open = tables.Column(verbose_name="Status")
 
     class Meta:
         model = Store
-        fields = ["number", "name", "banner", "city", "state", "postal_code", "is_open"]
+        fields = ["number", "name", "banner", "city", "state", "country", "postal_code", "is_open"]
         attrs = {"class": "striped"}
         empty_text = "No stores match. Clear the filters, add a store, or import a store list."
         order_by = ("number",)
+
+    def render_country(self, value):
+        return country_name(value)
 
     def render_is_open(self, value):
         return (

@@ -31,6 +31,7 @@ urlpatterns = [
     path("stores/", store_views.stores, name="stores"),
     path("stores/new/", store_views.store_create, name="store_create"),
     path("stores/export.csv", store_views.stores_export, name="stores_export"),
+    path("stores/filter/states/", store_views.store_filter_states, name="store_filter_states"),
     path("stores/<int:store_id>/", store_views.store_edit, name="store_edit"),
     path(
         "stores/<int:store_id>/open-close/", store_views.store_open_close, name="store_open_close"
