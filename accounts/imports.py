@@ -4,6 +4,7 @@ partnership geographies reuse for CSV store lists."""
 import re
 from decimal import Decimal
 
+from accounts.countries import COUNTRY_NAMES
 from accounts.models import Store
 from core.imports import columns
 from core.imports.base import Importer, RowInvalid
@@ -13,11 +14,14 @@ from core.imports.columns import Column
 NUMBER_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._/-]*$")
 NUMBER_CHARS = re.compile(r"[A-Za-z0-9 ._/-]")
 
+# A country as files write it (name or code, any case and spacing) -> its code: the names
+# the store pages show, and the other names people use.
 COUNTRIES = {
-    "us": "US", "usa": "US", "unitedstates": "US", "unitedstatesofamerica": "US",
-    "ca": "CA", "canada": "CA", "mx": "MX", "mexico": "MX", "gb": "GB", "uk": "GB",
-    "unitedkingdom": "GB", "greatbritain": "GB", "ie": "IE", "ireland": "IE",
-    "de": "DE", "germany": "DE", "fr": "FR", "france": "FR", "au": "AU", "australia": "AU",
+    **{"".join(ch for ch in name.lower() if ch.isalpha()): code for code, name in COUNTRY_NAMES.items()},
+    "usa": "US", "unitedstatesofamerica": "US", "uk": "GB", "greatbritain": "GB",
+    "england": "GB", "korea": "KR", "republicofkorea": "KR", "uae": "AE", "holland": "NL",
+    "deutschland": "DE", "schweiz": "CH", "suisse": "CH", "espana": "ES", "italia": "IT",
+    "prc": "CN", "peoplesrepublicofchina": "CN", "nippon": "JP",
 }  # fmt: skip
 
 STORE_NUMBER = Column(
