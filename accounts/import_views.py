@@ -22,16 +22,16 @@ MANAGERS = Membership.MANAGERS
 ERRORS_SHOWN = 200
 
 
-def _importer(kind):
+def _importer(kind, *, listed_only=False):
     importer = importer_for(kind)
-    if importer is None:
+    if importer is None or (listed_only and not importer.listed):
         raise Http404("No such import.")
     return importer
 
 
 @organization_required(*MANAGERS)
 def import_upload(request, kind):
-    importer = _importer(kind)
+    importer = _importer(kind, listed_only=True)
     form = UploadForm(request.POST or None, request.FILES or None)
     for name, field in importer.option_fields.items():
         form.fields[name] = field
@@ -84,6 +84,7 @@ def import_detail(request, import_batch_id):
         "more_errors": max(0, batch.error_count - ERRORS_SHOWN),
         "mapping_rows": _mapping_rows(batch, importer),
         "details": batch.details or {},
+        "back_link": importer.back_link(batch),
         "choices": _reading_choices(batch),
         "missing": importer.missing_required(batch.mapping),
         "progress": get_progress(batch.pk) if batch.is_running else None,

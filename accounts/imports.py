@@ -5,11 +5,12 @@ import re
 from decimal import Decimal
 
 from accounts.countries import COUNTRY_NAMES
-from accounts.models import Store
+from accounts.models import Region, Store
 from core.imports import columns
 from core.imports.base import Importer, RowInvalid
 from core.imports.bulk import bulk_upsert
 from core.imports.columns import Column
+from core.imports.reading import ImportRejected
 
 NUMBER_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._/-]*$")
 NUMBER_CHARS = re.compile(r"[A-Za-z0-9 ._/-]")
@@ -172,3 +173,89 @@ class StoreImporter(Importer):
             unique_fields=["organization", "number"],
             update_fields=[f for f in rows[0] if f not in ("organization_id", "number")],
         )
+
+
+class StoreListImporter(Importer):
+    """A CSV store list: the organization's stores it names, put into something (a custom
+    region here, a partnership's geography in partners). A number that matches none of
+    the stores is a row error, so the preview lists it and "Import the valid rows only"
+    applies the rest. Subclasses say what the stores go into."""
+
+    label = "Store list"
+    noun = "store"
+    key_field = "number"
+    columns = (STORE_NUMBER,)
+    listed = False  # made from the page of what the stores go into, not from Imports
+    create_label = "Will be added"
+    created_label = "Added"
+    unchanged_label = "Already in"
+
+    def read(self, source):
+        table = super().read(source)
+        if len(table.header) == 1 and not self.guess_mapping(table.header):
+            # A bare column of numbers: its first line is a store, not a header.
+            table.header, table.header_line = ["Store number"], table.header_line - 1
+        return table
+
+    def prepare(self, organization, options):
+        super().prepare(organization, options)
+        self.stores = dict(Store.objects.for_org(organization).values_list("number", "pk"))
+        self.target = self.target_for(organization, self.options)
+        self.already = set(self.stores_in_target())
+
+    def clean(self, values):
+        number = clean_number(values.get("number", ""))
+        if not number:
+            raise RowInvalid("Store number", "the store number is missing")
+        store_id = self.stores.get(number)
+        if store_id is None:
+            raise RowInvalid("Store number", f"{number} is not one of your stores")
+        return {"number": number, "store_id": store_id}
+
+    def existing(self, organization, keys):
+        return {
+            number: {"number": number, "store_id": self.stores[number]}
+            for number in keys
+            if self.stores.get(number) in self.already
+        }
+
+    def write(self, organization, creates, updates):
+        if creates:
+            self.add(organization, [row["store_id"] for row in creates])
+
+    # -- what subclasses provide -------------------------------------------------------
+    def target_for(self, organization, options):
+        raise NotImplementedError
+
+    def stores_in_target(self):
+        raise NotImplementedError
+
+    def add(self, organization, store_ids):
+        raise NotImplementedError
+
+    def back_link(self, batch):
+        """(url, text) of the page the list was uploaded from."""
+        raise NotImplementedError
+
+
+class RegionStoreListImporter(StoreListImporter):
+    kind = "region_stores"
+    label = "Region store list"
+
+    def target_for(self, organization, options):
+        region = Region.objects.for_org(organization).filter(pk=options.get("region_id")).first()
+        if region is None:
+            raise ImportRejected("The region this store list was for no longer exists.")
+        return region
+
+    def stores_in_target(self):
+        return self.target.effective_stores().values_list("pk", flat=True)
+
+    def add(self, organization, store_ids):
+        self.target.stores.add(*store_ids)
+
+    def back_link(self, batch):
+        region = Region.objects.filter(
+            organization=batch.organization, pk=batch.options.get("region_id")
+        ).first()
+        return (region.get_absolute_url(), f"Region {region.name}") if region else None

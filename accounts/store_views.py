@@ -1,13 +1,11 @@
 """Account Settings → Stores & Regions."""
 
 from django.contrib import messages
-from django.db import transaction
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 from django_tables2 import RequestConfig
 
 from accounts.models import Membership, Region, Store
-from accounts.store_lists import read_store_list
 from accounts.stores import (
     STORE_EXPORT_FIELDS,
     RegionForm,
@@ -20,6 +18,8 @@ from accounts.stores import (
 from accounts.tenancy import organization_required
 from core.exports import csv_response
 from core.imports.reading import ImportRejected
+from core.imports.registry import importer_for
+from core.imports.service import start_import
 from core.tenancy import get_for_org_or_404
 
 MANAGERS = Membership.MANAGERS
@@ -216,29 +216,25 @@ def region_remove_store(request, region_id, store_id):
 @require_POST
 @organization_required(*MANAGERS)
 def region_upload(request, region_id):
-    """Add the stores of a CSV store list; numbers that match no store are listed."""
+    """A CSV store list for the region, through the import preview: the stores it names
+    are added when confirmed, and numbers that match no store are listed there."""
     region = get_for_org_or_404(Region, request.organization, pk=region_id)
     form = StoreListUploadForm(request.POST, request.FILES)
     if not form.is_valid():
         messages.error(request, "Choose a CSV file to upload.")
         return redirect(region)
     try:
-        store_list = read_store_list(request.organization, form.cleaned_data["file"])
+        batch = start_import(
+            organization=request.organization,
+            user=request.user,
+            importer=importer_for("region_stores"),
+            uploaded_file=form.cleaned_data["file"],
+            options={"region_id": region.pk},
+        )
     except ImportRejected as rejected:
         messages.error(request, str(rejected))
         return redirect(region)
-    with transaction.atomic():
-        region.stores.add(*store_list.stores)
-    return render(
-        request,
-        "accounts/region_upload_result.html",
-        {
-            "region": region,
-            "added": len(store_list.stores),
-            "unmatched": store_list.unknown,
-            "tab": "regions",
-        },
-    )
+    return redirect(batch)
 
 
 @organization_required(*MANAGERS)

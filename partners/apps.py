@@ -6,7 +6,10 @@ class PartnersConfig(AppConfig):
     verbose_name = "Partnerships"
 
     def ready(self):
+        from core.imports.registry import register
         from core.outbox import register_context
         from partners import notifications
+        from partners.imports import GeographyStoreListImporter
 
         register_context(notifications.KIND, notifications.event_context)
+        register(GeographyStoreListImporter())

@@ -15,9 +15,10 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import Membership, Organization, User
 from accounts.services import LOGIN_BACKEND, organization_create, user_create
-from accounts.store_lists import read_store_list
 from accounts.tenancy import organization_required, switch_organization
 from core.imports.reading import ImportRejected
+from core.imports.registry import importer_for
+from core.imports.service import start_import
 from partners import links, services
 from partners.forms import (
     InviteRequestForm,
@@ -306,31 +307,26 @@ def geography_add_region(request, partnership_id):
 @require_POST
 @organization_required()
 def geography_upload(request, partnership_id):
-    def change(partnership):
-        form = StoreListForm(request.POST, request.FILES)
+    """A CSV store list for the geography, through the import preview: the stores it names
+    are shared when confirmed, and numbers that match no store are listed there."""
+    partnership = get_partnership_or_404(request.organization, partnership_id)
+    back = redirect("partners:geography", partnership_id=partnership.pk)
+    form = StoreListForm(request.POST, request.FILES)
+    try:
+        services.check_requester(partnership, request.organization, request.user)
         if not form.is_valid():
             raise services.PartnershipError("Choose a CSV store list to upload.")
-        if partnership.side_of(request.organization) != Side.REQUESTER:
-            raise services.PartnershipError(
-                f"Only {partnership.organization.name} chooses the stores it shares."
-            )
-        try:
-            store_list = read_store_list(request.organization, form.cleaned_data["file"])
-        except ImportRejected as rejected:
-            raise services.PartnershipError(str(rejected)) from None
-        services.geography_add(
-            partnership=partnership,
+        batch = start_import(
             organization=request.organization,
-            actor=request.user,
-            stores=store_list.stores,
+            user=request.user,
+            importer=importer_for("geography_stores"),
+            uploaded_file=form.cleaned_data["file"],
+            options={"partnership_id": partnership.pk},
         )
-        found = len(store_list.stores)
-        text = f"{found} store{'s' if found != 1 else ''} of the list are now shared."
-        if store_list.unknown:
-            messages.warning(request, store_list.unknown_message())
-        return text
-
-    return _geography_change(request, partnership_id, change)
+    except (services.PartnershipError, ImportRejected) as error:
+        messages.error(request, str(error))
+        return back
+    return redirect(batch)
 
 
 @require_POST

@@ -104,6 +104,11 @@ class Importer:
     option_fields: dict = {}
     # What the preview says of each note an importer makes (`self.note(key)`).
     notes: dict[str, str] = {}
+    # Offered on the Imports page (store lists are uploaded from their region or partnership).
+    listed = True
+    create_label = "Will be created"
+    created_label = "New"
+    unchanged_label = "Unchanged"
 
     # -- what each kind of import provides ---------------------------------------------
     def clean(self, values: dict[str, str]) -> dict:
@@ -121,6 +126,10 @@ class Importer:
 
     def describe_key(self, row) -> str:
         return str(row.get(self.key_field, ""))
+
+    def back_link(self, batch):
+        """(url, text) of the page this kind of import is made from, if not Imports."""
+        return None
 
     # -- shared ------------------------------------------------------------------------
     @property
@@ -310,7 +319,8 @@ class Importer:
             counter = {"create": "creates", "update": "updates", "unchanged": "unchanged",
                        "repeat": "repeats"}[step.action]  # fmt: skip
             setattr(preview, counter, getattr(preview, counter) + 1)
-            self._sample(preview, step)
+            if step.action != "repeat":
+                self._sample(preview, step)
             if step.action == "update":
                 self._record_change(preview, step)
         preview.notes = self._notes

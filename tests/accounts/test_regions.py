@@ -1,9 +1,9 @@
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from accounts.models import Region
 from tests.factories import RegionFactory, StoreFactory
+from tests.store_list_uploads import upload_store_list
 
 pytestmark = pytest.mark.django_db
 
@@ -71,33 +71,34 @@ def test_upload_a_csv_store_list_lists_numbers_that_match_nothing(
     StoreFactory(organization=other_org, number="99")  # another organization's store
     region = RegionFactory(organization=org)
     data = b"Store #,Note\n1,yes\n3,yes\n99,theirs\n12345,typo\n1,again\n"
-    response = owner_client.post(
-        reverse("accounts:region_upload", args=[region.pk]),
-        {"file": SimpleUploadedFile("list.csv", data)},
+    page, batch = upload_store_list(
+        owner_client, reverse("accounts:region_upload", args=[region.pk]), data, confirm=False
     )
-    assert "2 stores of the list are now in" in response.text
-    assert "2 numbers matched none of your stores" in response.text
-    assert "<li>99</li>" in response.text and "<li>12345</li>" in response.text
+    # The preview: two stores to add, the two strangers listed by line, the repeat counted.
+    assert (batch.kind, batch.to_create, batch.error_count, batch.details["repeats"]) == (
+        "region_stores", 2, 2, 1,
+    )  # fmt: skip
+    assert "99 is not one of your stores" in page.text
+    assert "12345 is not one of your stores" in page.text
+    assert not region.stores.exists()  # nothing until confirmed
+    owner_client.post(reverse("accounts:import_confirm", args=[batch.pk]), {"mode": "valid_only"})
     assert numbers(region.effective_stores()) == ["1", "3"]
 
 
 def test_a_bare_column_of_numbers_is_a_store_list(owner_client, org, stores):
     region = RegionFactory(organization=org)
-    owner_client.post(
-        reverse("accounts:region_upload", args=[region.pk]),
-        {"file": SimpleUploadedFile("l.csv", b"2\n4\n")},
-    )
+    upload_store_list(owner_client, reverse("accounts:region_upload", args=[region.pk]), b"2\n4\n")
     assert numbers(region.effective_stores()) == ["2", "4"]
 
 
-def test_a_bad_store_list_says_why(owner_client, org, stores):
+def test_a_store_list_without_a_number_column_asks_for_it(owner_client, org, stores):
     region = RegionFactory(organization=org)
-    response = owner_client.post(
-        reverse("accounts:region_upload", args=[region.pk]),
-        {"file": SimpleUploadedFile("l.csv", b"Name,City\nA,B\n")},
-        follow=True,
+    page, batch = upload_store_list(
+        owner_client, reverse("accounts:region_upload", args=[region.pk]), b"Name,City\nA,B\n"
     )
-    assert "No column of store numbers was found" in response.text
+    assert batch.status == "needs_mapping"
+    assert "We could not tell which column holds the store number" in page.text
+    assert "Cancel import" in page.text
     assert not region.stores.exists()
 
 
@@ -148,9 +149,8 @@ def test_another_organizations_store_can_never_be_put_into_a_region(
         == 404
     )
     # Through a store list: their store numbers resolve to our stores only.
-    owner_client.post(
-        reverse("accounts:region_upload", args=[region.pk]),
-        {"file": SimpleUploadedFile("l.csv", b"number\n1\n")},
+    upload_store_list(
+        owner_client, reverse("accounts:region_upload", args=[region.pk]), b"number\n1\n"
     )
     assert list(region.stores.all()) == [stores["1"]]
     assert not their_region.stores.exists()

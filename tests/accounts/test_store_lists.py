@@ -1,7 +1,8 @@
-"""One CSV store list component, one behaviour, wherever a store list is uploaded: a custom
-region, a partnership's geography, a task campaign. The owner's stores named in the list
-apply; numbers matching none of them (another organization's store included) are listed
-back; a list that names none of them changes nothing and says so."""
+"""One behaviour wherever a CSV store list is uploaded: a custom region, a partnership's
+geography, a task campaign. The owner's stores named in the list apply; numbers matching
+none of them (another organization's store included) are listed back; a list that names
+none of them changes nothing and says so. Region and geography lists go through the
+import preview (and its history); a campaign's list is read with the task form."""
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -12,6 +13,7 @@ from core.imports.reading import ImportRejected
 from tasks.models import Task
 from tests.conftest import client_for
 from tests.factories import RegionFactory, StoreFactory
+from tests.store_list_uploads import upload_store_list
 
 LIST = b"Store #,Note\n3,yes\n1,yes\n99,theirs\n12345,typo\n1,again\n"
 STRANGERS = b"Store #\n99\n12345\n"
@@ -43,23 +45,34 @@ def test_a_list_naming_none_of_our_stores_is_refused(world):
 
 def test_a_region_takes_the_known_stores_and_lists_the_rest(world):
     region = RegionFactory(organization=world["retailer"])
-    page = client_for(world["owner"]).post(
-        reverse("accounts:region_upload", args=[region.pk]), {"file": upload(LIST)}
-    )
-    assert "<li>99</li>" in page.text and "<li>12345</li>" in page.text
+    url = reverse("accounts:region_upload", args=[region.pk])
+    page, batch = upload_store_list(client_for(world["owner"]), url, LIST)
+    assert "99 is not one of your stores" in page.text
+    assert "12345 is not one of your stores" in page.text
+    assert (batch.status, batch.created_count, batch.skipped_count) == ("applied", 2, 2)
     assert sorted(region.stores.values_list("number", flat=True)) == ["1", "3"]
 
 
 def test_a_geography_takes_the_known_stores_and_lists_the_rest(world):
     partnership = world["merch_share"]
     partnership.stores.clear()
-    page = client_for(world["owner"]).post(
-        reverse("partners:geography_upload", args=[partnership.pk]),
-        {"file": upload(LIST)},
-        follow=True,
-    )
-    assert "2 numbers matched none of your stores and were left out: 99, 12345" in page.text
+    url = reverse("partners:geography_upload", args=[partnership.pk])
+    page, batch = upload_store_list(client_for(world["owner"]), url, LIST)
+    assert "99 is not one of your stores" in page.text
+    assert "12345 is not one of your stores" in page.text
+    assert (batch.status, batch.created_count, batch.skipped_count) == ("applied", 2, 2)
     assert sorted(partnership.stores.values_list("number", flat=True)) == ["1", "3"]
+
+
+def test_region_and_geography_lists_are_in_the_import_history(world):
+    client = client_for(world["owner"])
+    region = RegionFactory(organization=world["retailer"], name="North")
+    upload_store_list(client, reverse("accounts:region_upload", args=[region.pk]), LIST)
+    upload_store_list(
+        client, reverse("partners:geography_upload", args=[world["merch_share"].pk]), LIST
+    )
+    history = client.get(reverse("accounts:imports")).text
+    assert "Region store list" in history and "Partnership store list" in history
 
 
 def test_a_campaign_takes_the_known_stores_and_lists_the_rest(world):
@@ -78,16 +91,8 @@ def test_a_list_of_strangers_changes_nothing_anywhere(world, where):
     region = RegionFactory(organization=world["retailer"])
     partnership = world["merch_share"]
     before = set(partnership.stores.values_list("pk", flat=True))
-    url, data = {
-        "region": (
-            reverse("accounts:region_upload", args=[region.pk]),
-            {"file": upload(STRANGERS)},
-        ),
-        "geography": (
-            reverse("partners:geography_upload", args=[partnership.pk]),
-            {"file": upload(STRANGERS)},
-        ),
-        "campaign": (
+    if where == "campaign":
+        page = client.post(
             reverse("tasks:new"),
             {
                 "title": "Count",
@@ -95,10 +100,17 @@ def test_a_list_of_strangers_changes_nothing_anywhere(world, where):
                 "priority": "normal",
                 "store_list": upload(STRANGERS),
             },
-        ),
-    }[where]
-    page = client.post(url, data, follow=True)
-    assert "None of the numbers in the store list is one of your stores: 99, 12345" in page.text
+        )
+        assert "None of the numbers in the store list is one of your stores: 99, 12345" in page.text
+    else:
+        url = {
+            "region": reverse("accounts:region_upload", args=[region.pk]),
+            "geography": reverse("partners:geography_upload", args=[partnership.pk]),
+        }[where]
+        page, batch = upload_store_list(client, url, STRANGERS, confirm=False)
+        # Every line is an error: the preview says so and offers nothing to import.
+        assert (batch.status, batch.to_create, batch.error_count) == ("ready", 0, 2)
+        assert "Import the valid rows only" not in page.text
     assert not region.stores.exists()
     assert set(partnership.stores.values_list("pk", flat=True)) == before
     assert not Task.objects.exists()

@@ -1,5 +1,4 @@
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 
@@ -11,6 +10,7 @@ from tests.factories import (
     PartnershipFactory,
     RegionFactory,
 )
+from tests.store_list_uploads import upload_store_list
 
 pytestmark = pytest.mark.django_db
 
@@ -144,13 +144,11 @@ def test_geography_by_region_store_list_and_removal(world, django_capture_on_com
     response = client.post(reverse("partners:geography_add_region", args=[partnership.pk]), {"region": region.pk},
                            follow=True)  # fmt: skip
     assert "Region Two stores is now shared" in response.text
-    response = client.post(
-        reverse("partners:geography_upload", args=[partnership.pk]),
-        {"file": SimpleUploadedFile("list.csv", b"Store #\n4\n5\n404\n")},
-        follow=True,
+    page, batch = upload_store_list(
+        client, reverse("partners:geography_upload", args=[partnership.pk]), b"Store #\n4\n5\n404\n"
     )
-    assert "2 stores of the list are now shared" in response.text
-    assert "1 number matched none of your stores and was left out: 404" in response.text
+    assert "404 is not one of your stores" in page.text  # the preview lists it by line
+    assert (batch.kind, batch.status, batch.created_count) == ("geography_stores", "applied", 2)
     assert partnership.effective_stores().count() == 4
     region.stores.add(world["stores"][2])  # the region grows: the partnership follows
     assert partnership.effective_stores().count() == 5
