@@ -82,6 +82,7 @@ def clean_number(value: str) -> str:
 
 
 class StoreImporter(Importer):
+    written_models = (Store,)
     kind = "stores"
     label = "Stores"
     noun = "store"

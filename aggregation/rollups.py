@@ -104,19 +104,28 @@ class Rollup:
         )
 
     def refresh_in_one_statement(self):
-        """PostgreSQL: the upsert and the delete in one statement. `fresh` is computed once
-        and read by both; the DELETE sees the rollup as it was before the statement (one
-        snapshot for all its parts), so it skips the rows the INSERT adds, and the two touch
-        different rows (keys in `fresh`, keys not in it). As two statements, the DELETE
-        read the children's rows a second time and, planned with the statistics of a table
-        the same transaction had just filled, probed them once per rollup row: over 5
-        minutes for a first refresh of 1,000,000 sales rows (bench/bench_rollup.py)."""
+        """PostgreSQL: one statement per table whose every step is a set operation, so its
+        plan cannot turn quadratic whatever the statistics say (a table filled in bulk by
+        the same transaction has none yet; autovacuum has not run).
+
+        `fresh` (the children's figures) and `current` (the rollup's rows) are each read
+        once. `fresh EXCEPT current` is what is new or changed, and only that is upserted:
+        a refresh with nothing to do writes nothing and locks nothing. `current EXCEPT
+        fresh`, on the keys, is what is stale. EXCEPT is a hashed or sorted set operation,
+        never a loop per row; the stale rows are then deleted through the unique index.
+        The NOT EXISTS anti-join it replaces was planned as a nested loop from empty-table
+        statistics: 73 s per refresh of the demo master, writing nothing."""
+        columns = ", ".join(["child_id", "sku", *self.keys, *self.values])
+        keys = ", ".join(["child_id", "sku", *self.keys])
         return (
             f"WITH fresh AS MATERIALIZED ({self.fresh()}),\n"  # noqa: S608 (identifiers are constants; values are parameters)
-            f"written AS ({self.upsert('fresh')} RETURNING 1),\n"
-            f"deleted AS (DELETE FROM {self.table} r\n"
-            f"  WHERE r.master_id = %s AND {{rollup_children}} {{rollup_skus}}\n"
-            f"    AND NOT EXISTS (SELECT 1 FROM fresh f WHERE {self.same_key('f', 'r')}) RETURNING 1)\n"
+            f"current AS MATERIALIZED (SELECT {columns} FROM {self.table} r\n"
+            f"  WHERE r.master_id = %s AND {{rollup_children}} {{rollup_skus}}),\n"
+            f"changed AS (SELECT {columns} FROM fresh EXCEPT SELECT {columns} FROM current),\n"
+            f"stale AS (SELECT {keys} FROM current EXCEPT SELECT {keys} FROM fresh),\n"
+            f"written AS ({self.upsert('changed')} RETURNING 1),\n"
+            f"deleted AS (DELETE FROM {self.table} r USING stale s\n"
+            f"  WHERE r.master_id = %s AND {self.same_key('s', 'r')} RETURNING 1)\n"
             f"SELECT (SELECT count(*) FROM written), (SELECT count(*) FROM deleted)"
         )
 
@@ -219,9 +228,10 @@ def _refresh_table(cursor, rollup, master_id, now, children, skus):
     params = []
     children_sql = _in(f"{rollup.alias}.organization_id", children, params)
     skus_sql = "" if skus is None else "AND " + _in("p.sku_normalized", skus, params)
-    params += [master_id, now, master_id]
+    params.append(master_id)
     rollup_children = _in("r.child_id", children, params)
     rollup_skus = "" if skus is None else "AND " + _in("r.sku", skus, params)
+    params += [master_id, now, master_id]
     sql = rollup.refresh_in_one_statement().format(
         children=children_sql,
         skus=skus_sql,
@@ -230,7 +240,14 @@ def _refresh_table(cursor, rollup, master_id, now, children, skus):
     )
     cursor.execute(sql, params)
     written, deleted = cursor.fetchone()
+    if written + deleted >= ANALYZE_AFTER_ROWS:
+        # Fresh statistics for the plan and the pages that read the rollup; autovacuum
+        # would take them only after this transaction, if it runs at all.
+        cursor.execute(f"ANALYZE {rollup.table}")
     return written, deleted
+
+
+ANALYZE_AFTER_ROWS = 5000
 
 
 def master_of(organization_id):

@@ -45,6 +45,7 @@ def _sku(values):
 
 
 class ProductImporter(Importer):
+    written_models = (Product,)
     kind = "products"
     label = "Products"
     noun = "product"
@@ -129,6 +130,7 @@ class _StoreProductLookups(Importer):
 
 
 class StockImporter(_StoreProductLookups):
+    written_models = (Stock,)
     kind = "stock"
     label = "Stock levels"
     noun = "stock row"
@@ -191,6 +193,7 @@ class StockImporter(_StoreProductLookups):
 
 
 class SalesImporter(_StoreProductLookups):
+    written_models = (SalesLine,)
     kind = "sales"
     option_fields = {
         "default_store": forms.CharField(

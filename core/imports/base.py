@@ -104,6 +104,8 @@ class Importer:
     option_fields: dict = {}
     # What the preview says of each note an importer makes (`self.note(key)`).
     notes: dict[str, str] = {}
+    # The models write() fills in bulk: their statistics are refreshed after a large import.
+    written_models: tuple = ()
     # Offered on the Imports page (store lists are uploaded from their region or partnership).
     listed = True
     create_label = "Will be created"

@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
@@ -314,9 +314,25 @@ def _apply_rows(batch, importer):
         if len(creates) + len(updates) >= WRITE_CHUNK:
             flush()
     flush()
+    if counts.creates + counts.updates >= ANALYZE_AFTER_ROWS:
+        _analyze(importer.written_models)
     counts.errors = [e.as_dict() for e in counts.errors]
     counts.touched = [dict(pairs) for pairs in touched]
     return counts
+
+
+ANALYZE_AFTER_ROWS = 5000
+
+
+def _analyze(models):
+    """PostgreSQL plans from table statistics, and a table just filled in bulk has none
+    yet (autovacuum comes later, if at all): the rollup refresh that follows an import, and
+    the next page, would be planned as if the table were empty."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        for model in models:
+            cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
 
 
 # What listeners (the master-account rollups) learn of the rows an import wrote.
