@@ -100,10 +100,10 @@ def test_a_worker_that_finishes_after_the_sweep_failed_it_writes_nothing(
         status="queued",
         file=SimpleUploadedFile("s.csv", b"Store Number,Name\n1,One\n2,Two\n"),
     )
-    real_write = service._write_in_chunks
+    real_write = service._apply_rows
 
     def slow_write(*args):
-        real_write(*args)
+        counts = real_write(*args)
         # Meanwhile, on another connection, the sweep finds the import stuck.
         settings.IMPORT_STUCK_AFTER_MINUTES = 0
 
@@ -119,8 +119,9 @@ def test_a_worker_that_finishes_after_the_sweep_failed_it_writes_nothing(
         thread = threading.Thread(target=sweep)
         thread.start()
         thread.join()
+        return counts
 
-    monkeypatch.setattr(service, "_write_in_chunks", slow_write)
+    monkeypatch.setattr(service, "_apply_rows", slow_write)
     service.apply_batch(batch.pk)
     batch.refresh_from_db()
     assert batch.status == "failed" and "had not finished" in batch.message
