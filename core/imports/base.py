@@ -104,6 +104,9 @@ class Importer:
     option_fields: dict = {}
     # What the preview says of each note an importer makes (`self.note(key)`).
     notes: dict[str, str] = {}
+    # A one-column file whose first line is none of our column names is a bare list of
+    # values under this header name (store lists: a column of numbers); "" for none.
+    bare_column = ""
     # Offered on the Imports page (store lists are uploaded from their region or partnership).
     listed = True
     create_label = "Will be created"
@@ -149,6 +152,7 @@ class Importer:
             max_rows=settings.IMPORT_MAX_ROWS,
             max_line_length=settings.IMPORT_MAX_LINE_LENGTH,
             header_score=header_score(self.columns),
+            bare_column=self.bare_column,
         )
 
     def guess_mapping(self, header):

@@ -114,3 +114,32 @@ def test_a_list_of_strangers_changes_nothing_anywhere(world, where):
     assert not region.stores.exists()
     assert set(partnership.stores.values_list("pk", flat=True)) == before
     assert not Task.objects.exists()
+
+
+@pytest.mark.parametrize("where", ["region", "geography", "campaign"])
+def test_a_list_of_one_bare_number_is_that_store(world, where):
+    # A file of one line, "3": a store list of one store, not a header with no rows.
+    client = client_for(world["owner"])
+    region = RegionFactory(organization=world["retailer"])
+    partnership = world["merch_share"]
+    partnership.stores.clear()
+    if where == "campaign":
+        client.post(
+            reverse("tasks:new"),
+            {
+                "title": "Count",
+                "target": "list",
+                "priority": "normal",
+                "store_list": upload(b"3\n"),
+            },
+        )
+        assert list(Task.objects.values_list("store__number", flat=True)) == ["3"]
+        return
+    url = {
+        "region": reverse("accounts:region_upload", args=[region.pk]),
+        "geography": reverse("partners:geography_upload", args=[partnership.pk]),
+    }[where]
+    _page, batch = upload_store_list(client, url, b"3\n")
+    assert (batch.status, batch.created_count, batch.error_count) == ("applied", 1, 0)
+    target = region if where == "region" else partnership
+    assert list(target.stores.values_list("number", flat=True)) == ["3"]
