@@ -253,9 +253,17 @@ def _applied_message(batch, importer):
 @organization_required(*MANAGERS)
 def import_cancel(request, import_batch_id):
     batch = get_for_org_or_404(ImportBatch, request.organization, pk=import_batch_id)
+    importer = _importer(batch.kind)
     if service.cancel(batch=batch):
         messages.info(request, "The import was cancelled; nothing was written.")
-        return redirect(reverse("accounts:import_upload", args=[batch.kind]))
+        # Back where the file was uploaded: a store list's region or partnership has no
+        # upload page on Imports (it would be a 404).
+        back = importer.back_link(batch)
+        if back:
+            return redirect(back[0])
+        if importer.listed:
+            return redirect(reverse("accounts:import_upload", args=[batch.kind]))
+        return redirect("accounts:imports")
     messages.error(request, "This import has already started; it can no longer be cancelled.")
     return redirect(batch)
 

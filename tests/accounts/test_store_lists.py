@@ -143,3 +143,26 @@ def test_a_list_of_one_bare_number_is_that_store(world, where):
     assert (batch.status, batch.created_count, batch.error_count) == ("applied", 1, 0)
     target = region if where == "region" else partnership
     assert list(target.stores.values_list("number", flat=True)) == ["3"]
+
+
+@pytest.mark.parametrize("where", ["region", "geography"])
+def test_cancelling_a_store_list_returns_to_where_it_was_uploaded(world, where):
+    client = client_for(world["owner"])
+    region = RegionFactory(organization=world["retailer"], name="North")
+    partnership = world["merch_share"]
+    partnership.stores.clear()
+    upload_url, back_url = {
+        "region": (reverse("accounts:region_upload", args=[region.pk]), region.get_absolute_url()),
+        "geography": (
+            reverse("partners:geography_upload", args=[partnership.pk]),
+            reverse("partners:geography", args=[partnership.pk]),
+        ),
+    }[where]
+    _page, batch = upload_store_list(client, upload_url, LIST, confirm=False)
+    response = client.post(reverse("accounts:import_cancel", args=[batch.pk]), follow=True)
+    assert response.redirect_chain == [(back_url, 302)]
+    assert response.status_code == 200
+    assert "The import was cancelled; nothing was written." in response.text
+    batch.refresh_from_db()
+    assert batch.status == "cancelled"
+    assert not region.stores.exists() and not partnership.stores.exists()
