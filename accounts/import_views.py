@@ -1,10 +1,13 @@
 """The pages of the import machinery: upload → preview (and column mapping) → confirm → apply."""
 
+import datetime
+
 from django.conf import settings
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import dateformat
 from django.views.decorators.http import require_POST
 
 from accounts.forms import UploadForm
@@ -113,8 +116,9 @@ def _reading_choices(batch):
             {
                 "value": value,
                 "label": label,
+                "short_label": label.split(" (")[0],
                 "chosen": value == reading["chosen"],
-                "example": reading["example_readings"].get(value, ""),
+                "example": _example(reading["kind"], reading["example_readings"].get(value, "")),
             }
             for value, label in labels.items()
             if reading["kind"] == "number" or value != "iso" or reading["chosen"] == "iso"
@@ -129,9 +133,23 @@ def _reading_choices(batch):
                 "example": reading["example"],
                 "ambiguous": not reading["decided"] and not reading["by_user"],
                 "by_user": reading["by_user"],
+                # No value was read differently one way or the other (quantities 1, 2):
+                # "decided by the file's values" would claim more than the file says.
+                "same_either_way": not reading["by_user"]
+                and not reading["example"]
+                and not any(reading.get("evidence", {}).values())
+                and reading["chosen"] != "iso",
             }
         )
     return choices
+
+
+def _example(kind, value):
+    """A date read one way, written out (3 April 2026), so the two readings of 03/04/2026
+    cannot be mistaken for each other; a number as it is."""
+    if kind == "date" and value:
+        return dateformat.format(datetime.date.fromisoformat(value), "j F Y")
+    return value
 
 
 def _mapping_rows(batch, importer):
