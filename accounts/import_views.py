@@ -6,6 +6,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils import dateformat
 from django.views.decorators.http import require_POST
@@ -258,12 +259,24 @@ def import_confirm(request, import_batch_id):
 
 
 def _applied_message(batch, importer):
-    text = (
-        f"Imported: {batch.created_count:,} new and {batch.updated_count:,} updated "
-        f"{importer.noun}s, {batch.unchanged:,} unchanged."
-    )
-    if batch.skipped_count:
-        text += f" {batch.skipped_count:,} rows with errors were left out."
+    if importer.updates_rows:
+        text = (
+            f"Imported: {batch.created_count:,} new and {batch.updated_count:,} updated "
+            f"{importer.noun}s, {batch.unchanged:,} unchanged."
+        )
+    else:
+        # A store list adds stores to a region or partnership; none of them is new.
+        text = (
+            f"Imported: {batch.created_count:,} {importer.noun}{pluralize(batch.created_count)} "
+            f"{importer.created_label.lower()}, {batch.unchanged:,} "
+            f"{importer.unchanged_label.lower()}."
+        )
+    skipped = batch.skipped_count
+    if skipped:
+        text += (
+            f" {skipped:,} row{pluralize(skipped)} with errors "
+            f"{pluralize(skipped, 'was,were')} left out."
+        )
     return text
 
 

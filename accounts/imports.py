@@ -187,6 +187,7 @@ class StoreListImporter(Importer):
     columns = (STORE_NUMBER,)
     bare_column = STORE_NUMBER.label  # a column of numbers: its first line is a store
     listed = False  # made from the page of what the stores go into, not from Imports
+    updates_rows = False
     create_label = "Will be added"
     created_label = "Added"
     unchanged_label = "Already in"

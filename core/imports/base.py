@@ -109,6 +109,9 @@ class Importer:
     bare_column = ""
     # Offered on the Imports page (store lists are uploaded from their region or partnership).
     listed = True
+    # False where a row is only ever added or already there (store lists): the preview
+    # and the result show no "updated" count.
+    updates_rows = True
     create_label = "Will be created"
     created_label = "New"
     unchanged_label = "Unchanged"

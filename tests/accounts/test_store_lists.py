@@ -166,3 +166,17 @@ def test_cancelling_a_store_list_returns_to_where_it_was_uploaded(world, where):
     batch.refresh_from_db()
     assert batch.status == "cancelled"
     assert not region.stores.exists() and not partnership.stores.exists()
+
+
+def test_the_result_of_a_store_list_says_added_not_new(world):
+    # Stores 3 and 1 are added; the second "1" is already in by then; 99 and 12345 are errors.
+    client = client_for(world["owner"])
+    region = RegionFactory(organization=world["retailer"])
+    _page, batch = upload_store_list(
+        client, reverse("accounts:region_upload", args=[region.pk]), LIST, confirm=False
+    )
+    done = client.post(
+        reverse("accounts:import_confirm", args=[batch.pk]), {"mode": "valid_only"}, follow=True
+    )
+    assert "Imported: 2 stores added, 1 already in. 2 rows with errors were left out." in done.text
+    assert "Updated" not in done.text
