@@ -1,10 +1,14 @@
 """The pages of the import machinery: upload → preview (and column mapping) → confirm → apply."""
 
+import datetime
+
 from django.conf import settings
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.template.defaultfilters import pluralize
 from django.urls import reverse
+from django.utils import dateformat
 from django.views.decorators.http import require_POST
 
 from accounts.forms import UploadForm
@@ -113,8 +117,9 @@ def _reading_choices(batch):
             {
                 "value": value,
                 "label": label,
+                "short_label": label.split(" (")[0],
                 "chosen": value == reading["chosen"],
-                "example": reading["example_readings"].get(value, ""),
+                "example": _example(reading["kind"], reading["example_readings"].get(value, "")),
             }
             for value, label in labels.items()
             if reading["kind"] == "number" or value != "iso" or reading["chosen"] == "iso"
@@ -129,9 +134,23 @@ def _reading_choices(batch):
                 "example": reading["example"],
                 "ambiguous": not reading["decided"] and not reading["by_user"],
                 "by_user": reading["by_user"],
+                # No value was read differently one way or the other (quantities 1, 2):
+                # "decided by the file's values" would claim more than the file says.
+                "same_either_way": not reading["by_user"]
+                and not reading["example"]
+                and not any(reading.get("evidence", {}).values())
+                and reading["chosen"] != "iso",
             }
         )
     return choices
+
+
+def _example(kind, value):
+    """A date read one way, written out (3 April 2026), so the two readings of 03/04/2026
+    cannot be mistaken for each other; a number as it is."""
+    if kind == "date" and value:
+        return dateformat.format(datetime.date.fromisoformat(value), "j F Y")
+    return value
 
 
 def _mapping_rows(batch, importer):
@@ -240,12 +259,24 @@ def import_confirm(request, import_batch_id):
 
 
 def _applied_message(batch, importer):
-    text = (
-        f"Imported: {batch.created_count:,} new and {batch.updated_count:,} updated "
-        f"{importer.noun}s, {batch.unchanged:,} unchanged."
-    )
-    if batch.skipped_count:
-        text += f" {batch.skipped_count:,} rows with errors were left out."
+    if importer.updates_rows:
+        text = (
+            f"Imported: {batch.created_count:,} new and {batch.updated_count:,} updated "
+            f"{importer.noun}s, {batch.unchanged:,} unchanged."
+        )
+    else:
+        # A store list adds stores to a region or partnership; none of them is new.
+        text = (
+            f"Imported: {batch.created_count:,} {importer.noun}{pluralize(batch.created_count)} "
+            f"{importer.created_label.lower()}, {batch.unchanged:,} "
+            f"{importer.unchanged_label.lower()}."
+        )
+    skipped = batch.skipped_count
+    if skipped:
+        text += (
+            f" {skipped:,} row{pluralize(skipped)} with errors "
+            f"{pluralize(skipped, 'was,were')} left out."
+        )
     return text
 
 
@@ -253,9 +284,17 @@ def _applied_message(batch, importer):
 @organization_required(*MANAGERS)
 def import_cancel(request, import_batch_id):
     batch = get_for_org_or_404(ImportBatch, request.organization, pk=import_batch_id)
+    importer = _importer(batch.kind)
     if service.cancel(batch=batch):
         messages.info(request, "The import was cancelled; nothing was written.")
-        return redirect(reverse("accounts:import_upload", args=[batch.kind]))
+        # Back where the file was uploaded: a store list's region or partnership has no
+        # upload page on Imports (it would be a 404).
+        back = importer.back_link(batch)
+        if back:
+            return redirect(back[0])
+        if importer.listed:
+            return redirect(reverse("accounts:import_upload", args=[batch.kind]))
+        return redirect("accounts:imports")
     messages.error(request, "This import has already started; it can no longer be cancelled.")
     return redirect(batch)
 

@@ -186,17 +186,12 @@ class StoreListImporter(Importer):
     noun = "store"
     key_field = "number"
     columns = (STORE_NUMBER,)
+    bare_column = STORE_NUMBER.label  # a column of numbers: its first line is a store
     listed = False  # made from the page of what the stores go into, not from Imports
+    updates_rows = False
     create_label = "Will be added"
     created_label = "Added"
     unchanged_label = "Already in"
-
-    def read(self, source):
-        table = super().read(source)
-        if len(table.header) == 1 and not self.guess_mapping(table.header):
-            # A bare column of numbers: its first line is a store, not a header.
-            table.header, table.header_line = ["Store number"], table.header_line - 1
-        return table
 
     def prepare(self, organization, options):
         super().prepare(organization, options)

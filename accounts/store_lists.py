@@ -4,7 +4,7 @@ and the numbers that match none of the organization's stores are listed back to 
 
 from dataclasses import dataclass
 
-from accounts.imports import StoreImporter, clean_number
+from accounts.imports import StoreListImporter, clean_number
 from accounts.models import Store
 from core.imports.reading import ImportRejected
 from core.imports.service import read_upload
@@ -49,21 +49,16 @@ def read_store_list(organization, uploaded_file) -> StoreList:
 
 def store_numbers(uploaded_file) -> list[str]:
     """The store numbers of a CSV store list, in file order, without repeats."""
-    importer = StoreImporter()
+    importer = StoreListImporter()  # a bare column of numbers reads as numbers, one or many
     table = importer.read(read_upload(uploaded_file))
     mapping = importer.guess_mapping(table.header)
     if "number" not in mapping:
-        if len(table.header) == 1:
-            # A bare list of numbers: the "header" may be the first number.
-            mapping = {"number": 0}
-            rows = [(table.header_line, table.header), *table.rows()]
-        else:
-            raise ImportRejected(
-                "No column of store numbers was found. Name it 'Store number' (or 'store #', "
-                "'storenum', 'ID') and upload again."
-            )
-    else:
-        rows = table.rows()
+        raise ImportRejected(
+            "No column of store numbers was found. Name it 'Store number' (or 'store #', "
+            "'storenum', 'ID') and upload again."
+        )
     index = mapping["number"]
-    numbers = (clean_number(cells[index]) if index < len(cells) else "" for _line, cells in rows)
+    numbers = (
+        clean_number(cells[index]) if index < len(cells) else "" for _line, cells in table.rows()
+    )
     return list(dict.fromkeys(n for n in numbers if n))

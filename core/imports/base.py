@@ -106,8 +106,14 @@ class Importer:
     notes: dict[str, str] = {}
     # The models write() fills in bulk: their statistics are refreshed after a large import.
     written_models: tuple = ()
+    # A one-column file whose first line is none of our column names is a bare list of
+    # values under this header name (store lists: a column of numbers); "" for none.
+    bare_column = ""
     # Offered on the Imports page (store lists are uploaded from their region or partnership).
     listed = True
+    # False where a row is only ever added or already there (store lists): the preview
+    # and the result show no "updated" count.
+    updates_rows = True
     create_label = "Will be created"
     created_label = "New"
     unchanged_label = "Unchanged"
@@ -151,6 +157,7 @@ class Importer:
             max_rows=settings.IMPORT_MAX_ROWS,
             max_line_length=settings.IMPORT_MAX_LINE_LENGTH,
             header_score=header_score(self.columns),
+            bare_column=self.bare_column,
         )
 
     def guess_mapping(self, header):

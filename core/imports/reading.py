@@ -267,11 +267,16 @@ def read_table(
     max_rows: int,
     max_line_length: int,
     header_score: Callable[[list[str]], int],
+    bare_column: str = "",
 ) -> Table:
     """The file's encoding, delimiter and header, checked; its rows are walked later
     (`Table.rows()`). ``header_score`` rates a candidate header row (how many known
     column names it has); the best of the first rows wins, so title lines above the
-    header are passed over. `source` is the file's bytes, or a callable opening it."""
+    header are passed over. `source` is the file's bytes, or a callable opening it.
+
+    With `bare_column`, a file of one column whose first line names none of our columns
+    is a bare list of values (store numbers): that line is its first row, not a header,
+    and `bare_column` is the header's name. A list of one value is such a file too."""
     opener = as_opener(source)
     encoding = detect_encoding(opener)
     delimiter = sniff_delimiter(_sample_text(opener, encoding.codec), header_score)
@@ -286,14 +291,17 @@ def read_table(
     if not leading:
         raise ImportRejected("The file has no rows.")
     (header_line, header), after = _split_header(leading, header_score)
-    if not after and first_after is None:
+    header = [h.strip() for h in _trim_trailing_empty(header)]
+    if bare_column and len(header) == 1 and not header_score(header):
+        header, header_line = [bare_column], header_line - 1
+    elif not after and first_after is None:
         raise ImportRejected(
             "The file has a header but no rows below it. Add the rows and upload it again."
         )
     return Table(
         encoding=encoding.name,
         delimiter=delimiter,
-        header=[h.strip() for h in _trim_trailing_empty(header)],
+        header=header,
         header_line=header_line,
         opener=opener,
         codec=encoding.codec,

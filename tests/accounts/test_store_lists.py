@@ -114,3 +114,69 @@ def test_a_list_of_strangers_changes_nothing_anywhere(world, where):
     assert not region.stores.exists()
     assert set(partnership.stores.values_list("pk", flat=True)) == before
     assert not Task.objects.exists()
+
+
+@pytest.mark.parametrize("where", ["region", "geography", "campaign"])
+def test_a_list_of_one_bare_number_is_that_store(world, where):
+    # A file of one line, "3": a store list of one store, not a header with no rows.
+    client = client_for(world["owner"])
+    region = RegionFactory(organization=world["retailer"])
+    partnership = world["merch_share"]
+    partnership.stores.clear()
+    if where == "campaign":
+        client.post(
+            reverse("tasks:new"),
+            {
+                "title": "Count",
+                "target": "list",
+                "priority": "normal",
+                "store_list": upload(b"3\n"),
+            },
+        )
+        assert list(Task.objects.values_list("store__number", flat=True)) == ["3"]
+        return
+    url = {
+        "region": reverse("accounts:region_upload", args=[region.pk]),
+        "geography": reverse("partners:geography_upload", args=[partnership.pk]),
+    }[where]
+    _page, batch = upload_store_list(client, url, b"3\n")
+    assert (batch.status, batch.created_count, batch.error_count) == ("applied", 1, 0)
+    target = region if where == "region" else partnership
+    assert list(target.stores.values_list("number", flat=True)) == ["3"]
+
+
+@pytest.mark.parametrize("where", ["region", "geography"])
+def test_cancelling_a_store_list_returns_to_where_it_was_uploaded(world, where):
+    client = client_for(world["owner"])
+    region = RegionFactory(organization=world["retailer"], name="North")
+    partnership = world["merch_share"]
+    partnership.stores.clear()
+    upload_url, back_url = {
+        "region": (reverse("accounts:region_upload", args=[region.pk]), region.get_absolute_url()),
+        "geography": (
+            reverse("partners:geography_upload", args=[partnership.pk]),
+            reverse("partners:geography", args=[partnership.pk]),
+        ),
+    }[where]
+    _page, batch = upload_store_list(client, upload_url, LIST, confirm=False)
+    response = client.post(reverse("accounts:import_cancel", args=[batch.pk]), follow=True)
+    assert response.redirect_chain == [(back_url, 302)]
+    assert response.status_code == 200
+    assert "The import was cancelled; nothing was written." in response.text
+    batch.refresh_from_db()
+    assert batch.status == "cancelled"
+    assert not region.stores.exists() and not partnership.stores.exists()
+
+
+def test_the_result_of_a_store_list_says_added_not_new(world):
+    # Stores 3 and 1 are added; the second "1" is already in by then; 99 and 12345 are errors.
+    client = client_for(world["owner"])
+    region = RegionFactory(organization=world["retailer"])
+    _page, batch = upload_store_list(
+        client, reverse("accounts:region_upload", args=[region.pk]), LIST, confirm=False
+    )
+    done = client.post(
+        reverse("accounts:import_confirm", args=[batch.pk]), {"mode": "valid_only"}, follow=True
+    )
+    assert "Imported: 2 stores added, 1 already in. 2 rows with errors were left out." in done.text
+    assert "Updated" not in done.text
