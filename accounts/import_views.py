@@ -110,19 +110,23 @@ def _reading_choices(batch):
     choices = []
     for column in (batch.details or {}).get("columns", []):
         reading = column.get("reading")
-        if not reading:
-            continue
+        if not reading or (reading["chosen"] == "iso" and not reading["by_user"]):
+            continue  # year-first dates read one way only
         labels = NUMBER_STYLES if reading["kind"] == "number" else DATE_ORDERS
+        # An ambiguous date column has no answer picked for the user: they choose.
+        undecided_date = (
+            reading["kind"] == "date" and not reading["decided"] and not reading["by_user"]
+        )
         options = [
             {
                 "value": value,
                 "label": label,
                 "short_label": label.split(" (")[0],
-                "chosen": value == reading["chosen"],
+                "chosen": value == reading["chosen"] and not undecided_date,
                 "example": _example(reading["kind"], reading["example_readings"].get(value, "")),
             }
             for value, label in labels.items()
-            if reading["kind"] == "number" or value != "iso" or reading["chosen"] == "iso"
+            if reading["kind"] == "number" or value != "iso"
         ]
         if len(options) < 2:
             continue

@@ -63,8 +63,14 @@ STORE_COLUMNS = (
     ),
     Column("postal_code", "Postal code", ("postalcode", "postcode", "zip", "zipcode", "postal")),
     Column("country", "Country", ("country", "countrycode", "countryname")),
-    Column("latitude", "Latitude", ("latitude", "lat"), kind=columns.NUMBER),
-    Column("longitude", "Longitude", ("longitude", "lon", "lng", "long"), kind=columns.NUMBER),
+    Column("latitude", "Latitude", ("latitude", "lat"), kind=columns.NUMBER, limit=90),
+    Column(
+        "longitude",
+        "Longitude",
+        ("longitude", "lon", "lng", "long"),
+        kind=columns.NUMBER,
+        limit=180,
+    ),
     Column("phone", "Phone", ("phone", "phonenumber", "telephone", "tel")),
 )
 

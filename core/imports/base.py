@@ -185,8 +185,9 @@ class Importer:
         no deciding value follows the file's other number columns, else the delimiter (a
         semicolon file is a decimal-comma file)."""
         kinds = {c.field: c.kind for c in self.columns}
+        limits = {c.field: c.limit for c in self.columns}
         evidence = {
-            f: (read.NumberEvidence() if kinds[f] == NUMBER else read.DateEvidence())
+            f: (read.NumberEvidence(limits[f]) if kinds[f] == NUMBER else read.DateEvidence())
             for f in mapping
             if kinds.get(f) in (NUMBER, DATE)
         }

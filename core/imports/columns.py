@@ -16,6 +16,7 @@ class Column:
     synonyms: tuple[str, ...] = ()
     required: bool = False
     kind: str = TEXT
+    limit: float | None = None  # a number column's largest plausible size (latitude: 90)
 
     def names(self):
         return {

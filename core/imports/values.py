@@ -138,13 +138,16 @@ class NumberEvidence:
     style with the most evidence wins. With none, the column is ambiguous when some value
     reads differently in the two styles (`1,234`)."""
 
-    def __init__(self):
+    def __init__(self, limit=None):
         self.votes = {POINT: 0, COMMA: 0}
         self.example = ""
         self.example_readings = {}
+        self.limit = limit  # a reading beyond it (a latitude of 50847) is no reading
 
     def add(self, text: str) -> None:
         readings = number_readings(text)
+        if self.limit is not None:
+            readings = {style: n for style, n in readings.items() if abs(n) <= self.limit}
         if len(readings) == 1:
             self.votes[next(iter(readings))] += 1
         elif len(readings) == 2 and readings[POINT] != readings[COMMA] and not self.example:

@@ -295,8 +295,8 @@ def test_cancel_on_the_ready_step(live_server, new_page, owner, org, password):
 def test_cancel_after_choosing_how_numbers_are_read(live_server, new_page, owner, org, password):
     page = new_page()
     log_in(page, live_server.url, owner.email, password)
-    # A semicolon file is taken to write decimal commas; "50.847" could be either, and
-    # read with a comma it is 50847, out of range.
+    # A semicolon file is taken to write decimal commas, but "50.847" read with a comma is
+    # 50847, no latitude: the column's range decides it is a decimal point.
     upload(
         page,
         live_server.url,
@@ -305,19 +305,22 @@ def test_cancel_after_choosing_how_numbers_are_read(live_server, new_page, owner
         "Store Number;Name;Latitude;Longitude\n101;Grand Place;50.847;4.352\n",
     )
     latitude = reading_form(page, "Latitude")
-    expect(latitude).to_contain_text("the file does not say")
-    expect(page.get_by_role("cell", name="50.847 is out of range (-90 to 90)")).to_be_visible()
+    expect(latitude).not_to_contain_text("the file does not say")
+    expect(latitude.get_by_role("radio", name=re.compile("^decimal point"))).to_be_checked()
+    expect(page.get_by_text("50.847 → 50.847000")).to_be_visible()
 
-    latitude.get_by_role("radio", name=re.compile("^decimal point")).check()
+    # The user may still choose otherwise; the preview then says what that does.
+    latitude.get_by_role("radio", name=re.compile("^decimal comma")).check()
     latitude.get_by_role("button", name="Read it this way").click()
-    expect(page.get_by_text("Latitude is now read as decimal point.")).to_be_visible()
+    expect(page.get_by_text("Latitude is now read as decimal comma.")).to_be_visible()
+    expect(page.get_by_role("cell", name="50.847 is out of range (-90 to 90)")).to_be_visible()
     snap(page, "import-number-chosen")
     page.get_by_role("button", name="Cancel import").click()
 
     expect(page.get_by_text("The import was cancelled; nothing was written.")).to_be_visible()
     batch = latest_batch(org)
     assert batch.status == ImportBatch.Status.CANCELLED
-    assert batch.options["readings"] == {"latitude": "point"}
+    assert batch.options["readings"] == {"latitude": "comma"}
     assert stores_of(org) == {}
 
 
