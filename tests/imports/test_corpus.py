@@ -15,8 +15,8 @@ from django.urls import reverse
 
 from accounts.models import Store
 from core.models import ImportBatch
-from inventory.models import Product, SalesLine
-from tests.factories import ProductFactory, StoreFactory
+from inventory.models import Product, SalesLine, Stock
+from tests.factories import OrganizationFactory, ProductFactory, StockFactory, StoreFactory
 from tests.imports.corpus.make_corpus import FILES
 
 pytestmark = pytest.mark.django_db
@@ -308,3 +308,79 @@ def test_a_store_number_repeated_with_another_city_is_an_error_and_nothing_is_wr
     confirm(batch)
     assert batch.status == "ready"
     assert stores(org) == []
+
+
+# -- Our own exports, imported back ---------------------------------------------------
+
+
+def download(client, url):
+    response = client.get(url)
+    assert response.status_code == 200
+    return b"".join(response.streaming_content)
+
+
+def all_values(queryset):
+    return list(queryset.order_by("pk").values())
+
+
+def test_the_stores_export_imports_back_unchanged(upload, confirm, owner_client, org):
+    StoreFactory(organization=org, number="1", name="Bruxelles Centre", city="Bruxelles",
+                 state="", postal_code="1000", country="BE", phone="+32 2 555 12 12",
+                 latitude=D("50.846557"), longitude=D("4.351697"))  # fmt: skip
+    StoreFactory(organization=org, number="2", name="王府井", city="北京", state="",
+                 postal_code="100000", country="CN", phone="+86 10 1234 5678",
+                 latitude=D("39.913818"), longitude=D("116.363625"))  # fmt: skip
+    StoreFactory(organization=org, number="10", name="Holtsville", city="Holtsville",
+                 state="NY", postal_code="00501", country="US", phone="(631) 555-0100",
+                 latitude=D("40.815400"), longitude=D("-73.045600"), is_open=False)  # fmt: skip
+    StoreFactory(organization=org, number="11", name="-Outlet-", city="Zürich", state="ZH",
+                 postal_code="8001", country="CH", phone="")  # fmt: skip
+    before = all_values(Store.objects.for_org(org))
+
+    data = download(owner_client, reverse("accounts:stores_export"))
+    assert b"'+32 2 555 12 12" in data and b"'-Outlet-" in data
+    batch = upload("stores", "stores-export.csv", data)
+    assert (batch.to_create, batch.to_update, batch.unchanged) == (0, 0, 4), batch.errors
+    assert batch.error_count == 0
+    page = owner_client.get(reverse("accounts:import_detail", args=[batch.pk]))
+    assert "there is nothing to import" in page.text
+    confirm(batch)
+    assert (batch.created_count, batch.updated_count) == (0, 0)
+    assert all_values(Store.objects.for_org(org)) == before
+
+
+@pytest.fixture
+def inventory(org):
+    vendor = OrganizationFactory(name="Rösterei Müller", is_retailer=False, is_vendor=True)
+    brussels = StoreFactory(organization=org, number="1", country="BE", phone="+32 2 555 12 12")
+    beijing = StoreFactory(organization=org, number="2", country="CN", phone="+86 10 1234 5678")
+    formula = ProductFactory(organization=org, sku="EQ-1", name="=1+1 Bundle", vendor_name="Acme",
+                             category="Bundles", unit_cost=D("1234.56"), retail_price=D("1999.00"))  # fmt: skip
+    coffee = ProductFactory(organization=org, sku="KAF-500", name="Kaffee Crème 500 g",
+                            vendor_name=vendor.name, vendor_organization=vendor,
+                            category="Café", unit_cost=D("4.06"), retail_price=D("5.99"))  # fmt: skip
+    tea = ProductFactory(organization=org, sku="TEA-1", name="茶 Oolong", vendor_name="",
+                         category="", unit_cost=None, retail_price=None)  # fmt: skip
+    StockFactory(organization=org, store=brussels, product=formula, on_hand=3, on_order=0)
+    StockFactory(organization=org, store=brussels, product=coffee, on_hand=1200, on_order=24,
+                 current_price=D("4.99"))  # fmt: skip
+    StockFactory(organization=org, store=beijing, product=coffee, on_hand=0, on_order=0)
+    StockFactory(organization=org, store=beijing, product=tea, on_hand=-2, on_order=5)
+
+
+@pytest.mark.parametrize("kind", ["products", "stock"])
+def test_the_inventory_export_imports_back_unchanged(
+    upload, confirm, owner_client, org, inventory, kind
+):
+    before = (all_values(Product.objects.for_org(org)), all_values(Stock.objects.for_org(org)))
+
+    data = download(owner_client, reverse("inventory:export", args=[org.pk]))
+    assert b"'=1+1 Bundle" in data
+    batch = upload(kind, "inventory-export.csv", data)
+    assert batch.status == "ready", batch.header
+    assert batch.error_count == 0, batch.errors
+    assert (batch.to_create, batch.to_update) == (0, 0), batch.details["changed_rows"]
+    confirm(batch)
+    assert (batch.created_count, batch.updated_count) == (0, 0)
+    after = (all_values(Product.objects.for_org(org)), all_values(Stock.objects.for_org(org)))
+    assert after == before
