@@ -253,6 +253,28 @@ def test_windows_1252_file_keeps_its_accents_and_euro_sign(upload, confirm, org)
     ]
 
 
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        (
+            "stores_windows1252_short.csv",
+            [("70", "Loja São João", "Porto", "PT"), ("71", "Shop Élysée", "Paris", "FR")],
+        ),
+        (
+            "stores_windows1252_capitals.csv",
+            [("72", "CARNICERÍA NÚÑEZ", "MADRID", "ES"), ("73", "PROMOÇÃO", "LISBOA", "PT")],
+        ),
+    ],
+)
+def test_a_short_windows_1252_file_is_not_taken_for_another_encoding(
+    upload, confirm, org, name, expected
+):
+    batch = upload("stores", name)
+    assert (batch.encoding, batch.error_count) == ("Windows-1252", 0), batch.errors
+    confirm(batch)
+    assert stores(org, "name", "city", "country") == expected
+
+
 # -- Postal codes and phones ----------------------------------------------------------
 
 

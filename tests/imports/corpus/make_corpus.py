@@ -129,6 +129,24 @@ FILES = {
         ],
         encoding="cp1252",
     ),
+    # Short Windows-1252 files: too little text for statistics, which read these as Korean
+    # (Johab) and as Mac Central European.
+    "stores_windows1252_short.csv": text(
+        [
+            "Store number,Name,City,Country",
+            "70,Loja São João,Porto,PT",
+            "71,Shop Élysée,Paris,FR",
+        ],
+        encoding="cp1252",
+    ),
+    "stores_windows1252_capitals.csv": text(
+        [
+            "Store number,Name,City,Country",
+            "72,CARNICERÍA NÚÑEZ,MADRID,ES",
+            "73,PROMOÇÃO,LISBOA,PT",
+        ],
+        encoding="cp1252",
+    ),
     # Postal codes as each country writes them; the US ZIPs lost their leading zeros in a
     # spreadsheet. Phones in international form.
     "stores_postal_codes.csv": text(
