@@ -55,8 +55,9 @@ class ProductImporter(Importer):
     repeat_fields = ("name", "vendor_name", "category")
     columns = (
         SKU,
-        Column("name", "Name", ("name", "itemdescription", "description", "productname", "itemname", "title"),
-               required=True),
+        # "Product" is what the inventory export calls the name, so that file imports back.
+        Column("name", "Name", ("name", "itemdescription", "description", "productname", "itemname", "title",
+                                "product"), required=True),
         Column("vendor_name", "Vendor", ("vendor", "vendorname", "supplier", "manufacturer", "brand")),
         Column("category", "Category", ("category", "categoryname", "department", "productcategory")),
         Column("unit_cost", "Unit cost", ("unitcost", "cost", "statebottlecost", "bottlecost", "costprice"),

@@ -11,6 +11,8 @@ problems are the importer's business.
 import codecs
 import csv
 import io
+import re
+import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO
@@ -154,22 +156,40 @@ LEGACY_NAMES = {"cp1252": "Windows-1252", "cp1250": "Windows-1250", "cp1251": "W
                 "big5": "Big5", "cp949": "EUC-KR", "latin_1": "Latin-1"}  # fmt: skip
 
 
-def _legacy_encoding(opener) -> Encoding:
-    """A file that is not UTF-8: the encoding that reads its whole content most plausibly.
-    Among equally plausible ones, Windows-1252 wins: it is what Western spreadsheets
-    write, and the others in its family read this file's bytes the same way."""
-    from charset_normalizer import from_bytes
+# What Western shops write besides letters, as Windows-1252 reads it. Not £ or ¥ (Polish Ł
+# and Big5 lead bytes read as them), nor curly double quotes (Shift JIS lead bytes).
+WESTERN_SYMBOLS = frozenset("€–—‘’…•°©®™«»¿¡§½¼¾×ºª\u00a0")  # noqa: RUF001
+# Latin letters that in a file like ours are mostly another code page read as Windows-1252:
+# Turkish ones (İ, Ş, ğ, ş, dotless i) and ƒ, from Shift JIS and Big5.
+UNLIKELY_LETTERS = frozenset("ÐðÝýÞþƒ")
+NON_ASCII = re.compile(r"[^\x00-\x7f]")
+# Three in a row: Cyrillic, Greek or Arabic read as Windows-1252 ("Ìîñêâà" for Москва).
+NON_ASCII_RUN = re.compile(r"[^\x00-\x7f]{3}")
 
+
+def _reads_as_western(data: bytes) -> bool:
+    """Whether Windows-1252 reads the file as Western text: accented Latin letters (one
+    at least) and common symbols, never three in a row. On a short file this is surer than
+    statistics, which read "São João" as Big5 "S緌 Jo緌" and "NÚÑEZ" as Shift JIS."""
+    try:
+        text = data.decode("cp1252")
+    except UnicodeDecodeError:
+        return False
+    if NON_ASCII_RUN.search(text):
+        return False
+    found = set(NON_ASCII.findall(text))
+    letters = {
+        ch for ch in found - UNLIKELY_LETTERS if unicodedata.name(ch, "").startswith("LATIN")
+    }
+    return bool(letters) and found <= letters | WESTERN_SYMBOLS
+
+
+def _legacy_encoding(opener) -> Encoding:
+    """A file that is not UTF-8: Windows-1252 if it reads as Western text, else the
+    encoding that reads its whole content most plausibly."""
     with opener() as handle:
         data = handle.read()
-    matches = list(from_bytes(data))
-    if not matches:
-        codec = "cp1252"
-    else:
-        best = min(m.chaos for m in matches)
-        tied = [m for m in matches if m.chaos <= best + 0.005]
-        western = any("cp1252" in m.could_be_from_charset for m in tied)
-        codec = "cp1252" if western else tied[0].encoding
+    codec = "cp1252" if _reads_as_western(data) else _likeliest_encoding(data)
     try:
         text = data.decode(codec)
     except UnicodeDecodeError:
@@ -178,6 +198,21 @@ def _legacy_encoding(opener) -> Encoding:
     if controls > len(text[:65536]) * 0.01:
         raise ImportRejected("This file is not text (it contains binary data). Upload a CSV file.")
     return Encoding(codec, LEGACY_NAMES.get(codec, codec.replace("_", "-").upper()))
+
+
+def _likeliest_encoding(data: bytes) -> str:
+    """The encoding charset-normalizer finds least chaotic. Among equally plausible ones,
+    Windows-1252 wins: it is what Western spreadsheets write, and the others in its family
+    read this file's bytes the same way."""
+    from charset_normalizer import from_bytes
+
+    matches = list(from_bytes(data))
+    if not matches:
+        return "cp1252"
+    best = min(m.chaos for m in matches)
+    tied = [m for m in matches if m.chaos <= best + 0.005]
+    western = any("cp1252" in m.could_be_from_charset for m in tied)
+    return "cp1252" if western else tied[0].encoding
 
 
 def _text_lines(opener, codec, max_line_length) -> Iterator[str]:
