@@ -14,9 +14,15 @@ def safe_cell(value):
         return ""
     if isinstance(value, bool):
         return "yes" if value else "no"
-    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
-        return "'" + value  # shown as text, never evaluated
+    if isinstance(value, str) and is_formula_like(value):
+        return "'" + value  # shown as text, never evaluated; imports drop the apostrophe
     return value
+
+
+def is_formula_like(value: str) -> bool:
+    """Starts with a formula trigger, or with apostrophes before one: a value that itself
+    begins "'=" is escaped again, so a round trip through export and import keeps it."""
+    return value.lstrip("'").startswith(FORMULA_TRIGGERS)
 
 
 class _Echo:

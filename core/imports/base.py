@@ -29,7 +29,7 @@ FORMULA_STARTS = ("=", "@")
 FORMULA_AFTER_SIGN = re.compile(r"[|!]|[A-Za-z]\w*\(")
 # Our CSV exports put an apostrophe before a value a spreadsheet would run as a formula
 # (core/exports.py); a file exported here and imported back drops it again.
-ESCAPED = ("'=", "'+", "'-", "'@", "'\t", "'\r")
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 STORED_ERRORS = 1000  # the preview lists this many; the count covers all
 SAMPLES = 5
 CHANGED_ROWS_SHOWN = 50
@@ -401,10 +401,11 @@ class Importer:
         value a spreadsheet would run as a formula."""
         values = {}
         for field_name, value in raw.items():
-            text = value.strip()
-            if text.startswith(ESCAPED):
+            text = value.strip(" \n")
+            if text.startswith("'") and text.lstrip("'").startswith(FORMULA_TRIGGERS):
                 values[field_name] = text[1:]
                 continue
+            text = text.strip()
             if text.startswith(FORMULA_STARTS) or (
                 text[:1] in "+-" and FORMULA_AFTER_SIGN.search(text[1:])
             ):
