@@ -18,7 +18,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from bench.common import setup_django
+from bench.common import copy_rows, setup_django
 
 ROOT = Path(__file__).resolve().parent.parent
 STORES, PRODUCTS, DAYS, SHARED = 500, 4000, 90, 300
@@ -32,12 +32,6 @@ done = function(summary, latency, requests)
     + summary.errors.write + summary.errors.timeout))
 end
 """
-
-
-def copy_rows(cursor, table, columns, rows):
-    with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-        for row in rows:
-            copy.write_row(row)
 
 
 def build():

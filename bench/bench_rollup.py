@@ -17,7 +17,7 @@ import datetime
 import statistics
 import time
 
-from bench.common import setup_django
+from bench.common import copy_rows, setup_django
 
 CHILDREN, STORES, PRODUCTS, DAYS = 5, 20, 10_000, 180
 SALES_PER_CHILD = 600_000
@@ -60,12 +60,6 @@ EMPTY_ROLLUPS = [
     "DELETE FROM aggregation_rollupsales WHERE master_id = %s",
     "DELETE FROM aggregation_stockoutday WHERE master_id = %s",
 ]
-
-
-def copy_rows(cursor, table, columns, rows):
-    with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-        for row in rows:
-            copy.write_row(row)
 
 
 def build():
