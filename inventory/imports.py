@@ -10,12 +10,14 @@ import hashlib
 from decimal import ROUND_HALF_UP, Decimal
 
 from django import forms
+from django.db import connection
 
 from accounts.imports import clean_number
 from accounts.models import Organization, Store
 from core.imports.base import Importer, RowInvalid
 from core.imports.bulk import bulk_upsert
 from core.imports.columns import DATE, NUMBER, Column
+from inventory import lookups  # noqa: F401 (registers __any)
 from inventory.models import Product, SalesLine, Stock, normalize_sku
 
 # Codes in retail exports that are fees and adjustments, not products.
@@ -265,7 +267,8 @@ class SalesImporter(_StoreProductLookups):
         }
 
     def existing(self, organization, keys):
-        refs = SalesLine.objects.for_org(organization).filter(source_ref__in=list(keys))
+        lookup = "source_ref__any" if connection.vendor == "postgresql" else "source_ref__in"
+        refs = SalesLine.objects.for_org(organization).filter(**{lookup: list(keys)})
         fields = ["source_ref", "date", "store_id", "product_id", "quantity", "retail_amount", "cost_amount",
                   "customer_reference"]  # fmt: skip
         return {r["source_ref"]: r for r in refs.values(*fields).iterator(chunk_size=10000)}

@@ -30,6 +30,8 @@ FORMULA_AFTER_SIGN = re.compile(r"[|!]|[A-Za-z]\w*\(")
 # Our CSV exports put an apostrophe before a value a spreadsheet would run as a formula
 # (core/exports.py); a file exported here and imported back drops it again.
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+# A value starting with none of these needs no formula check (spaces: "  =x" is one too).
+SUSPECT_STARTS = frozenset("'=+-@\t\r \n")
 STORED_ERRORS = 1000  # the preview lists this many; the count covers all
 SAMPLES = 5
 CHANGED_ROWS_SHOWN = 50
@@ -216,31 +218,22 @@ class Importer:
     def number(self, values, field_name, *, required=False, minimum=None, whole=False, places=2):
         """The number a cell writes, read the way its column is written; None if empty.
         Money keeps its cents; a value with more decimals than `places`, or a fraction
-        where `whole`, is refused rather than rounded."""
-        label = self.label_of(field_name)
+        where `whole`, is refused rather than rounded. (On the hot path of a million-line
+        file: the label is looked up only for an error.)"""
         text = values.get(field_name, "")
         reading = self.readings.get(field_name)
-        style = reading.chosen if reading else read.POINT
         try:
-            number = read.read_number(text, style)
+            number = read.read_number(text, reading.chosen if reading else read.POINT)
         except read.ValueInvalid as invalid:
-            raise RowInvalid(label, str(invalid)) from None
+            raise RowInvalid(self.label_of(field_name), str(invalid)) from None
         if number is None:
             if required:
+                label = self.label_of(field_name)
                 raise RowInvalid(label, f"the {label.lower()} is missing")
             return None
-        if not number.is_finite() or abs(number) >= 10**10:
-            raise RowInvalid(label, f"{text.strip()} is out of range")
-        if minimum is not None and number < minimum:
-            raise RowInvalid(label, f"{text.strip()} is below {minimum}")
-        if whole and number != number.to_integral_value():
-            raise RowInvalid(label, f"{text.strip()} is not a whole number of units")
-        exponent = number.normalize().as_tuple().exponent
-        if places is not None and isinstance(exponent, int) and -exponent > places:
-            raise RowInvalid(
-                label,
-                f"{text.strip()} has more than {places} decimals; it would have to be rounded",
-            )
+        problem = _number_problem(number, text, minimum, whole, places)
+        if problem:
+            raise RowInvalid(self.label_of(field_name), problem)
         return number
 
     def date(self, values, field_name):
@@ -401,6 +394,9 @@ class Importer:
         value a spreadsheet would run as a formula."""
         values = {}
         for field_name, value in raw.items():
+            if not value or value[0] not in SUSPECT_STARTS:
+                values[field_name] = value  # the common case, decided by one character
+                continue
             text = value.strip(" \n")
             if text.startswith("'") and text.lstrip("'").startswith(FORMULA_TRIGGERS):
                 values[field_name] = text[1:]
@@ -416,6 +412,23 @@ class Importer:
                 )
             values[field_name] = value
         return values
+
+
+def _number_problem(number, text, minimum, whole, places):
+    exponent = number.as_tuple().exponent
+    if not isinstance(exponent, int) or abs(number) >= 10**10:
+        return f"{text.strip()} is out of range"
+    if minimum is not None and number < minimum:
+        return f"{text.strip()} is below {minimum}"
+    if whole and number != number.to_integral_value():
+        return f"{text.strip()} is not a whole number of units"
+    if (
+        places is not None
+        and -exponent > places
+        and -number.normalize().as_tuple().exponent > places
+    ):
+        return f"{text.strip()} has more than {places} decimals; it would have to be rounded"
+    return ""
 
 
 def _choices(kind):

@@ -13,6 +13,7 @@ from django.utils import timezone
 from core.imports.base import STORED_ERRORS, Importer, set_progress
 from core.imports.reading import ImportRejected, Table
 from core.imports.signals import import_applied
+from core.imports.values import ColumnReading
 from core.models import ImportBatch
 
 log = logging.getLogger(__name__)
@@ -289,7 +290,10 @@ def _apply_rows(batch, importer):
         set_progress(batch.pk, done, batch.total_rows)
 
     table = load_table(batch, importer)
-    for step in importer.walk(batch.organization, table, batch.mapping, batch.options):
+    readings = _readings_of(batch)
+    for step in importer.walk(
+        batch.organization, table, batch.mapping, batch.options, readings=readings
+    ):
         done += 1
         if step.action == "error":
             if not batch.valid_only:
@@ -322,6 +326,19 @@ def _apply_rows(batch, importer):
 
 
 ANALYZE_AFTER_ROWS = 5000
+
+
+def _readings_of(batch):
+    """How the preview read each number and date column (the same file reads the same
+    way), so applying does not read every value a third time; None if it was not kept."""
+    columns = (batch.details or {}).get("columns")
+    if columns is None:
+        return None
+    return {
+        column["field"]: ColumnReading(**column["reading"])
+        for column in columns
+        if column.get("reading")
+    }
 
 
 def _analyze(models):

@@ -63,9 +63,32 @@ def _number_body(text: str) -> tuple[bool, str]:
     return negative, body
 
 
+# The common shapes, checked before anything slower: a million-line file is mostly these.
+PLAIN = {POINT: re.compile(r"-?\d+(?:\.\d+)?"), COMMA: re.compile(r"-?\d+(?:,\d+)?")}
+# A value of digits, one separator and digits: which styles it fits, without a Decimal.
+ONE_MARK = re.compile(r"(\d+)([.,])(\d+)")
+CACHE_SIZE = 50_000
+_cache: dict = {}
+
+
 def read_number(text: str, style: str) -> Decimal | None:
     """The number `text` writes, read with `style`; None for an empty cell. Raises
-    ValueInvalid when the value does not fit the style."""
+    ValueInvalid when the value does not fit the style. Values repeat (quantities,
+    prices), so readings are remembered, a bounded number of them."""
+    found = _cache.get((text, style))
+    if found is not None:
+        return found
+    number = _read_number(text, style)
+    if number is not None:
+        if len(_cache) >= CACHE_SIZE:
+            _cache.clear()
+        _cache[(text, style)] = number
+    return number
+
+
+def _read_number(text: str, style: str) -> Decimal | None:
+    if PLAIN[style].fullmatch(text):
+        return Decimal(text.replace(",", "."))  # 12 / 12.5 (point) / 12,5 (comma)
     if not text.strip():
         return None
     negative, body = _number_body(text)
@@ -89,6 +112,20 @@ def read_number(text: str, style: str) -> Decimal | None:
             )
         raise ValueInvalid(f"{text.strip()!r} is not a number")
     return -number if negative else number
+
+
+def styles_of(text: str) -> tuple[str, ...] | None:
+    """The styles a plain value fits, quickly (None: not plain, ask number_readings):
+    `12` either (the same number), `12.5` point only, `1.234` either (different numbers)."""
+    bare = text.strip().lstrip("-")
+    if bare.isdigit():
+        return ()
+    match = ONE_MARK.fullmatch(bare)
+    if not match:
+        return None
+    if len(match[3]) == 3 and len(match[1]) <= 3:
+        return (POINT, COMMA)
+    return (POINT,) if match[2] == "." else (COMMA,)
 
 
 def number_readings(text: str) -> dict[str, Decimal]:
@@ -145,6 +182,13 @@ class NumberEvidence:
         self.limit = limit  # a reading beyond it (a latitude of 50847) is no reading
 
     def add(self, text: str) -> None:
+        quick = styles_of(text) if self.limit is None else None
+        if quick is not None:
+            if len(quick) == 1:
+                self.votes[quick[0]] += 1
+                return
+            if not quick or self.example:
+                return  # the same number either way, or an example is kept already
         readings = number_readings(text)
         if self.limit is not None:
             readings = {style: n for style, n in readings.items() if abs(n) <= self.limit}
@@ -273,7 +317,20 @@ def date_readings(text: str) -> dict[str, datetime.date]:
 
 def read_date(text: str, order: str) -> datetime.date | None:
     """The date `text` writes, read in `order` (DMY or MDY) where the order matters; None
-    for an empty cell. Raises ValueInvalid when it is not a date of that order."""
+    for an empty cell. Raises ValueInvalid when it is not a date of that order. A sales
+    file repeats its dates on thousands of lines: readings are remembered."""
+    found = _cache.get((text, order))
+    if found is not None:
+        return found
+    day = _read_date(text, order)
+    if day is not None:
+        if len(_cache) >= CACHE_SIZE:
+            _cache.clear()
+        _cache[(text, order)] = day
+    return day
+
+
+def _read_date(text: str, order: str) -> datetime.date | None:
     text = text.strip()
     if not text:
         return None
