@@ -34,6 +34,7 @@ FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 SUSPECT_STARTS = frozenset("'=+-@\t\r \n")
 STORED_ERRORS = 1000  # the preview lists this many; the count covers all
 SAMPLES = 5
+SAMPLE_ROWS = 10_000
 CHANGED_ROWS_SHOWN = 50
 CHUNK = 5000
 
@@ -261,13 +262,17 @@ class Importer:
         first_of_key: dict = {}
         width = len(table.header)
         bad_lines = set(table.bad_lines)
+        # Only a file with broken UTF-8 lines, or in a legacy encoding, can hold U+FFFD.
+        may_have_bad_bytes = bool(bad_lines) or table.codec not in ("utf-8", "utf-8-sig")
         chunk: list[tuple[int, dict, dict]] = []
         for line, cells in table.rows():
             raw = {f: (cells[i] if i < len(cells) else "") for f, i in mapping.items()}
             try:
-                if [c for c in cells[width:] if c.strip()]:
+                if len(cells) > width and [c for c in cells[width:] if c.strip()]:
                     raise RowInvalid("", f"has {len(cells)} columns but the header has {width}")
-                if line in bad_lines or any(REPLACEMENT in v for v in raw.values()):
+                if may_have_bad_bytes and (
+                    line in bad_lines or any(REPLACEMENT in v for v in raw.values())
+                ):
                     self._reject_bad_bytes(raw)
                 values = self._unescape(raw)
                 row = self.clean(values)
@@ -314,6 +319,7 @@ class Importer:
     def preview(self, organization, table, mapping, options=None) -> Preview:
         """Walk the file once for the preview: counts, samples, changes, errors."""
         preview = Preview()
+        sampling = True
         for step in self.walk(organization, table, mapping, options):
             preview.total += 1
             if step.action == "error":
@@ -322,19 +328,25 @@ class Importer:
             counter = {"create": "creates", "update": "updates", "unchanged": "unchanged",
                        "repeat": "repeats"}[step.action]  # fmt: skip
             setattr(preview, counter, getattr(preview, counter) + 1)
-            if step.action != "repeat":
-                self._sample(preview, step)
+            if step.action != "repeat" and sampling:
+                # Samples come from the first rows; a column empty that long shows none.
+                sampling = self._sample(preview, step) and preview.total < SAMPLE_ROWS
             if step.action == "update":
                 self._record_change(preview, step)
         preview.notes = self._notes
         return preview
 
     def _sample(self, preview, step):
+        """Keep the first values of each column; False once every column has its share."""
+        wanting = False
         for f, raw in step.raw.items():
             samples = preview.samples.setdefault(f, [])
-            if len(samples) >= SAMPLES or not raw.strip():
+            if len(samples) >= SAMPLES:
                 continue
-            samples.append([raw, _display(self.stored_value(f, raw, step.row))])
+            wanting = True
+            if raw.strip():
+                samples.append([raw, _display(self.stored_value(f, raw, step.row))])
+        return wanting
 
     def stored_value(self, field_name, raw, row):
         """What a raw cell became, for the preview's samples."""
