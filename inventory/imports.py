@@ -229,7 +229,8 @@ class SalesImporter(_StoreProductLookups):
 
     def prepare(self, organization, options):
         super().prepare(organization, options)
-        self.seen = {}
+        self.seen = set()  # digests of the lines read so far
+        self.repeats = {}  # digest -> lines so far, for the few seen more than once
 
     def clean(self, values):
         day = self.date(values, "date")
@@ -252,9 +253,13 @@ class SalesImporter(_StoreProductLookups):
         base = "|".join([day.isoformat(), number, sku, values.get("reference", "").strip()])
         # Identical lines are distinct sales: number them in file order, the same way every
         # time. A digest per line keeps the count of a million lines small.
-        digest = hashlib.blake2b(base.encode(), digest_size=8).digest()
-        occurrence = self.seen.get(digest, 0)
-        self.seen[digest] = occurrence + 1
+        digest = int.from_bytes(hashlib.blake2b(base.encode(), digest_size=8).digest())
+        if digest in self.seen:
+            occurrence = self.repeats.get(digest, 1)
+            self.repeats[digest] = occurrence + 1
+        else:
+            self.seen.add(digest)
+            occurrence = 0
         return {
             "source_ref": f"{base}|{occurrence}"[:120],
             "date": day,

@@ -94,3 +94,45 @@ def test_online_retail_cancellations_fees_zero_prices(upload, org):
     )
     assert new == 0 and unchanged == sales.created_count
     assert SalesLine.objects.filter(organization=org).count() == sales.created_count
+
+
+def test_identical_sales_lines_are_separate_sales_and_a_reimport_adds_none(
+    owner_client, org, django_capture_on_commit_callbacks
+):
+    """Two lines alike in every column are two sales (a shop sells the same item twice in
+    an invoice); importing the same file again finds both and adds nothing."""
+    from decimal import Decimal
+
+    from tests.factories import ProductFactory
+
+    StoreFactory(organization=org, number="7")
+    ProductFactory(organization=org, sku="A1")
+    data = (
+        b"Date,Store Number,SKU,Quantity,Sales amount,Invoice\n"
+        b"2026-11-02,7,A1,2,5.00,INV-1\n2026-11-02,7,A1,2,5.00,INV-1\n2026-11-02,7,A1,1,2.50,INV-2\n"
+    )
+
+    def run():
+        owner_client.post(
+            reverse("accounts:import_upload", args=["sales"]),
+            {"file": SimpleUploadedFile("s.csv", data)},
+        )
+        batch = ImportBatch.objects.latest("pk")
+        with django_capture_on_commit_callbacks(execute=True):
+            owner_client.post(reverse("accounts:import_confirm", args=[batch.pk]), {"mode": "all"})
+        batch.refresh_from_db()
+        return batch
+
+    first = run()
+    assert (first.status, first.created_count) == ("applied", 3)
+    lines = sorted(
+        SalesLine.objects.filter(organization=org).values_list("quantity", "retail_amount")
+    )
+    assert lines == [
+        (Decimal("1.00"), Decimal("2.50")),
+        (Decimal("2.00"), Decimal("5.00")),
+        (Decimal("2.00"), Decimal("5.00")),
+    ]
+    again = run()
+    assert (again.status, again.created_count, again.unchanged) == ("applied", 0, 3)
+    assert SalesLine.objects.filter(organization=org).count() == 3
