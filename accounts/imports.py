@@ -164,8 +164,8 @@ class StoreImporter(Importer):
         raise RowInvalid("Country", f"{text!r} is not a country name or two-letter code we know")
 
     def existing(self, organization, keys):
-        rows = Store.objects.for_org(organization).values("number", *COMPARED)
-        return {row["number"]: row for row in rows.iterator(chunk_size=5000)}
+        rows = Store.objects.for_org(organization).filter(number__in=list(keys))
+        return {row["number"]: row for row in rows.values("number", *COMPARED)}
 
     def write(self, organization, creates, updates):
         rows = [{"organization_id": organization.pk, **row} for row in creates] + [

@@ -94,7 +94,8 @@ class ProductImporter(Importer):
 
     def existing(self, organization, keys):
         fields = [c.field for c in self.columns] + ["vendor_organization_id"]
-        return {r["sku"]: r for r in Product.objects.for_org(organization).values(*fields)}
+        rows = Product.objects.for_org(organization).filter(sku__in=list(keys))
+        return {r["sku"]: r for r in rows.values(*fields)}
 
     def write(self, organization, creates, updates):
         rows = [
