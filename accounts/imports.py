@@ -8,7 +8,7 @@ from accounts.countries import COUNTRY_NAMES
 from accounts.models import Region, Store
 from core.imports import columns
 from core.imports.base import Importer, RowInvalid
-from core.imports.bulk import bulk_upsert
+from core.imports.bulk import bulk_upsert, in_one_parameter
 from core.imports.columns import Column
 from core.imports.reading import ImportRejected
 
@@ -164,7 +164,7 @@ class StoreImporter(Importer):
         raise RowInvalid("Country", f"{text!r} is not a country name or two-letter code we know")
 
     def existing(self, organization, keys):
-        rows = Store.objects.for_org(organization).filter(number__in=list(keys))
+        rows = Store.objects.for_org(organization).filter(**in_one_parameter("number", keys))
         return {row["number"]: row for row in rows.values("number", *COMPARED)}
 
     def write(self, organization, creates, updates):

@@ -8,3 +8,6 @@ class CoreConfig(AppConfig):
 
     name = "core"
     verbose_name = "Shared machinery"
+
+    def ready(self):
+        from core import lookups  # noqa: F401 (registers the __any lookups)

@@ -10,14 +10,12 @@ import hashlib
 from decimal import ROUND_HALF_UP, Decimal
 
 from django import forms
-from django.db import connection
 
 from accounts.imports import clean_number
 from accounts.models import Organization, Store
 from core.imports.base import Importer, RowInvalid
-from core.imports.bulk import bulk_upsert
+from core.imports.bulk import bulk_upsert, in_one_parameter
 from core.imports.columns import DATE, NUMBER, Column
-from inventory import lookups  # noqa: F401 (registers __any)
 from inventory.models import Product, SalesLine, Stock, normalize_sku
 
 # Codes in retail exports that are fees and adjustments, not products.
@@ -94,7 +92,7 @@ class ProductImporter(Importer):
 
     def existing(self, organization, keys):
         fields = [c.field for c in self.columns] + ["vendor_organization_id"]
-        rows = Product.objects.for_org(organization).filter(sku__in=list(keys))
+        rows = Product.objects.for_org(organization).filter(**in_one_parameter("sku", keys))
         return {r["sku"]: r for r in rows.values(*fields)}
 
     def write(self, organization, creates, updates):
@@ -273,8 +271,9 @@ class SalesImporter(_StoreProductLookups):
         }
 
     def existing(self, organization, keys):
-        lookup = "source_ref__any" if connection.vendor == "postgresql" else "source_ref__in"
-        refs = SalesLine.objects.for_org(organization).filter(**{lookup: list(keys)})
+        refs = SalesLine.objects.for_org(organization).filter(
+            **in_one_parameter("source_ref", keys)
+        )
         fields = ["source_ref", "date", "store_id", "product_id", "quantity", "retail_amount", "cost_amount",
                   "customer_reference"]  # fmt: skip
         return {r["source_ref"]: r for r in refs.values(*fields).iterator(chunk_size=10000)}

@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from accounts.tenancy import organization_required
 from core.exports import csv_response
-from inventory import lookups, services  # noqa: F401 (registers __any)
+from inventory import services
 from inventory.forms import AdjustmentForm, StockFilter
 from inventory.models import Adjustment, Product, SalesLine, Stock
 from inventory.selectors import rows_html, stock_columns, stock_rows, stock_values, visible_stock

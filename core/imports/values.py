@@ -182,12 +182,12 @@ class NumberEvidence:
         self.limit = limit  # a reading beyond it (a latitude of 50847) is no reading
 
     def add(self, text: str) -> None:
-        quick = styles_of(text) if self.limit is None else None
+        quick = styles_of(text)
         if quick is not None:
             if len(quick) == 1:
                 self.votes[quick[0]] += 1
                 return
-            if not quick or self.example:
+            if not quick or (self.example and self.limit is None):
                 return  # the same number either way, or an example is kept already
         readings = number_readings(text)
         if self.limit is not None:
