@@ -124,12 +124,16 @@ def _details(importer, table, mapping, preview):
     columns = []
     for field_name, index in sorted(mapping.items(), key=lambda item: item[1]):
         reading = readings.get(field_name)
+        samples = preview.samples.get(field_name, [])
+        if reading and reading.kind == "date" and reading.ambiguous:
+            # Not yet a date: which one depends on the user's choice above.
+            samples = [[raw, "(choose how dates are written)"] for raw, _stored in samples]
         columns.append(
             {
                 "field": field_name,
                 "label": importer.label_of(field_name),
                 "header": table.header[index] if index < len(table.header) else "",
-                "samples": preview.samples.get(field_name, []),
+                "samples": samples,
                 "reading": reading.as_dict() if reading else None,
             }
         )

@@ -187,6 +187,9 @@ def test_ambiguous_dates_import_only_once_the_order_is_chosen(
 ):
     batch = upload("sales", "sales_ambiguous_dates.csv")
     assert batch.details["ambiguous_dates"] == ["date"]
+    # The samples do not pretend to know the date before the user says.
+    date_column = next(c for c in batch.details["columns"] if c["field"] == "date")
+    assert {stored for _raw, stored in date_column["samples"]} == {"(choose how dates are written)"}
     page = confirm(batch)
     assert "Choose how the dates in Date are written" in page.text
     assert batch.status == "ready"
@@ -197,6 +200,8 @@ def test_ambiguous_dates_import_only_once_the_order_is_chosen(
     )
     batch.refresh_from_db()
     assert batch.details["ambiguous_dates"] == []
+    date_column = next(c for c in batch.details["columns"] if c["field"] == "date")
+    assert all(stored[:4] == "20" for _raw, stored in date_column["samples"])
     confirm(batch)
     assert batch.status == "applied", batch.message
     assert [(d, sku) for d, _store, sku, _q, _a in sales(org)] == list(
