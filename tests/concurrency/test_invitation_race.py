@@ -40,11 +40,9 @@ def test_a_double_submitted_join_makes_one_user_and_one_membership(org):
         thread.start()
     for thread in threads:
         thread.join()
-    assert sorted(statuses) == [
-        302,
-        302,
-        302,
-        302,
-    ]  # the winner goes home, the rest back to the link
+    # The winner goes home (302). A loser that read the invitation before the winner
+    # committed goes back to the link (302), one that read it after gets the "already
+    # used" page (410): which depends on timing, never a 500 and never a second user.
+    assert len(statuses) == 4 and set(statuses) <= {302, 410} and 302 in statuses, statuses
     assert User.objects.filter(email="racer@heartland.test").count() == 1
     assert Membership.objects.filter(user__email="racer@heartland.test").count() == 1
