@@ -75,15 +75,21 @@ def read_number(text: str, style: str) -> Decimal | None:
     """The number `text` writes, read with `style`; None for an empty cell. Raises
     ValueInvalid when the value does not fit the style. Values repeat (quantities,
     prices), so readings are remembered, a bounded number of them."""
-    found = _cache.get((text, style))
+    return _remembered(_read_number, text, style)
+
+
+def _remembered(reader, text, way):
+    """reader(text, way), remembered: a million-line file repeats its quantities, prices
+    and dates. Styles and date orders have distinct names, so one memory serves both."""
+    found = _cache.get((text, way))
     if found is not None:
         return found
-    number = _read_number(text, style)
-    if number is not None:
+    value = reader(text, way)
+    if value is not None:
         if len(_cache) >= CACHE_SIZE:
             _cache.clear()
-        _cache[(text, style)] = number
-    return number
+        _cache[(text, way)] = value
+    return value
 
 
 def _read_number(text: str, style: str) -> Decimal | None:
@@ -319,15 +325,7 @@ def read_date(text: str, order: str) -> datetime.date | None:
     """The date `text` writes, read in `order` (DMY or MDY) where the order matters; None
     for an empty cell. Raises ValueInvalid when it is not a date of that order. A sales
     file repeats its dates on thousands of lines: readings are remembered."""
-    found = _cache.get((text, order))
-    if found is not None:
-        return found
-    day = _read_date(text, order)
-    if day is not None:
-        if len(_cache) >= CACHE_SIZE:
-            _cache.clear()
-        _cache[(text, order)] = day
-    return day
+    return _remembered(_read_date, text, order)
 
 
 def _read_date(text: str, order: str) -> datetime.date | None:
