@@ -61,7 +61,6 @@ class Table:
     bad_lines: list[int] = field(default_factory=list)
     max_rows: int = 0
     max_line_length: int = 0
-    _rows: list | None = None  # a table made in memory (tests, store lists)
 
     @property
     def delimiter_name(self):
@@ -81,9 +80,6 @@ class Table:
 
     def rows(self) -> Iterator[tuple[int, list[str]]]:
         """(line number, cells) of every non-blank row below the header."""
-        if self._rows is not None:
-            yield from self._rows
-            return
         count = 0
         for line, cells in _csv_rows(self.opener, self.codec, self.delimiter, self.max_line_length):
             if line <= self.header_line:

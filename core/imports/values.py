@@ -219,13 +219,6 @@ class NumberEvidence:
         )  # fmt: skip
 
 
-def decide_number_style(values, *, fallback: str = POINT) -> ColumnReading:
-    evidence = NumberEvidence()
-    for text in values:
-        evidence.add(text)
-    return evidence.reading(fallback)
-
-
 # -- Dates ---------------------------------------------------------------------------
 
 ISO = "iso"  # 2012-01-31
@@ -382,10 +375,3 @@ class DateEvidence:
         return ColumnReading(
             "date", fallback, not self.example, votes, self.example, self.example_readings
         )
-
-
-def decide_date_order(values, *, fallback: str = MDY) -> ColumnReading:
-    evidence = DateEvidence()
-    for text in values:
-        evidence.add(text)
-    return evidence.reading(fallback)
