@@ -8,7 +8,7 @@ from accounts.countries import COUNTRY_NAMES
 from accounts.models import Region, Store
 from core.imports import columns
 from core.imports.base import Importer, RowInvalid
-from core.imports.bulk import bulk_upsert, in_one_parameter
+from core.imports.bulk import in_one_parameter
 from core.imports.columns import Column
 from core.imports.reading import ImportRejected
 
@@ -88,6 +88,8 @@ def clean_number(value: str) -> str:
 
 
 class StoreImporter(Importer):
+    model = Store
+    unique_fields = ("organization", "number")
     written_models = (Store,)
     kind = "stores"
     label = "Stores"
@@ -166,20 +168,6 @@ class StoreImporter(Importer):
     def existing(self, organization, keys):
         rows = Store.objects.for_org(organization).filter(**in_one_parameter("number", keys))
         return {row["number"]: row for row in rows.values("number", *COMPARED)}
-
-    def write(self, organization, creates, updates):
-        rows = [{"organization_id": organization.pk, **row} for row in creates] + [
-            {"organization_id": organization.pk, **row} for _, row in updates
-        ]
-        if not rows:
-            return
-        # New and changed stores in one upsert; only the file's columns are updated.
-        bulk_upsert(
-            Store,
-            rows,
-            unique_fields=["organization", "number"],
-            update_fields=[f for f in rows[0] if f not in ("organization_id", "number")],
-        )
 
 
 class StoreListImporter(Importer):

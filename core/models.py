@@ -55,6 +55,13 @@ class ImportBatch(models.Model):
         help_text="The preview beyond its counts: each column with sample values as read, how "
         "its numbers and dates are written, changes per field, notes.",
     )
+    staged_rows = models.FileField(
+        upload_to="imports/staged/",
+        blank=True,
+        help_text="The rows the preview read, as they will be stored (PostgreSQL only): "
+        "applying writes them with set-based SQL instead of reading the file again. Deleted "
+        "once the import is applied, cancelled or failed.",
+    )
     valid_only = models.BooleanField(default=False)
     created_count = models.PositiveIntegerField(default=0)
     updated_count = models.PositiveIntegerField(default=0)

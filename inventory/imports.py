@@ -14,7 +14,7 @@ from django import forms
 from accounts.imports import clean_number
 from accounts.models import Organization, Store
 from core.imports.base import Importer, RowInvalid
-from core.imports.bulk import bulk_upsert, in_one_parameter
+from core.imports.bulk import in_one_parameter
 from core.imports.columns import DATE, NUMBER, Column
 from inventory.models import Product, SalesLine, Stock, normalize_sku
 
@@ -45,6 +45,8 @@ def _sku(values):
 
 
 class ProductImporter(Importer):
+    model = Product
+    unique_fields = ("organization", "sku")
     written_models = (Product,)
     kind = "products"
     label = "Products"
@@ -95,16 +97,12 @@ class ProductImporter(Importer):
         rows = Product.objects.for_org(organization).filter(**in_one_parameter("sku", keys))
         return {r["sku"]: r for r in rows.values(*fields)}
 
-    def write(self, organization, creates, updates):
-        rows = [
-            {"organization_id": organization.pk, "sku_normalized": normalize_sku(r["sku"]), **r}
-            for r in [*creates, *(row for _, row in updates)]
-        ]
-        if rows:
-            bulk_upsert(
-                Product, rows, unique_fields=["organization", "sku"],
-                update_fields=[f for f in rows[0] if f not in ("organization_id", "sku")],
-            )  # fmt: skip
+    def stored(self, organization, row):
+        return {
+            "organization_id": organization.pk,
+            "sku_normalized": normalize_sku(row["sku"]),
+            **row,
+        }
 
 
 class _StoreProductLookups(Importer):
@@ -132,6 +130,8 @@ class _StoreProductLookups(Importer):
 
 
 class StockImporter(_StoreProductLookups):
+    model = Stock
+    unique_fields = ("store", "product")
     written_models = (Stock,)
     kind = "stock"
     label = "Stock levels"
@@ -182,19 +182,14 @@ class StockImporter(_StoreProductLookups):
                 current[key] = row
         return current
 
-    def write(self, organization, creates, updates):
-        rows = [
-            {k: v for k, v in r.items() if k != "sku"} | {"organization_id": organization.pk}
-            for r in [*creates, *(row for _, row in updates)]
-        ]
-        if rows:
-            bulk_upsert(
-                Stock, rows, unique_fields=["store", "product"],
-                update_fields=[f for f in rows[0] if f not in ("organization_id", "store_id", "product_id")],
-            )  # fmt: skip
+    def stored(self, organization, row):
+        # The SKU was read to find the product; the stock row points at the product.
+        return {"organization_id": organization.pk, **{k: v for k, v in row.items() if k != "sku"}}
 
 
 class SalesImporter(_StoreProductLookups):
+    model = SalesLine
+    unique_fields = ("organization", "source_ref")
     written_models = (SalesLine,)
     kind = "sales"
     option_fields = {
@@ -277,17 +272,6 @@ class SalesImporter(_StoreProductLookups):
         fields = ["source_ref", "date", "store_id", "product_id", "quantity", "retail_amount", "cost_amount",
                   "customer_reference"]  # fmt: skip
         return {r["source_ref"]: r for r in refs.values(*fields).iterator(chunk_size=10000)}
-
-    def write(self, organization, creates, updates):
-        rows = [
-            r | {"organization_id": organization.pk}
-            for r in [*creates, *(row for _, row in updates)]
-        ]
-        if rows:
-            bulk_upsert(
-                SalesLine, rows, unique_fields=["organization", "source_ref"],
-                update_fields=[f for f in rows[0] if f not in ("organization_id", "source_ref")],
-            )  # fmt: skip
 
 
 CENT = Decimal("0.01")

@@ -20,6 +20,7 @@ from django.conf import settings
 from django.core.cache import cache
 
 from core.imports import values as read
+from core.imports.bulk import bulk_upsert
 from core.imports.columns import DATE, NUMBER, Column, guess_mapping, header_score
 from core.imports.reading import REPLACEMENT, Table, read_table
 
@@ -107,6 +108,12 @@ class Importer:
     option_fields: dict = {}
     # What the preview says of each note an importer makes (`self.note(key)`).
     notes: dict[str, str] = {}
+    # Where each row is stored, when it is one row of one model, and the fields that
+    # identify it there: such an importer gets write() as one upsert, and on PostgreSQL
+    # its preview keeps the rows it read so the apply need not read the file again
+    # (core/imports/staging.py). None where writing is more than that (store lists).
+    model = None
+    unique_fields: tuple[str, ...] = ()
     # The models write() fills in bulk: their statistics are refreshed after a large import.
     written_models: tuple = ()
     # A one-column file whose first line is none of our column names is a bare list of
@@ -132,8 +139,21 @@ class Importer:
         raise NotImplementedError
 
     def write(self, organization, creates: list[dict], updates: list[tuple[object, dict]]) -> None:
-        """Create and update rows in bulk (called inside the import's transaction)."""
-        raise NotImplementedError
+        """Create and update rows in bulk (called inside the import's transaction). By
+        default one upsert of the stored rows into `model`."""
+        rows = [self.stored(organization, row) for row in creates]
+        rows += [self.stored(organization, row) for _key, row in updates]
+        if rows:
+            unique = {self.model._meta.get_field(f).attname for f in self.unique_fields}
+            bulk_upsert(
+                self.model, rows, unique_fields=list(self.unique_fields),
+                update_fields=[f for f in rows[0] if f not in unique],
+            )  # fmt: skip
+
+    def stored(self, organization, row: dict) -> dict:
+        """A cleaned row as `model` stores it (attname -> value): the same keys, in the
+        same order, for every row of a file."""
+        return {"organization_id": organization.pk, **row}
 
     def describe_key(self, row) -> str:
         return str(row.get(self.key_field, ""))
@@ -316,8 +336,10 @@ class Importer:
             else:
                 yield Step("unchanged", line, row=row, before=before, raw=raw)
 
-    def preview(self, organization, table, mapping, options=None) -> Preview:
-        """Walk the file once for the preview: counts, samples, changes, errors."""
+    def preview(self, organization, table, mapping, options=None, stage=None) -> Preview:
+        """Walk the file once for the preview: counts, samples, changes, errors. With a
+        `stage` (core/imports/staging.py), every row to be stored is kept there as stored,
+        so that applying does not walk the file again."""
         preview = Preview()
         sampling = True
         for step in self.walk(organization, table, mapping, options):
@@ -325,6 +347,8 @@ class Importer:
             if step.action == "error":
                 preview.add_error(step.error)
                 continue
+            if stage is not None and step.action != "repeat":
+                stage.add(step.line, self.stored(organization, step.row))
             counter = {"create": "creates", "update": "updates", "unchanged": "unchanged",
                        "repeat": "repeats"}[step.action]  # fmt: skip
             setattr(preview, counter, getattr(preview, counter) + 1)

@@ -10,7 +10,7 @@ from django.utils import timezone
 from psycopg import sql
 
 
-def _defaults(model, fields_given):
+def defaults_for(model, fields_given):
     """Values for the columns a new row needs that the file did not give."""
     now = timezone.now()
     defaults = {}
@@ -32,7 +32,7 @@ def bulk_upsert(model, rows: list[dict], *, unique_fields: list[str], update_fie
         return
     given = set(rows[0])
     auto_now = [f.attname for f in model._meta.concrete_fields if getattr(f, "auto_now", False)]
-    defaults = _defaults(model, given)
+    defaults = defaults_for(model, given)
     columns = [*rows[0].keys(), *defaults.keys()]
     updates = list(dict.fromkeys([*update_fields, *auto_now]))
     if connection.vendor != "postgresql":

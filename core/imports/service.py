@@ -3,16 +3,19 @@
 import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import Path
 
 from django.conf import settings
+from django.core.files.storage import default_storage
 from django.db import connection, transaction
 from django.db.models import Q
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 
-from core.imports.base import STORED_ERRORS, Importer, set_progress
+from core.imports.base import STORED_ERRORS, Importer, RowError, set_progress
 from core.imports.reading import ImportRejected, Table
 from core.imports.signals import import_applied
+from core.imports.staging import TOUCHED, StagedRows, apply_staged, staging_applies
 from core.imports.values import ColumnReading
 from core.models import ImportBatch
 
@@ -101,12 +104,25 @@ def set_reading(*, batch: ImportBatch, importer: Importer, field: str, choice: s
 
 
 def _preview(batch, importer, table):
+    """Compute the preview into `batch` (unsaved). On PostgreSQL the rows to be stored are
+    staged too; the caller saves the batch and forgets the rows it staged before."""
+    batch.staged_rows = ""
     if importer.missing_required(batch.mapping):
         batch.status = Status.NEEDS_MAPPING
         batch.total_rows = sum(1 for _ in table.rows())
         batch.details = {}
         return
-    preview = importer.preview(batch.organization, table, batch.mapping, batch.options)
+    stage = StagedRows() if staging_applies(importer) else None
+    try:
+        preview = importer.preview(
+            batch.organization, table, batch.mapping, batch.options, stage=stage
+        )
+    except BaseException:
+        if stage is not None:
+            stage.discard()
+        raise
+    if stage is not None:
+        batch.staged_rows = stage.save(batch.file.storage, _staged_name(batch))
     batch.status = Status.READY
     batch.total_rows = preview.total
     batch.to_create = preview.creates
@@ -157,19 +173,47 @@ def refresh_preview(*, batch: ImportBatch, importer: Importer) -> None:
 
 
 PREVIEW_FIELDS = ("mapping", "status", "total_rows", "to_create", "to_update", "unchanged",
-                  "error_count", "errors", "details", "options")  # fmt: skip
+                  "error_count", "errors", "details", "options", "staged_rows")  # fmt: skip
 
 
 def _save_preview(batch):
     """Save the new preview only if the batch is still open. A plain save() from a request
     that read the batch before a concurrent confirm would put a queued, running or applied
-    import back to "ready" (and it could then be imported twice)."""
-    saved = ImportBatch.objects.filter(pk=batch.pk, status__in=ImportBatch.OPEN).update(
-        **{name: getattr(batch, name) for name in PREVIEW_FIELDS}
-    )
+    import back to "ready" (and it could then be imported twice). The rows the previous
+    preview staged are forgotten; if the batch was taken meanwhile, the new ones are."""
+    with transaction.atomic():
+        before = (
+            ImportBatch.objects.select_for_update()
+            .filter(pk=batch.pk, status__in=ImportBatch.OPEN)
+            .values_list("staged_rows", flat=True)
+            .first()
+        )
+        saved = before is not None and ImportBatch.objects.filter(pk=batch.pk).update(
+            **{name: getattr(batch, name) for name in PREVIEW_FIELDS}
+        )
     if not saved:
+        _forget_staged_name(batch.staged_rows.name)
         batch.refresh_from_db()
         raise ImportRefused(STARTED)
+    if before and before != batch.staged_rows.name:
+        _forget_staged_name(before)
+
+
+def _staged_name(batch):
+    return f"imports/staged/{Path(batch.file.name).stem}.rows"
+
+
+def _forget_staged_name(name):
+    if name:
+        default_storage.delete(name)
+
+
+def forget_staged(batch_id):
+    """Delete a finished or cancelled batch's staged rows: they are of no use any more."""
+    names = ImportBatch.objects.filter(pk=batch_id).exclude(staged_rows="")
+    for name in names.values_list("staged_rows", flat=True):
+        _forget_staged_name(name)
+    names.update(staged_rows="")
 
 
 NOT_READY = {
@@ -218,11 +262,12 @@ def confirm(
 
 
 def cancel(*, batch: ImportBatch) -> bool:
-    return bool(
-        ImportBatch.objects.filter(pk=batch.pk, status__in=ImportBatch.OPEN).update(
-            status=Status.CANCELLED
-        )
+    cancelled = ImportBatch.objects.filter(pk=batch.pk, status__in=ImportBatch.OPEN).update(
+        status=Status.CANCELLED
     )
+    if cancelled:
+        forget_staged(batch.pk)
+    return bool(cancelled)
 
 
 def apply_batch(batch_id: int) -> None:
@@ -244,7 +289,11 @@ def apply_batch(batch_id: int) -> None:
     importer.applied_by = batch.applied_by
     try:
         with transaction.atomic():
-            counts = _apply_rows(batch, importer)
+            _take_turns(batch)
+            if batch.staged_rows and staging_applies(importer):
+                counts = _apply_staged(batch, importer)
+            else:
+                counts = _apply_rows(batch, importer)
             finished = ImportBatch.objects.filter(pk=batch_id, status=Status.APPLYING).update(
                 status=Status.APPLIED,
                 created_count=counts.creates,
@@ -265,6 +314,19 @@ def apply_batch(batch_id: int) -> None:
     except Exception:
         log.exception("import %s failed", batch_id)
         _fail(batch_id, "The import failed on our side and nothing was written. Try again.")
+    forget_staged(batch_id)
+
+
+def _take_turns(batch):
+    """Two imports of one kind into one organization are written one after the other
+    (PostgreSQL): their upserts of the same rows would otherwise wait on each other, and
+    could deadlock."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))",
+                [f"import:{batch.organization_id}:{batch.kind}"],
+            )
 
 
 @dataclass
@@ -332,6 +394,42 @@ def _apply_rows(batch, importer):
 ANALYZE_AFTER_ROWS = 5000
 
 
+def _apply_staged(batch, importer):
+    """Write the rows the preview staged with set-based SQL (core/imports/staging.py), in
+    the caller's transaction. A row whose store or product was deleted since the preview
+    stops an all-or-nothing import; importing the valid rows only, it is skipped."""
+    set_progress(batch.pk, 0, batch.total_rows)
+    merged = apply_staged(
+        batch,
+        importer,
+        valid_only=batch.valid_only,
+        progress=lambda done: set_progress(batch.pk, min(done, batch.total_rows), batch.total_rows),
+    )
+    missing = merged["missing"]
+    if missing and not batch.valid_only:
+        line, label = missing[0]
+        raise ImportRefused(
+            f"Line {line} names a {label.lower()} that was deleted after the preview"
+            + (f" (and {len(missing) - 1} more lines)" if len(missing) > 1 else "")
+            + ", so nothing was imported. Upload the file again."
+        )
+    errors = list(batch.errors) + [
+        RowError(line, label, f"this {label.lower()} was deleted after the preview").as_dict()
+        for line, label in missing
+    ]
+    counts = _Applied(
+        creates=merged["creates"],
+        updates=merged["updates"],
+        error_count=batch.error_count + len(missing),
+        errors=sorted(errors, key=lambda e: e["line"])[:STORED_ERRORS],
+        touched=merged["touched"],
+    )
+    counts.unchanged = batch.total_rows - counts.error_count - counts.creates - counts.updates
+    if counts.creates + counts.updates >= ANALYZE_AFTER_ROWS:
+        _analyze(importer.written_models)
+    return counts
+
+
 def _readings_of(batch):
     """How the preview read each number and date column (the same file reads the same
     way), so applying does not read every value a third time; None if it was not kept."""
@@ -354,10 +452,6 @@ def _analyze(models):
     with connection.cursor() as cursor:
         for model in models:
             cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
-
-
-# What listeners (the master-account rollups) learn of the rows an import wrote.
-TOUCHED = ("product_id", "sku")
 
 
 class Abandoned(Exception):
