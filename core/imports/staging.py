@@ -19,6 +19,7 @@ removed by the clean-up) the apply walks the file again, with the same result.
 """
 
 import datetime
+import re
 import tempfile
 from operator import itemgetter
 
@@ -30,7 +31,8 @@ from psycopg import sql
 from core.imports.bulk import defaults_for
 
 # COPY's text format: a tab between values, \N for NULL, these characters escaped.
-ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+SPECIAL = re.compile(r"[\\\t\n\r]")
+ESCAPES = {"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"}
 NULL = "\\N"
 # Rows merged per statement: progress is reported between statements.
 MERGE_LINES = 200_000
@@ -42,15 +44,17 @@ def staging_applies(importer) -> bool:
 
 
 def _copy_text(value) -> str:
+    if type(value) is str:  # the common case first
+        if SPECIAL.search(value) is None:
+            return value
+        return SPECIAL.sub(lambda match: ESCAPES[match[0]], value)
     if value is None:
         return NULL
-    if isinstance(value, str):
-        return value.translate(ESCAPES)
     if value is True or value is False:
         return "t" if value else "f"
     if isinstance(value, datetime.date):
         return value.isoformat()
-    return str(value)  # int, Decimal
+    return str(value)  # int, Decimal, a str subclass
 
 
 class StagedRows:

@@ -209,3 +209,17 @@ def service_importer(kind):
     from core.imports.registry import importer_for
 
     return importer_for(kind)
+
+
+def test_names_with_tabs_backslashes_and_line_breaks_are_stored_as_written(upload, confirm, org):
+    data = (
+        b'Store Number,Name,City\n1,"Back\\slash \\N",Ames\n2,"Two\nlines",Osceola\n'
+        b'3,"Tab\there",Newton\n4,\\N,"C:\\\\shop"\n'
+    )
+    confirm(upload("stores", data))
+    assert stores(org) == [
+        ("1", "Back\\slash \\N", "Ames"),
+        ("2", "Two lines", "Osceola"),
+        ("3", "Tab here", "Newton"),
+        ("4", "\\N", "C:\\\\shop"),
+    ]
