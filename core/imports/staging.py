@@ -146,11 +146,13 @@ def apply_staged(batch, importer, *, valid_only: bool, progress) -> dict:
         with raw.copy(copy_sql) as copy:
             while block := staged.read(COPY_BLOCK):
                 copy.write(block)
-        raw.execute(sql.SQL("ANALYZE {}").format(temp))
+        merge = _Merge(model, temp, columns, importer.unique_fields)
+        # The planner learns how many rows there are (a temporary table has no statistics
+        # until analyzed); the key columns are all the joins below need.
+        raw.execute(sql.SQL("ANALYZE {} ({})").format(temp, merge._list(merge.unique)))
         missing = _drop_missing_references(raw, temp, model, columns)
         if missing and not valid_only:
             return {"creates": 0, "updates": 0, "missing": missing, "touched": []}
-        merge = _Merge(model, temp, columns, importer.unique_fields)
         raw.execute(merge.find_stored())
         updates, touched = merge.grouped(raw, merge.update())
         raw.execute(sql.SQL("SELECT max(line) FROM {}").format(temp))
