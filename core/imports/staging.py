@@ -146,7 +146,7 @@ def apply_staged(batch, importer, *, valid_only: bool, progress) -> dict:
         with raw.copy(copy_sql) as copy:
             while block := staged.read(COPY_BLOCK):
                 copy.write(block)
-        merge = _Merge(model, temp, columns, importer.unique_fields)
+        merge = _Merge(model, temp, columns, importer.unique_fields, batch.organization_id)
         # The planner learns how many rows there are (a temporary table has no statistics
         # until analyzed); the key columns are all the joins below need.
         raw.execute(sql.SQL("ANALYZE {} ({})").format(temp, merge._list(merge.unique)))
@@ -154,6 +154,7 @@ def apply_staged(batch, importer, *, valid_only: bool, progress) -> dict:
         if missing and not valid_only:
             return {"creates": 0, "updates": 0, "missing": missing, "touched": []}
         raw.execute(merge.find_stored())
+        raw.execute(sql.SQL("ANALYZE {} (stored_id)").format(temp))
         updates, touched = merge.grouped(raw, merge.update())
         raw.execute(sql.SQL("SELECT max(line) FROM {}").format(temp))
         last_line = raw.fetchone()[0] or 0
@@ -175,8 +176,9 @@ def apply_staged(batch, importer, *, valid_only: bool, progress) -> dict:
 class _Merge:
     """The statements that merge the staged rows into the model's table."""
 
-    def __init__(self, model, temp, columns, unique_fields):
+    def __init__(self, model, temp, columns, unique_fields, organization_id):
         self.model = model
+        self.organization_id = organization_id
         self.temp = temp
         self.columns = columns
         self.table = sql.Identifier(model._meta.db_table)
@@ -195,9 +197,13 @@ class _Merge:
         return sql.SQL(", ").join(sql.SQL(prefix + "{}").format(sql.Identifier(n)) for n in names)
 
     def find_stored(self):
-        """Note on each staged row the id of the stored row with its unique fields."""
+        """Note on each staged row the id of the stored row with its unique fields. Only
+        the organization's rows are read: the table holds every organization's."""
         same = sql.SQL(" AND ").join(
-            sql.SQL("t.{0} = s.{0}").format(sql.Identifier(c)) for c in self.unique
+            [
+                *(sql.SQL("t.{0} = s.{0}").format(sql.Identifier(c)) for c in self.unique),
+                sql.SQL("t.organization_id = {}").format(sql.Literal(self.organization_id)),
+            ]
         )
         return sql.SQL("UPDATE {temp} s SET stored_id = t.{pk} FROM {table} t WHERE {same}").format(
             temp=self.temp, pk=self.pk, table=self.table, same=same
@@ -215,7 +221,8 @@ class _Merge:
         return self._grouped_statement(
             sql.SQL(
                 "UPDATE {table} t SET {assignments} FROM {temp} s "
-                "WHERE t.{pk} = s.stored_id AND ({stored}) IS DISTINCT FROM ({staged}) "
+                "WHERE s.stored_id IS NOT NULL AND t.{pk} = s.stored_id "
+                "AND ({stored}) IS DISTINCT FROM ({staged}) "
                 "RETURNING {returning}"
             ).format(
                 table=self.table,
