@@ -37,6 +37,8 @@ SAMPLES = 5
 SAMPLE_ROWS = 10_000
 CHANGED_ROWS_SHOWN = 50
 CHUNK = 5000
+# Distinct values a column's readings count before feeding them to its evidence (memory).
+DISTINCT_VALUES = 100_000
 
 
 @dataclass
@@ -196,11 +198,22 @@ class Importer:
         }
         if not evidence:
             return {}
-        indexes = {f: mapping[f] for f in evidence}
+        # A million-line file repeats its dates and quantities: each column counts its
+        # distinct values and feeds each to its evidence once, with its count (a vote per
+        # line, as before). Counts are kept in first-seen order, so the example a column
+        # shows is still its first ambiguous value, and fed early past DISTINCT_VALUES.
+        columns = [(mapping[f], e, {}) for f, e in evidence.items()]
         for _line, cells in table.rows():
-            for f, i in indexes.items():
-                if i < len(cells) and cells[i].strip():
-                    evidence[f].add(cells[i])
+            width = len(cells)
+            for i, e, counts in columns:
+                if i < width:
+                    text = cells[i]
+                    seen = counts.get(text, 0)
+                    counts[text] = seen + 1
+                    if not seen and len(counts) >= DISTINCT_VALUES:
+                        _feed(e, counts)
+        for _i, e, counts in columns:
+            _feed(e, counts)
         styles = [
             e.decided_style for e in evidence.values()
             if isinstance(e, read.NumberEvidence) and e.decided_style
@@ -441,6 +454,15 @@ def _number_problem(number, text, minimum, whole, places):
     ):
         return f"{text.strip()} has more than {places} decimals; it would have to be rounded"
     return ""
+
+
+def _feed(evidence, counts):
+    """Give a column's evidence each value counted so far, blank cells aside, and forget
+    the counts."""
+    for text, count in counts.items():
+        if text.strip():
+            evidence.add(text, count)
+    counts.clear()
 
 
 def _choices(kind):
