@@ -233,34 +233,58 @@ class Importer:
         """The number a cell writes, read the way its column is written; None if empty.
         Money keeps its cents; a value with more decimals than `places`, or a fraction
         where `whole`, is refused rather than rounded. (On the hot path of a million-line
-        file: the label is looked up only for an error.)"""
+        file, which repeats its quantities and prices: each outcome, number or error, is
+        remembered for the walk, a bounded number of them.)"""
         text = values.get(field_name, "")
+        key = (field_name, text, required, minimum, whole, places)
+        found = self._numbers.get(key, _UNREAD)
+        if found is _UNREAD:
+            found = self._read_number(field_name, text, required, minimum, whole, places)
+            _remember(self._numbers, key, found)
+        if type(found) is RowInvalid:
+            raise RowInvalid(found.column, found.message)
+        return found
+
+    def _read_number(self, field_name, text, required, minimum, whole, places):
+        """number()'s outcome: the number (or None), else the RowInvalid to raise."""
         reading = self.readings.get(field_name)
         try:
             number = read.read_number(text, reading.chosen if reading else read.POINT)
         except read.ValueInvalid as invalid:
-            raise RowInvalid(self.label_of(field_name), str(invalid)) from None
+            return RowInvalid(self.label_of(field_name), str(invalid))
         if number is None:
             if required:
                 label = self.label_of(field_name)
-                raise RowInvalid(label, f"the {label.lower()} is missing")
+                return RowInvalid(label, f"the {label.lower()} is missing")
             return None
         problem = _number_problem(number, text, minimum, whole, places)
         if problem:
-            raise RowInvalid(self.label_of(field_name), problem)
+            return RowInvalid(self.label_of(field_name), problem)
         return number
 
     def date(self, values, field_name):
-        label = self.label_of(field_name)
+        """The date a cell writes, read in its column's order; remembered like numbers."""
         text = values.get(field_name, "")
+        key = (field_name, text)
+        found = self._dates.get(key)
+        if found is None:
+            found = self._read_date(field_name, text)
+            _remember(self._dates, key, found)
+        if type(found) is RowInvalid:
+            raise RowInvalid(found.column, found.message)
+        return found
+
+    def _read_date(self, field_name, text):
+        """date()'s outcome: the date, else the RowInvalid to raise."""
         reading = self.readings.get(field_name)
         order = reading.chosen if reading else read.MDY
         try:
             day = read.read_date(text, order)
         except read.ValueInvalid as invalid:
-            raise RowInvalid(label, str(invalid)) from None
+            return RowInvalid(self.label_of(field_name), str(invalid))
         if day is None:
-            raise RowInvalid(label, f"the {label.lower()} is missing")
+            label = self.label_of(field_name)
+            return RowInvalid(label, f"the {label.lower()} is missing")
         return day
 
     # -- the walk ------------------------------------------------------------------------
@@ -272,6 +296,8 @@ class Importer:
         self.readings = readings if readings is not None else self.decide_readings(
             table, mapping, (options or {}).get("readings", {})
         )  # fmt: skip
+        # What number() and date() read, remembered for these readings only.
+        self._numbers, self._dates = {}, {}
         first_of_key: dict = {}
         width = len(table.header)
         bad_lines = set(table.bad_lines)
@@ -454,6 +480,16 @@ def _number_problem(number, text, minimum, whole, places):
     ):
         return f"{text.strip()} has more than {places} decimals; it would have to be rounded"
     return ""
+
+
+_UNREAD = object()  # not remembered yet (None is an empty cell's number)
+REMEMBERED = 50_000  # cells' outcomes number() and date() remember per walk
+
+
+def _remember(memory, key, outcome):
+    if len(memory) >= REMEMBERED:
+        memory.clear()
+    memory[key] = outcome
 
 
 def _feed(evidence, counts):
