@@ -304,8 +304,13 @@ class Importer:
         # Only a file with broken UTF-8 lines, or in a legacy encoding, can hold U+FFFD.
         may_have_bad_bytes = bool(bad_lines) or table.codec not in ("utf-8", "utf-8-sig")
         chunk: list[tuple[int, dict, dict]] = []
+        fields = list(mapping.items())
+        span = max(mapping.values(), default=-1) + 1  # a row this long has every mapped cell
         for line, cells in table.rows():
-            raw = {f: (cells[i] if i < len(cells) else "") for f, i in mapping.items()}
+            if len(cells) >= span:
+                raw = {f: cells[i] for f, i in fields}
+            else:
+                raw = {f: (cells[i] if i < len(cells) else "") for f, i in fields}
             try:
                 if len(cells) > width and [c for c in cells[width:] if c.strip()]:
                     raise RowInvalid("", f"has {len(cells)} columns but the header has {width}")
@@ -345,9 +350,10 @@ class Importer:
             yield from self._compare(organization, chunk)
 
     def _compare(self, organization, chunk):
-        current = self.existing(organization, [self.key(row) for _line, row, _raw in chunk])
-        for line, row, raw in chunk:
-            before = current.get(self.key(row))
+        keys = [self.key(row) for _line, row, _raw in chunk]
+        current = self.existing(organization, keys)
+        for (line, row, raw), key in zip(chunk, keys, strict=True):
+            before = current.get(key)
             if before is None:
                 yield Step("create", line, row=row, raw=raw)
             elif any(before.get(f) != v for f, v in row.items() if f in before):
@@ -443,6 +449,11 @@ class Importer:
     def _unescape(self, raw):
         """Drop the apostrophe our exports put before formula-like values; reject any other
         value a spreadsheet would run as a formula."""
+        for value in raw.values():
+            if value and value[0] in SUSPECT_STARTS:
+                break
+        else:
+            return dict(raw)  # the common case: no value starts with a suspect character
         values = {}
         for field_name, value in raw.items():
             if not value or value[0] not in SUSPECT_STARTS:
