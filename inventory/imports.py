@@ -231,20 +231,26 @@ class SalesImporter(_StoreProductLookups):
         number, store_id = self._store_id(values)
         sku = _sku(values)
         quantity = self.number(values, "quantity", required=True, whole=True)
+        # An amount from a unit price is in cents already (_cents); one from the file
+        # is put in cents here.
         retail = self.number(values, "retail_amount")
         if retail is None:
             unit_price = self.number(values, "unit_price", places=4)
             if unit_price is None:
                 raise RowInvalid("Sales amount", "give a sales amount or a unit price")
             retail = _cents(unit_price * quantity)
-        cost = self.number(values, "cost_amount")
+        else:
+            retail = retail.quantize(CENT)
+        cost = self.number(values, "cost_amount") if "cost_amount" in values else None
         if cost is None:
             unit_cost = self.number(values, "unit_cost", places=4)
             cost = _cents(unit_cost * quantity) if unit_cost is not None else None
+        else:
+            cost = cost.quantize(CENT)
         customer = values.get("customer_reference", "").strip()
         if customer.endswith(".0") and customer[:-2].isdigit():
             customer = customer[:-2]
-        base = "|".join([day.isoformat(), number, sku, values.get("reference", "").strip()])
+        base = f"{day.isoformat()}|{number}|{sku}|{values.get('reference', '').strip()}"
         # Identical lines are distinct sales: number them in file order, the same way every
         # time. A digest per line keeps the count of a million lines small.
         digest = int.from_bytes(hashlib.blake2b(base.encode(), digest_size=8).digest())
@@ -260,8 +266,8 @@ class SalesImporter(_StoreProductLookups):
             "store_id": store_id,
             "product_id": self._product_id(sku),
             "quantity": quantity.quantize(CENT),
-            "retail_amount": retail.quantize(CENT),
-            "cost_amount": cost.quantize(CENT) if cost is not None else None,
+            "retail_amount": retail,
+            "cost_amount": cost,
             "customer_reference": customer[:80],
         }
 

@@ -38,6 +38,8 @@ SAMPLES = 5
 SAMPLE_ROWS = 10_000
 CHANGED_ROWS_SHOWN = 50
 CHUNK = 5000
+# Distinct values a column's readings count before feeding them to its evidence (memory).
+DISTINCT_VALUES = 100_000
 
 
 @dataclass
@@ -216,11 +218,22 @@ class Importer:
         }
         if not evidence:
             return {}
-        indexes = {f: mapping[f] for f in evidence}
+        # A million-line file repeats its dates and quantities: each column counts its
+        # distinct values and feeds each to its evidence once, with its count (a vote per
+        # line, as before). Counts are kept in first-seen order, so the example a column
+        # shows is still its first ambiguous value, and fed early past DISTINCT_VALUES.
+        columns = [(mapping[f], e, {}) for f, e in evidence.items()]
         for _line, cells in table.rows():
-            for f, i in indexes.items():
-                if i < len(cells) and cells[i].strip():
-                    evidence[f].add(cells[i])
+            width = len(cells)
+            for i, e, counts in columns:
+                if i < width:
+                    text = cells[i]
+                    seen = counts.get(text, 0)
+                    counts[text] = seen + 1
+                    if not seen and len(counts) >= DISTINCT_VALUES:
+                        _feed(e, counts)
+        for _i, e, counts in columns:
+            _feed(e, counts)
         styles = [
             e.decided_style for e in evidence.values()
             if isinstance(e, read.NumberEvidence) and e.decided_style
@@ -240,34 +253,58 @@ class Importer:
         """The number a cell writes, read the way its column is written; None if empty.
         Money keeps its cents; a value with more decimals than `places`, or a fraction
         where `whole`, is refused rather than rounded. (On the hot path of a million-line
-        file: the label is looked up only for an error.)"""
+        file, which repeats its quantities and prices: each outcome, number or error, is
+        remembered for the walk, a bounded number of them.)"""
         text = values.get(field_name, "")
+        key = (field_name, text, required, minimum, whole, places)
+        found = self._numbers.get(key, _UNREAD)
+        if found is _UNREAD:
+            found = self._read_number(field_name, text, required, minimum, whole, places)
+            _remember(self._numbers, key, found)
+        if type(found) is RowInvalid:
+            raise RowInvalid(found.column, found.message)
+        return found
+
+    def _read_number(self, field_name, text, required, minimum, whole, places):
+        """number()'s outcome: the number (or None), else the RowInvalid to raise."""
         reading = self.readings.get(field_name)
         try:
             number = read.read_number(text, reading.chosen if reading else read.POINT)
         except read.ValueInvalid as invalid:
-            raise RowInvalid(self.label_of(field_name), str(invalid)) from None
+            return RowInvalid(self.label_of(field_name), str(invalid))
         if number is None:
             if required:
                 label = self.label_of(field_name)
-                raise RowInvalid(label, f"the {label.lower()} is missing")
+                return RowInvalid(label, f"the {label.lower()} is missing")
             return None
         problem = _number_problem(number, text, minimum, whole, places)
         if problem:
-            raise RowInvalid(self.label_of(field_name), problem)
+            return RowInvalid(self.label_of(field_name), problem)
         return number
 
     def date(self, values, field_name):
-        label = self.label_of(field_name)
+        """The date a cell writes, read in its column's order; remembered like numbers."""
         text = values.get(field_name, "")
+        key = (field_name, text)
+        found = self._dates.get(key)
+        if found is None:
+            found = self._read_date(field_name, text)
+            _remember(self._dates, key, found)
+        if type(found) is RowInvalid:
+            raise RowInvalid(found.column, found.message)
+        return found
+
+    def _read_date(self, field_name, text):
+        """date()'s outcome: the date, else the RowInvalid to raise."""
         reading = self.readings.get(field_name)
         order = reading.chosen if reading else read.MDY
         try:
             day = read.read_date(text, order)
         except read.ValueInvalid as invalid:
-            raise RowInvalid(label, str(invalid)) from None
+            return RowInvalid(self.label_of(field_name), str(invalid))
         if day is None:
-            raise RowInvalid(label, f"the {label.lower()} is missing")
+            label = self.label_of(field_name)
+            return RowInvalid(label, f"the {label.lower()} is missing")
         return day
 
     # -- the walk ------------------------------------------------------------------------
@@ -279,14 +316,21 @@ class Importer:
         self.readings = readings if readings is not None else self.decide_readings(
             table, mapping, (options or {}).get("readings", {})
         )  # fmt: skip
+        # What number() and date() read, remembered for these readings only.
+        self._numbers, self._dates = {}, {}
         first_of_key: dict = {}
         width = len(table.header)
         bad_lines = set(table.bad_lines)
         # Only a file with broken UTF-8 lines, or in a legacy encoding, can hold U+FFFD.
         may_have_bad_bytes = bool(bad_lines) or table.codec not in ("utf-8", "utf-8-sig")
         chunk: list[tuple[int, dict, dict]] = []
+        fields = list(mapping.items())
+        span = max(mapping.values(), default=-1) + 1  # a row this long has every mapped cell
         for line, cells in table.rows():
-            raw = {f: (cells[i] if i < len(cells) else "") for f, i in mapping.items()}
+            if len(cells) >= span:
+                raw = {f: cells[i] for f, i in fields}
+            else:
+                raw = {f: (cells[i] if i < len(cells) else "") for f, i in fields}
             try:
                 if len(cells) > width and [c for c in cells[width:] if c.strip()]:
                     raise RowInvalid("", f"has {len(cells)} columns but the header has {width}")
@@ -326,9 +370,10 @@ class Importer:
             yield from self._compare(organization, chunk)
 
     def _compare(self, organization, chunk):
-        current = self.existing(organization, [self.key(row) for _line, row, _raw in chunk])
-        for line, row, raw in chunk:
-            before = current.get(self.key(row))
+        keys = [self.key(row) for _line, row, _raw in chunk]
+        current = self.existing(organization, keys)
+        for (line, row, raw), key in zip(chunk, keys, strict=True):
+            before = current.get(key)
             if before is None:
                 yield Step("create", line, row=row, raw=raw)
             elif any(before.get(f) != v for f, v in row.items() if f in before):
@@ -428,6 +473,11 @@ class Importer:
     def _unescape(self, raw):
         """Drop the apostrophe our exports put before formula-like values; reject any other
         value a spreadsheet would run as a formula."""
+        for value in raw.values():
+            if value and value[0] in SUSPECT_STARTS:
+                break
+        else:
+            return dict(raw)  # the common case: no value starts with a suspect character
         values = {}
         for field_name, value in raw.items():
             if not value or value[0] not in SUSPECT_STARTS:
@@ -465,6 +515,25 @@ def _number_problem(number, text, minimum, whole, places):
     ):
         return f"{text.strip()} has more than {places} decimals; it would have to be rounded"
     return ""
+
+
+_UNREAD = object()  # not remembered yet (None is an empty cell's number)
+REMEMBERED = 50_000  # cells' outcomes number() and date() remember per walk
+
+
+def _remember(memory, key, outcome):
+    if len(memory) >= REMEMBERED:
+        memory.clear()
+    memory[key] = outcome
+
+
+def _feed(evidence, counts):
+    """Give a column's evidence each value counted so far, blank cells aside, and forget
+    the counts."""
+    for text, count in counts.items():
+        if text.strip():
+            evidence.add(text, count)
+    counts.clear()
 
 
 def _choices(kind):

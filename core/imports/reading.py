@@ -234,7 +234,8 @@ def _csv_rows(opener, codec, delimiter, max_line_length):
         for cells in reader:
             line = previous_end + 1
             previous_end = reader.line_num
-            if any(cell.strip() for cell in cells):
+            # Most rows have a first cell; only the others need every cell looked at.
+            if (cells and cells[0].strip()) or any(cell.strip() for cell in cells):
                 yield line, cells
     except csv.Error as error:
         line = previous_end + 1

@@ -187,11 +187,12 @@ class NumberEvidence:
         self.example_readings = {}
         self.limit = limit  # a reading beyond it (a latitude of 50847) is no reading
 
-    def add(self, text: str) -> None:
+    def add(self, text: str, count: int = 1) -> None:
+        """Take `text`, found `count` times in the column: each time is a vote."""
         quick = styles_of(text)
         if quick is not None:
             if len(quick) == 1:
-                self.votes[quick[0]] += 1
+                self.votes[quick[0]] += count
                 return
             if not quick or (self.example and self.limit is None):
                 return  # the same number either way, or an example is kept already
@@ -199,7 +200,7 @@ class NumberEvidence:
         if self.limit is not None:
             readings = {style: n for style, n in readings.items() if abs(n) <= self.limit}
         if len(readings) == 1:
-            self.votes[next(iter(readings))] += 1
+            self.votes[next(iter(readings))] += count
         elif len(readings) == 2 and readings[POINT] != readings[COMMA] and not self.example:
             self.example = text.strip()
             self.example_readings = {style: str(n) for style, n in readings.items()}
@@ -354,13 +355,14 @@ class DateEvidence:
         self.example = ""
         self.example_readings = {}
 
-    def add(self, text: str) -> None:
+    def add(self, text: str, count: int = 1) -> None:
+        """Take `text`, found `count` times in the column: each time is a vote."""
         readings = date_readings(text)
         if not readings or ISO in readings:
             return
         self.numeric = True
         if len(readings) == 1:
-            self.votes[next(iter(readings))] += 1
+            self.votes[next(iter(readings))] += count
         elif readings[DMY] != readings[MDY] and not self.example:
             self.example = text.strip()
             self.example_readings = {order: day.isoformat() for order, day in readings.items()}
