@@ -2,8 +2,8 @@
 
 Reading a file is the slow part of an import: every value is cleaned in Python. Without
 staging, the preview reads the whole file and the apply reads it all again. With it, the
-preview also writes each valid row, exactly as it would be stored, to a file in COPY's
-text format beside the upload; the apply streams that file into a temporary table and
+preview also writes each valid row, exactly as it would be stored, to a CSV file that
+COPY reads, beside the upload; the apply streams that file into a temporary table and
 merges it into the real one in a few statements:
 
 * rows whose store or product has been deleted since the preview are refused (or, when
@@ -18,8 +18,8 @@ Only importers that store one row per line in one model through an upsert can be
 removed by the clean-up) the apply walks the file again, with the same result.
 """
 
-import datetime
-import re
+import csv
+import io
 import tempfile
 from operator import itemgetter
 
@@ -30,10 +30,6 @@ from psycopg import sql
 
 from core.imports.bulk import defaults_for
 
-# COPY's text format: a tab between values, \N for NULL, these characters escaped.
-SPECIAL = re.compile(r"[\\\t\n\r]")
-ESCAPES = {"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"}
-NULL = "\\N"
 # Rows merged per statement: progress is reported between statements.
 MERGE_LINES = 200_000
 COPY_BLOCK = 1 << 20
@@ -43,71 +39,41 @@ def staging_applies(importer) -> bool:
     return importer.model is not None and connection.vendor == "postgresql"
 
 
-def _copy_text(value) -> str:
-    if type(value) is str:  # the common case first
-        if SPECIAL.search(value) is None:
-            return value
-        return SPECIAL.sub(lambda match: ESCAPES[match[0]], value)
-    if value is None:
-        return NULL
-    if value is True or value is False:
-        return "t" if value else "f"
-    if isinstance(value, datetime.date):
-        return value.isoformat()
-    return str(value)  # int, Decimal, a str subclass
-
-
 class StagedRows:
-    """Collects a preview's rows (line number and stored values) in a temporary file."""
+    """Collects a preview's rows (line number and stored values) in a temporary file, as
+    CSV that COPY reads: text quoted, NULL an empty unquoted field. The csv module writes
+    it in C, which matters a million times."""
 
     def __init__(self):
         self.file = tempfile.TemporaryFile("w+b")  # noqa: SIM115 (save() or discard() closes it)
+        self.text = io.TextIOWrapper(self.file, encoding="utf-8", newline="")
+        self.writer = csv.writer(self.text, quoting=csv.QUOTE_STRINGS, lineterminator="\n")
         self.columns = None
         self.count = 0
         self._values = None
-        self._lines = []
 
     def add(self, line: int, row: dict) -> None:
         if self.columns is None:
             self.columns = list(row)
             self._values = itemgetter(*self.columns)
-            self._write("\t".join(["line", *self.columns]))
+            self.text.write(",".join(["line", *self.columns]) + "\n")
         values = self._values(row)
-        if len(self.columns) == 1:
-            values = (values,)
-        self._write("\t".join([str(line), *map(_copy_text, values)]))
+        self.writer.writerow((line, *values) if len(self.columns) > 1 else (line, values))
         self.count += 1
-
-    def _write(self, text):
-        self._lines.append(text)
-        if len(self._lines) >= 5000:
-            self._flush()
-
-    def _flush(self):
-        if self._lines:
-            self.file.write(("\n".join(self._lines) + "\n").encode())
-            self._lines = []
 
     def save(self, storage, name: str) -> str:
         """Keep the rows in `storage`; return the stored name ("" when there were none)."""
-        self._flush()
-        if not self.count:
-            self.file.close()
-            return ""
-        self.file.seek(0)
         try:
+            if not self.count:
+                return ""
+            self.text.flush()
+            self.file.seek(0)
             return storage.save(name, File(self.file, name=name))
         finally:
-            self.file.close()
+            self.discard()
 
     def discard(self):
-        self.file.close()
-
-
-def forget(field_file) -> None:
-    """Delete a batch's staged rows from storage (the batch row is updated by the caller)."""
-    if field_file:
-        field_file.storage.delete(field_file.name)
+        self.text.close()
 
 
 def _foreign_keys(model, columns):
@@ -133,7 +99,7 @@ def apply_staged(batch, importer, *, valid_only: bool, progress) -> dict:
     temp = sql.Identifier(f"staged_{model._meta.db_table}")
     with batch.staged_rows.open("rb") as staged, connection.cursor() as cursor:
         raw = cursor.cursor
-        columns = staged.readline().decode().rstrip("\n").split("\t")[1:]
+        columns = staged.readline().decode().rstrip("\n").split(",")[1:]
         column_list = sql.SQL(", ").join(map(sql.Identifier, columns))
         raw.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(temp))
         raw.execute(
@@ -142,7 +108,7 @@ def apply_staged(batch, importer, *, valid_only: bool, progress) -> dict:
                 "SELECT 0 AS line, NULL::bigint AS stored_id, {} FROM {} LIMIT 0"
             ).format(temp, column_list, sql.Identifier(model._meta.db_table))
         )
-        copy_sql = sql.SQL("COPY {} (line, {}) FROM STDIN").format(temp, column_list)
+        copy_sql = sql.SQL("COPY {} (line, {}) FROM STDIN (FORMAT csv)").format(temp, column_list)
         with raw.copy(copy_sql) as copy:
             while block := staged.read(COPY_BLOCK):
                 copy.write(block)
