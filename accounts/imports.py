@@ -11,7 +11,10 @@ from core.imports.base import Importer, RowInvalid
 from core.imports.bulk import in_one_parameter
 from core.imports.columns import Column
 from core.imports.reading import ImportRejected
+from core.imports.values import POINT
 
+PLAIN_COORDINATE = re.compile(r"-?\d{1,3}(?:\.\d+)?")
+MICRODEGREE = Decimal("0.000001")
 NUMBER_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._/-]*$")
 NUMBER_CHARS = re.compile(r"[A-Za-z0-9 ._/-]")
 
@@ -143,7 +146,14 @@ class StoreImporter(Importer):
         return row
 
     def _coordinate(self, values, field_name, limit):
-        number = self.number(values, field_name, places=None)
+        text = values.get(field_name, "")
+        reading = self.readings.get(field_name)
+        if PLAIN_COORDINATE.fullmatch(text) and (reading is None or reading.chosen == POINT):
+            # The common case, read directly: each store has its own coordinates, so the
+            # remembered readings that pay off for prices only fill up here.
+            number = Decimal(text)
+        else:
+            number = self.number(values, field_name, places=None)
         if number is None:
             return None
         if not -limit <= number <= limit:
@@ -151,7 +161,7 @@ class StoreImporter(Importer):
                 self.label_of(field_name),
                 f"{values[field_name].strip()} is out of range (-{limit} to {limit})",
             )
-        return number.quantize(Decimal("0.000001"))
+        return number.quantize(MICRODEGREE)
 
     def _country(self, value):
         text = value.strip()

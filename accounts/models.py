@@ -197,7 +197,11 @@ class StoreQuerySet(OrgQuerySet):
 class Store(models.Model):
     """A physical location of the organization (the data owner)."""
 
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="stores")
+    # The unique (organization, number) constraint serves lookups by organization: an index
+    # of its own would only be another write per store imported.
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="stores", db_index=False
+    )
     number = models.CharField("store number", max_length=50)
     name = models.CharField(max_length=200, blank=True)
     banner = models.CharField("banner / chain", max_length=100, blank=True)
