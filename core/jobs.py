@@ -16,10 +16,13 @@ def apply_import(batch_id: int) -> None:
 
 @shared_task(name="core.fail_stuck_imports")
 def fail_stuck_imports() -> int:
-    """Fail imports stuck queued or writing (run by Celery beat every few minutes)."""
-    from core.imports.service import fail_stuck_batches
+    """Fail imports stuck queued or writing (run by Celery beat every few minutes), and
+    delete staged rows no import will use."""
+    from core.imports.service import fail_stuck_batches, forget_stale_staged_rows
 
-    return fail_stuck_batches()
+    failed = fail_stuck_batches()
+    forget_stale_staged_rows()
+    return failed
 
 
 @shared_task(name="core.send_outbox_email", bind=True, max_retries=outbox.MAX_ATTEMPTS)

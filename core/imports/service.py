@@ -477,6 +477,21 @@ def fail_stuck_batches() -> int:
     )
 
 
+def forget_stale_staged_rows() -> int:
+    """Delete staged rows nothing will use: those of imports that ended without deleting
+    them (a worker died) and those of previews left unconfirmed for a day. Such a preview
+    can still be imported: applying then reads the file again."""
+    cutoff = timezone.now() - timedelta(days=1)
+    stale = ImportBatch.objects.exclude(staged_rows="").filter(
+        Q(status__in=[Status.APPLIED, Status.FAILED, Status.CANCELLED])
+        | Q(status__in=ImportBatch.OPEN, created_at__lt=cutoff)
+    )
+    ids = list(stale.values_list("pk", flat=True))
+    for batch_id in ids:
+        forget_staged(batch_id)
+    return len(ids)
+
+
 def import_file(
     *, organization, user, importer: Importer, path, valid_only=False, options=None
 ) -> ImportBatch:

@@ -223,3 +223,29 @@ def test_names_with_tabs_backslashes_and_line_breaks_are_stored_as_written(uploa
         ("3", "Tab here", "Newton"),
         ("4", "\\N", "C:\\\\shop"),
     ]
+
+
+def test_the_sweep_forgets_rows_no_import_will_use(upload, confirm, org):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from core.jobs import fail_stuck_imports
+
+    if not staged_here():
+        pytest.skip("rows are staged on PostgreSQL only; SQLite reads the file again")
+    fresh, old, failed = (upload("stores", STORES, name=f"{n}.csv") for n in "abc")
+    ImportBatch.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=2))
+    ImportBatch.objects.filter(pk=failed.pk).update(status="failed")  # its worker died
+    names = {b.pk: b.staged_rows.name for b in (fresh, old, failed)}
+
+    fail_stuck_imports()
+
+    assert default_storage.exists(names[fresh.pk])
+    assert not default_storage.exists(names[old.pk])
+    assert not default_storage.exists(names[failed.pk])
+    # The old preview can still be imported: the file is read again.
+    old.refresh_from_db()
+    assert not old.staged_rows
+    confirm(old)
+    assert old.status == "applied" and stores(org) == file_rows(STORES)
