@@ -6,7 +6,6 @@ from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
-from django.core.files.storage import default_storage
 from django.db import connection, transaction
 from django.db.models import Q
 from django.template.defaultfilters import filesizeformat
@@ -30,12 +29,7 @@ class ImportRefused(Exception):
 
 
 def read_upload(uploaded_file) -> bytes:
-    limit = settings.IMPORT_MAX_BYTES
-    if uploaded_file.size > limit:
-        raise ImportRejected(
-            f"The file is {filesizeformat(uploaded_file.size)}; the limit is "
-            f"{filesizeformat(limit)}. Split it into smaller files."
-        )
+    _check_size(uploaded_file.size)
     return uploaded_file.read()
 
 
@@ -205,7 +199,7 @@ def _staged_name(batch):
 
 def _forget_staged_name(name):
     if name:
-        default_storage.delete(name)
+        ImportBatch._meta.get_field("staged_rows").storage.delete(name)
 
 
 def forget_staged(batch_id):

@@ -8,10 +8,10 @@ merges it into the real one in a few statements:
 
 * rows whose store or product has been deleted since the preview are refused (or, when
   importing the valid rows only, skipped and listed);
-* ``INSERT ... ON CONFLICT DO UPDATE ... WHERE (stored) IS DISTINCT FROM (new)`` creates
-  the new rows and changes only the rows that differ *now*, so an import confirmed after
-  someone else changed the data still leaves exactly the file's values, and its counts
-  say what it did.
+* each staged row is matched with its stored twin by the unique fields; ``UPDATE ...
+  WHERE (stored) IS DISTINCT FROM (new)`` changes only the rows that differ *now*, and
+  a plain INSERT adds the rest, so an import confirmed after someone else changed the
+  data still leaves exactly the file's values, and its counts say what it did.
 
 Only importers that store one row per line in one model through an upsert can be staged
 (``Importer.model``); the staged file is an optimisation: without it (SQLite, a file
@@ -100,7 +100,7 @@ def apply_staged(batch, importer, *, valid_only: bool, progress) -> dict:
     with batch.staged_rows.open("rb") as staged, connection.cursor() as cursor:
         raw = cursor.cursor
         columns = staged.readline().decode().rstrip("\n").split(",")[1:]
-        column_list = sql.SQL(", ").join(map(sql.Identifier, columns))
+        column_list = _names(columns)
         raw.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(temp))
         raw.execute(
             sql.SQL(
@@ -115,7 +115,7 @@ def apply_staged(batch, importer, *, valid_only: bool, progress) -> dict:
         merge = _Merge(model, temp, columns, importer.unique_fields, batch.organization_id)
         # The planner learns how many rows there are (a temporary table has no statistics
         # until analyzed); the key columns are all the joins below need.
-        raw.execute(sql.SQL("ANALYZE {} ({})").format(temp, merge._list(merge.unique)))
+        raw.execute(sql.SQL("ANALYZE {} ({})").format(temp, _names(merge.unique)))
         missing = _drop_missing_references(raw, temp, model, columns)
         if missing and not valid_only:
             return {"creates": 0, "updates": 0, "missing": missing, "touched": []}
@@ -139,11 +139,15 @@ def apply_staged(batch, importer, *, valid_only: bool, progress) -> dict:
     }
 
 
+def _names(names, prefix=""):
+    """Quoted column names, comma-separated, each after `prefix` ("t.")."""
+    return sql.SQL(", ").join(sql.SQL(prefix + "{}").format(sql.Identifier(n)) for n in names)
+
+
 class _Merge:
     """The statements that merge the staged rows into the model's table."""
 
     def __init__(self, model, temp, columns, unique_fields, organization_id):
-        self.model = model
         self.organization_id = organization_id
         self.temp = temp
         self.columns = columns
@@ -158,9 +162,6 @@ class _Merge:
         ]  # fmt: skip
         self.touched = [c for c in TOUCHED if c in columns]
         self.now = timezone.now()
-
-    def _list(self, names, prefix=""):
-        return sql.SQL(", ").join(sql.SQL(prefix + "{}").format(sql.Identifier(n)) for n in names)
 
     def find_stored(self):
         """Note on each staged row the id of the stored row with its unique fields. Only
@@ -195,8 +196,8 @@ class _Merge:
                 assignments=sql.SQL(", ").join(assignments),
                 temp=self.temp,
                 pk=self.pk,
-                stored=self._list(self.changing, "t."),
-                staged=self._list(self.changing, "s."),
+                stored=_names(self.changing, "t."),
+                staged=_names(self.changing, "s."),
                 returning=self._returning("t."),
             )
         )
@@ -214,7 +215,7 @@ class _Merge:
                 "RETURNING {returning}"
             ).format(
                 table=self.table,
-                names=self._list([*self.columns, *self.defaults]),
+                names=_names([*self.columns, *self.defaults]),
                 values=sql.SQL(", ").join(values),
                 temp=self.temp,
                 first=sql.Literal(first),
@@ -224,7 +225,7 @@ class _Merge:
         )
 
     def _returning(self, prefix):
-        return self._list(self.touched, prefix) if self.touched else sql.SQL("1")
+        return _names(self.touched, prefix) if self.touched else sql.SQL("1")
 
     def _grouped_statement(self, statement):
         if not self.touched:
@@ -232,7 +233,7 @@ class _Merge:
         return sql.SQL(
             "WITH written AS ({statement}) SELECT {touched}, count(*) FROM written "
             "GROUP BY {touched}"
-        ).format(statement=statement, touched=self._list(self.touched))
+        ).format(statement=statement, touched=_names(self.touched))
 
     def grouped(self, raw, statement):
         """Run a grouped statement: (rows written, {touched key pairs})."""

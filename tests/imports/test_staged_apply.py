@@ -12,7 +12,6 @@ from decimal import Decimal
 
 import pytest
 from django.core.files.storage import default_storage
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.urls import reverse
 
@@ -37,32 +36,6 @@ def staged_here():
     return connection.vendor == "postgresql"
 
 
-@pytest.fixture
-def upload(owner_client):
-    def run(kind, data, name="file.csv"):
-        response = owner_client.post(
-            reverse("accounts:import_upload", args=[kind]),
-            {"file": SimpleUploadedFile(name, data, content_type="text/csv")},
-        )
-        assert response.status_code == 302, response.content[:2000]
-        return ImportBatch.objects.latest("pk")
-
-    return run
-
-
-@pytest.fixture
-def confirm(owner_client, django_capture_on_commit_callbacks):
-    def press(batch, mode="all"):
-        with django_capture_on_commit_callbacks(execute=True):
-            page = owner_client.post(
-                reverse("accounts:import_confirm", args=[batch.pk]), {"mode": mode}, follow=True
-            )
-        batch.refresh_from_db()
-        return page
-
-    return press
-
-
 def stores(org):
     return sorted(Store.objects.for_org(org).values_list("number", "name", "city"))
 
@@ -74,7 +47,7 @@ def file_rows(data):
 
 
 def test_a_store_changed_after_the_preview_is_put_back_to_the_files_values(upload, confirm, org):
-    batch = upload("stores", STORES)
+    batch = upload("stores", "stores.csv", STORES)
     assert (batch.to_create, batch.to_update) == (3, 0)
     # Someone adds store 2 by hand before the import is confirmed.
     StoreFactory(organization=org, number="2", name="Typed by hand", city="Elsewhere")
@@ -87,11 +60,11 @@ def test_a_store_changed_after_the_preview_is_put_back_to_the_files_values(uploa
 
 
 def test_rows_that_did_not_change_are_not_written(upload, confirm, org):
-    confirm(upload("stores", STORES))
+    confirm(upload("stores", "stores.csv", STORES))
     stamps = dict(Store.objects.for_org(org).values_list("number", "updated_at"))
     Store.objects.for_org(org).filter(number="3").update(name="Renamed meanwhile")
 
-    again = upload("stores", STORES)
+    again = upload("stores", "stores.csv", STORES)
     assert (again.to_create, again.to_update, again.unchanged) == (0, 1, 2)
     confirm(again)
 
@@ -134,7 +107,7 @@ def expected_sales(data, skip_skus=()):
 def test_a_product_deleted_after_the_preview_stops_the_whole_import(
     upload, confirm, org, catalogue
 ):
-    batch = upload("sales", SALES)
+    batch = upload("sales", "sales.csv", SALES)
     assert (batch.to_create, batch.error_count) == (3, 0)
     catalogue["B-2"].delete()
 
@@ -149,7 +122,7 @@ def test_a_product_deleted_after_the_preview_stops_the_whole_import(
 def test_importing_the_valid_rows_skips_and_lists_a_line_whose_product_was_deleted(
     upload, confirm, org, catalogue
 ):
-    batch = upload("sales", SALES)
+    batch = upload("sales", "sales.csv", SALES)
     catalogue["B-2"].delete()
 
     confirm(batch, mode="valid_only")
@@ -163,7 +136,7 @@ def test_importing_the_valid_rows_skips_and_lists_a_line_whose_product_was_delet
 def test_the_rows_a_preview_keeps_go_once_the_import_is_done(upload, confirm, org, catalogue):
     if not staged_here():
         pytest.skip("rows are staged on PostgreSQL only; SQLite reads the file again")
-    batch = upload("sales", SALES)
+    batch = upload("sales", "sales.csv", SALES)
     first = batch.staged_rows.name
     assert first and default_storage.exists(first)
 
@@ -184,7 +157,7 @@ def test_the_rows_a_preview_keeps_go_once_the_import_is_done(upload, confirm, or
 def test_a_cancelled_import_forgets_its_rows(upload, owner_client, org):
     if not staged_here():
         pytest.skip("rows are staged on PostgreSQL only; SQLite reads the file again")
-    batch = upload("stores", STORES)
+    batch = upload("stores", "stores.csv", STORES)
     staged = batch.staged_rows.name
     owner_client.post(reverse("accounts:import_cancel", args=[batch.pk]))
     batch.refresh_from_db()
@@ -195,7 +168,7 @@ def test_a_cancelled_import_forgets_its_rows(upload, owner_client, org):
 def test_without_its_staged_rows_an_import_reads_the_file_again(upload, confirm, org, catalogue):
     if not staged_here():
         pytest.skip("rows are staged on PostgreSQL only; SQLite reads the file again")
-    batch = upload("sales", SALES)
+    batch = upload("sales", "sales.csv", SALES)
     default_storage.delete(batch.staged_rows.name)
     ImportBatch.objects.filter(pk=batch.pk).update(staged_rows="")
 
@@ -216,7 +189,7 @@ def test_names_with_tabs_backslashes_and_line_breaks_are_stored_as_written(uploa
         b'Store Number,Name,City\n1,"Back\\slash \\N",Ames\n2,"Two\nlines",Osceola\n'
         b'3,"Tab\there",Newton\n4,\\N,"C:\\\\shop"\n'
     )
-    confirm(upload("stores", data))
+    confirm(upload("stores", "stores.csv", data))
     assert stores(org) == [
         ("1", "Back\\slash \\N", "Ames"),
         ("2", "Two lines", "Osceola"),
@@ -234,7 +207,7 @@ def test_the_sweep_forgets_rows_no_import_will_use(upload, confirm, org):
 
     if not staged_here():
         pytest.skip("rows are staged on PostgreSQL only; SQLite reads the file again")
-    fresh, old, failed = (upload("stores", STORES, name=f"{n}.csv") for n in "abc")
+    fresh, old, failed = (upload("stores", f"{n}.csv", STORES) for n in "abc")
     ImportBatch.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=2))
     ImportBatch.objects.filter(pk=failed.pk).update(status="failed")  # its worker died
     names = {b.pk: b.staged_rows.name for b in (fresh, old, failed)}
