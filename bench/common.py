@@ -64,8 +64,27 @@ def trials(module, runs):
     return results
 
 
+def machine_seconds():
+    """The median time of a fixed pure-Python loop (parse, format, look up), printed with
+    every report: these machines' speed varies several-fold from day to day, so a figure
+    means something only next to this one."""
+    import time
+
+    def loop():
+        started = time.perf_counter()
+        seen = {}
+        for i in range(300_000):
+            text = f"{i % 9973},{i % 89}.{i % 100:02d}"
+            number, cents = text.split(",")
+            seen[number] = seen.get(number, 0) + float(cents)
+        return time.perf_counter() - started
+
+    return statistics.median(loop() for _ in range(5))
+
+
 def report(title, results, targets):
     print(f"{title} ({len(results)} runs, fresh process each)")
+    print(f"  machine: a fixed Python loop took {machine_seconds():.3f} s (median of 5)")
     ok = True
     for key in results[0]:
         values = [r[key] for r in results]
