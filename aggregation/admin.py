@@ -2,9 +2,11 @@ from django.contrib import admin
 
 from aggregation.models import (
     Connection,
+    ItemOverride,
     LoadRun,
     MasterAccount,
     PlanRow,
+    ReplenishmentRule,
     RollupSales,
     RollupStock,
     SourceFile,
@@ -91,7 +93,8 @@ class RollupStockAdmin(ReadOnlyMixin, admin.ModelAdmin):
 
 @admin.register(RollupSales)
 class RollupSalesAdmin(ReadOnlyMixin, admin.ModelAdmin):
-    list_display = ["sku", "date", "child", "master", "quantity", "retail_amount"]
+    list_display = ["sku", "date", "child", "master", "quantity", "demand", "returned", "unpriced",
+                    "retail_amount"]  # fmt: skip
     list_filter = ["date"]
     search_fields = ["sku", "child__name"]
     list_select_related = ["child", "master__organization"]
@@ -109,17 +112,33 @@ class StockoutDayAdmin(ReadOnlyMixin, admin.ModelAdmin):
 class PlanRowAdmin(ReadOnlyMixin, admin.ModelAdmin):
     """Rebuilt by the jobs after each refresh."""
 
-    list_display = [
-        "sku",
-        "name",
-        "master",
-        "on_hand",
-        "on_order",
-        "order_quantity",
-        "short",
-        "method",
-        "computed_at",
-    ]
-    list_filter = ["short", "method", "computed_at"]
-    search_fields = ["sku", "name"]
+    list_display = ["sku", "name", "accounts", "master", "on_hand", "on_order", "order_up_to",
+                    "order_quantity", "short", "worse_than_naive", "method", "history_to", "computed_at"]  # fmt: skip
+    list_filter = ["short", "worse_than_naive", "method", "computed_at"]
+    search_fields = ["sku", "item", "name", "vendor", "category"]
     list_select_related = ["master__organization"]
+
+
+@admin.register(ReplenishmentRule)
+class ReplenishmentRuleAdmin(admin.ModelAdmin):
+    list_display = [
+        "__str__",
+        "master",
+        "vendor_name",
+        "sku",
+        "lead_time_days",
+        "minimum_order",
+        "case_pack",
+    ]
+    list_filter = ["master"]
+    search_fields = ["vendor_name", "sku"]
+    list_select_related = ["master__organization"]
+
+
+@admin.register(ItemOverride)
+class ItemOverrideAdmin(admin.ModelAdmin):
+    list_display = ["item", "master", "manual_daily", "exclude_from", "exclude_to", "note", "created_by",
+                    "created_at"]  # fmt: skip
+    list_filter = ["master", "created_at"]
+    search_fields = ["item", "note"]
+    list_select_related = ["master__organization", "created_by"]

@@ -31,6 +31,26 @@ def refresh_rollups(master_id: int, child_ids=None, skus=None) -> dict:
     return vars(result)
 
 
+@shared_task(name="aggregation.rebuild_plan", acks_late=True)
+def rebuild_plan(master_id: int) -> int:
+    """Recompute the master's order plan (after its settings or a planner's decision)."""
+    master = MasterAccount.objects.filter(pk=master_id).first()
+    return plans.rebuild(master) if master else 0
+
+
+@shared_task(name="aggregation.preview_plan_settings", acks_late=True)
+def preview_plan_settings(master_id: int) -> dict:
+    """Work out what the master's draft settings would change, without touching the plan.
+    A draft replaced or applied meanwhile is left alone (the newer one has its own job)."""
+    master = MasterAccount.objects.filter(pk=master_id).first()
+    if master is None or not master.draft_settings:
+        return {}
+    draft = dict(master.draft_settings)
+    summary = plans.what_changes(master, draft)
+    MasterAccount.objects.filter(pk=master_id, draft_settings=draft).update(draft_summary=summary)
+    return summary
+
+
 @shared_task(name="aggregation.refresh_all_rollups")
 def refresh_all_rollups() -> int:
     """The schedule's full refresh (Celery beat), one job per master."""

@@ -30,9 +30,30 @@ class MasterAccount(models.Model):
         help_text="The share of order cycles that should not run out (0.5 to 0.999).",
     )  # fmt: skip
     history_days = models.PositiveSmallIntegerField(
-        default=180, help_text="Days of sales history the forecast reads."
+        default=180,
+        help_text="Days of sales history the forecast reads, ending on each account's last sales date.",
+    )
+    minimum_order = models.PositiveIntegerField(
+        "minimum order quantity (MOQ)",
+        default=0,
+        help_text="The least an order of an item may be, in units; 0 for no minimum.",
+    )
+    case_pack = models.PositiveIntegerField(
+        default=1,
+        help_text="Orders are rounded up to whole cases of this many units, unless a vendor's or a "
+        "product's own case pack says otherwise.",
     )
     refreshed_at = models.DateTimeField(null=True, blank=True)
+    plan_computed_at = models.DateTimeField(null=True, blank=True)
+    plan_settings = models.JSONField(
+        default=dict, blank=True, help_text="The settings the live plan was computed with."
+    )
+    draft_settings = models.JSONField(
+        default=dict, blank=True, help_text="Settings being previewed, not yet applied."
+    )
+    draft_summary = models.JSONField(
+        default=dict, blank=True, help_text="What the draft settings would change in the plan."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -65,6 +86,12 @@ class Connection(models.Model):
     last_loaded_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
     last_error_at = models.DateTimeField(null=True, blank=True)
+    stock_pool = models.CharField(
+        max_length=60,
+        blank=True,
+        help_text="Accounts with the same pool name share their stock (one warehouse): their needs "
+        "are planned together. Empty: this account's stock is its own.",
+    )
 
     class Meta:
         ordering = ["child__name"]
@@ -164,6 +191,11 @@ class RollupSales(models.Model):
     date = models.DateField()
     quantity = models.DecimalField(max_digits=14, decimal_places=2)
     retail_amount = models.DecimalField(max_digits=16, decimal_places=2)
+    # Demand: the units sold at a price. The rest of `quantity` is what each cleansing rule
+    # removed (aggregation/rollups.py DEMAND_RULES), as positive units.
+    demand = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    returned = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    unpriced = models.DecimalField(max_digits=14, decimal_places=2, default=0)
     refreshed_at = models.DateTimeField()
 
     class Meta:
@@ -199,13 +231,56 @@ class StockoutDay(models.Model):
         return f"{self.sku} out of stock on {self.date}"
 
 
+class ReplenishmentRule(models.Model):
+    """A vendor's or a product's own lead time, minimum order and case pack; what a rule
+    leaves empty comes from the next one: product, then vendor, then the product's case pack
+    from its file, then the master's settings."""
+
+    master = models.ForeignKey(MasterAccount, on_delete=models.CASCADE, related_name="rules")
+    vendor_name = models.CharField(
+        max_length=200, blank=True, help_text="Every product of this vendor (as the files name it)."
+    )
+    sku = models.CharField(
+        "SKU", max_length=64, blank=True, help_text="One item of the plan (its normalized SKU)."
+    )
+    lead_time_days = models.PositiveSmallIntegerField("lead time (days)", null=True, blank=True)
+    minimum_order = models.PositiveIntegerField("minimum order (MOQ)", null=True, blank=True)
+    case_pack = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["vendor_name", "sku"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["master", "vendor_name", "sku"], name="replenishment_rule_unique"
+            ),
+            models.CheckConstraint(
+                condition=(models.Q(vendor_name="") & ~models.Q(sku=""))
+                | (~models.Q(vendor_name="") & models.Q(sku="")),
+                name="replenishment_rule_vendor_or_sku",
+            ),
+        ]
+
+    def __str__(self):
+        return f"rule for {self.sku or self.vendor_name}"
+
+
 class PlanRow(models.Model):
-    """The order plan of a master, one row per normalized SKU, rebuilt after each refresh
-    (aggregation/plans.py): the pages and the export read it, never recompute it."""
+    """The order plan of a master, one row per item (products matched across accounts),
+    rebuilt after each refresh (aggregation/plans.py): the pages and the export read it,
+    never recompute it. Each account's need is planned from its own stock and demand
+    (`parts`); the row's figures are their sums."""
 
     master = models.ForeignKey(MasterAccount, on_delete=models.CASCADE, related_name="plan_rows")
+    item = models.CharField("item key", max_length=80)
     sku = models.CharField("normalized SKU", max_length=64)
     name = models.CharField(max_length=255)
+    vendor = models.CharField(max_length=200, blank=True)
+    category = models.CharField(max_length=120, blank=True)
+    unit = models.CharField(max_length=20, blank=True)
+    account_ids = models.CharField(
+        max_length=500, default="", help_text="The accounts selling or stocking the item: |id|id|."
+    )
+    accounts = models.CharField(max_length=500, default="", help_text="Their names, for the page.")
     on_hand = models.BigIntegerField()
     on_order = models.BigIntegerField()
     method = models.CharField(max_length=60)
@@ -215,16 +290,54 @@ class PlanRow(models.Model):
     forecast_period = models.FloatField()
     safety_stock = models.FloatField()
     reorder_point = models.FloatField()
+    order_up_to = models.FloatField(default=0)
     order_quantity = models.BigIntegerField()
     short = models.BooleanField(
-        help_text="Forecast demand over the lead time exceeds stock on hand."
+        help_text="On hand plus on order is below the forecast demand over the lead time."
+    )
+    history_from = models.DateField(null=True, blank=True)
+    history_to = models.DateField(null=True, blank=True)
+    days_used = models.PositiveIntegerField(default=0)
+    wape = models.FloatField(null=True, blank=True)
+    bias = models.FloatField(null=True, blank=True)
+    naive_wape = models.FloatField(null=True, blank=True)
+    naive_bias = models.FloatField(null=True, blank=True)
+    worse_than_naive = models.BooleanField(default=False)
+    parts = models.JSONField(
+        default=list, help_text="Each account's (or stock pool's) plan, worked out."
     )
     computed_at = models.DateTimeField()
 
     class Meta:
         ordering = ["sku"]
-        constraints = [models.UniqueConstraint(fields=["master", "sku"], name="plan_row_unique")]
+        constraints = [models.UniqueConstraint(fields=["master", "item"], name="plan_row_unique")]
         indexes = [models.Index(fields=["master", "short"])]
 
     def __str__(self):
-        return f"{self.sku}: order {self.order_quantity}"
+        return f"{self.item}: order {self.order_quantity}"
+
+
+class ItemOverride(models.Model):
+    """A planner's word on one item: a manual forecast, or dates whose sales are not demand
+    (a promotion, a one-off order). Applied by the next plan rebuild."""
+
+    master = models.ForeignKey(MasterAccount, on_delete=models.CASCADE, related_name="overrides")
+    item = models.CharField("item key", max_length=80)
+    manual_daily = models.DecimalField(
+        "manual forecast (units a day)", max_digits=12, decimal_places=2, null=True, blank=True
+    )
+    exclude_from = models.DateField(null=True, blank=True)
+    exclude_to = models.DateField(null=True, blank=True)
+    note = models.CharField(max_length=200, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["master", "item"], name="item_override_unique")
+        ]
+
+    def __str__(self):
+        return f"override of {self.item}"

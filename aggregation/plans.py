@@ -1,103 +1,516 @@
-"""The order plan: per normalized SKU, the combined sales history of the children (from the
-rollups), a forecast (aggregation/forecast.py) and the order-plan line (planning.py).
+"""The order plan of a master account, rebuilt from the rollups after each refresh.
 
-A day is left out of the history, rather than read as zero demand, when nothing of the SKU
-sold that day and a refresh saw it out of stock in a child that day (StockoutDay)."""
+What goes in, per item (products matched across the children: aggregation/matching.py):
+
+- **Each account plans its own need.** A child's need comes from its own stock and its own
+  demand; the master's order is the sum of the children's orders. Accounts marked as
+  sharing stock (the same `Connection.stock_pool`) are one warehouse: only they are pooled,
+  their demand and stock added up and planned as one. One such plan is a *part* of the row.
+- **History ends where each account's data ends.** An account's "sales through" date is
+  the last day of its sales in the rollup (at most today). Its history is the
+  `history_days` days up to that date: the days after it are unknown, not zero. A pool's
+  history ends on its members' earliest "sales through".
+- **Demand is cleansed** (aggregation/rollups.py DEMAND_RULES): returns and cancellations
+  (negative lines) and lines at no price are left out of demand; the units each rule
+  removed in the window are kept in the part.
+- A day is unknown, rather than zero demand, when nothing sold and a refresh saw the item
+  out of stock in that account that day (StockoutDay), or when a planner excluded it
+  (ItemOverride). Days before the item's first sale in the window are skipped.
+- A planner's manual forecast (ItemOverride.manual_daily, units a day for the whole item)
+  replaces the statistical forecast; it is split across the parts in proportion to their
+  own forecasts (equally when those are all zero). sigma stays the statistical one.
+- Lead time, minimum order and case pack come from a product's rule, else its vendor's
+  rule, else (case pack only) the product's own case pack from its file, else the
+  master's settings. The review period and the service level are the master's.
+- A negative stock count (a counting error) plans as 0 on hand.
+
+The forecast (aggregation/forecast.py) and the order line (aggregation/planning.py) are
+computed for all parts at once.
+"""
 
 import datetime
-from collections import defaultdict
+import math
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
 
-from django.db import transaction
-from django.db.models import Sum
+import numpy as np
+from django.db import connection, transaction
 from django.utils import timezone
 
 from aggregation.forecast import forecast
-from aggregation.models import MasterAccount, PlanRow, RollupSales, RollupStock, StockoutDay
-from aggregation.planning import plan_line
+from aggregation.models import (
+    ItemOverride,
+    MasterAccount,
+    PlanRow,
+    ReplenishmentRule,
+    RollupSales,
+    RollupStock,
+    StockoutDay,
+)
+from aggregation.planning import plan_lines, z_for_service_level
+from inventory.models import Product
+
+WRITE_BATCH = 2000
 
 
-def history_window(master, today=None):
-    today = today or timezone.localdate()
-    start = today - datetime.timedelta(days=master.history_days - 1)
-    return start, today
+@dataclass
+class Part:
+    """One account's (or one stock pool's) plan of one item."""
+
+    item: str
+    members: list  # [(child_id, sku)]
+    child_ids: list
+    label: str
+    pooled: bool = False
+    on_hand: int = 0
+    on_order: int = 0
+    start: datetime.date | None = None  # the window: start to end, both included
+    end: datetime.date | None = None
+    history: list = field(default_factory=list)  # from the first sale to `end`
+    removed: dict = field(default_factory=lambda: {"returned": 0.0, "unpriced": 0.0})
+    lead_time_days: int = 0
+    minimum_order: int = 0
+    case_pack: int = 1
 
 
-def series(master, sku=None, child_id=None, today=None):
-    """{sku: [demand per day, oldest first; None for a stock-out day without sales]}."""
-    start, end = history_window(master, today)
-    sales = RollupSales.objects.filter(master=master, date__range=(start, end))
-    stockouts = StockoutDay.objects.filter(master=master, date__range=(start, end))
-    if sku is not None:
-        sales, stockouts = sales.filter(sku=sku), stockouts.filter(sku=sku)
-    if child_id is not None:
-        sales, stockouts = sales.filter(child_id=child_id), stockouts.filter(child_id=child_id)
-    days = (end - start).days + 1
-    sold = defaultdict(dict)
-    for row in sales.values("sku", "date").annotate(quantity=Sum("quantity")):
-        sold[row["sku"]][row["date"]] = float(row["quantity"])
-    out = defaultdict(set)
-    for row in stockouts.values("sku", "date"):
-        out[row["sku"]].add(row["date"])
-    skus = set(sold) | ({sku} if sku else set())
-    result = {}
-    for item in skus:
-        first_sale = min(sold[item], default=end)
-        line = []
-        for offset in range(days):
-            day = start + datetime.timedelta(days=offset)
-            if day < first_sale:
-                continue  # before the item's first sale: not yet sold, not zero demand
-            quantity = sold[item].get(day)
-            line.append(None if quantity is None and day in out[item] else (quantity or 0.0))
-        result[item] = line
-    return result
-
-
-def line_for(master, history, on_hand, on_order):
-    result = forecast(history, horizon=master.lead_time_days + master.review_period_days)
-    plan = plan_line(
-        on_hand=on_hand, on_order=on_order, forecast=result, lead_time_days=master.lead_time_days,
-        review_period_days=master.review_period_days, service_level=float(master.service_level),
-    )  # fmt: skip
-    return result, plan
-
-
-def rebuild(master: MasterAccount) -> int:
-    """Recompute every SKU's plan row from the rollups; replace the master's rows at once."""
-    stock = {
-        row["sku"]: row
-        for row in RollupStock.objects.filter(master=master)
-        .values("sku")
-        .annotate(on_hand=Sum("on_hand"), on_order=Sum("on_order"))
+def settings_of(master) -> dict:
+    """The settings a plan is computed with (kept with the plan, shown with it)."""
+    return {
+        "lead_time_days": master.lead_time_days,
+        "review_period_days": master.review_period_days,
+        "service_level": float(master.service_level),
+        "history_days": master.history_days,
+        "minimum_order": master.minimum_order,
+        "case_pack": master.case_pack,
     }
-    names = dict(RollupStock.objects.filter(master=master).values_list("sku", "name"))
-    histories = series(master)
-    now = timezone.now()
-    rows = []
-    for sku in sorted(set(stock) | set(histories)):
-        on_hand = stock.get(sku, {}).get("on_hand") or 0
-        on_order = stock.get(sku, {}).get("on_order") or 0
-        result, plan = line_for(master, histories.get(sku, []), on_hand, on_order)
-        rows.append(
-            PlanRow(
-                master=master,
-                sku=sku,
-                name=names.get(sku, sku),
-                on_hand=on_hand,
-                on_order=on_order,
-                method=result.method,
-                mean_daily=result.mean_daily or 0.0,
-                sigma=result.sigma,
-                forecast_lead_time=plan.forecast_lead_time,
-                forecast_period=plan.forecast_period,
-                safety_stock=plan.safety_stock,
-                reorder_point=plan.reorder_point,
-                order_quantity=plan.order_quantity,
-                short=plan.short,
-                computed_at=now,
-            )
+
+
+# -- What the plan reads ---------------------------------------------------------------
+
+
+def sales_through(master, today=None) -> dict:
+    """{child_id: the last day of its sales in the rollup, at most today}."""
+    today = today or timezone.localdate()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT child_id, MAX(date) FROM aggregation_rollupsales WHERE master_id = %s "
+            "GROUP BY child_id",
+            [master.pk],
         )
+        found = {child: _as_date(last) for child, last in cursor.fetchall()}
+    return {child: min(last, today) for child, last in found.items()}
+
+
+def window(master, through):
+    """The history window of an account whose sales run through `through`."""
+    return through - datetime.timedelta(days=master.history_days - 1), through
+
+
+def _as_date(value):
+    return value if isinstance(value, datetime.date) else datetime.date.fromisoformat(value)
+
+
+def products_of(master, child_ids):
+    """{(child_id, sku): {name, vendor, category, unit, case_pack}}, one per normalized SKU
+    (the first product by SKU where two spellings normalize alike)."""
+    found = {}
+    rows = (
+        Product.objects.filter(organization_id__in=child_ids)
+        .order_by("organization_id", "sku_normalized", "sku")
+        .values_list(
+            "organization_id", "sku_normalized", "name", "vendor_name", "category", "unit",
+            "case_pack",
+        )
+    )  # fmt: skip
+    for child, sku, name, vendor, category, unit, case_pack in rows.iterator(chunk_size=5000):
+        found.setdefault(
+            (child, sku),
+            {"name": name, "vendor": vendor, "category": category, "unit": unit,
+             "case_pack": case_pack},
+        )  # fmt: skip
+    return found
+
+
+def item_keys(master, products):
+    """{(child_id, sku): item key}: the product matching of the master."""
+    try:
+        from aggregation import matching
+    except ImportError:  # before matching exists every SKU is its own item
+        return {key: key[1] for key in products}
+    return matching.matching_for(master).item_of
+
+
+# -- Building the parts -----------------------------------------------------------------
+
+
+def build_parts(master, *, members_of, products, pools, names, today=None):
+    """The parts of each item: {item: [Part]}. `members_of`: {item: [(child, sku)]};
+    `pools`: {child_id: pool name or ""}; `names`: {child_id: account name}."""
+    parts = {}
+    for item, members in members_of.items():
+        groups = defaultdict(list)
+        for child, sku in sorted(members):
+            groups[pools.get(child) or f"account {child}"].append((child, sku))
+        item_parts = []
+        for group_members in groups.values():
+            child_ids = sorted({child for child, _ in group_members})
+            item_parts.append(
+                Part(
+                    item=item,
+                    members=group_members,
+                    child_ids=child_ids,
+                    label=" + ".join(names.get(child, str(child)) for child in child_ids),
+                    pooled=len(child_ids) > 1,
+                )
+            )
+        parts[item] = item_parts
+    return parts
+
+
+def fill_parts(master, parts, *, through, stock, products, rules, overrides, today=None):
+    """Give each part its stock, its demand history and its settings (in place)."""
+    sales, stockouts = _sales_by_member(master, parts, through)
+    for item, item_parts in parts.items():
+        override = overrides.get(item)
+        for part in item_parts:
+            ends = [through[child] for child in part.child_ids if child in through]
+            if ends:
+                part.start, part.end = window(master, min(ends))
+                part.history = _history(part, sales, stockouts, override)
+            for member in part.members:
+                on_hand, on_order = stock.get(member, (0, 0))
+                part.on_hand += on_hand
+                part.on_order += on_order
+            part.on_hand = max(part.on_hand, 0)
+            part.on_order = max(part.on_order, 0)
+            _settle(master, part, products, rules)
+
+
+def _sales_by_member(master, parts, through):
+    """{(child, sku): {date: (demand, returned, unpriced)}} and {(child, sku): {dates out}}
+    over each account's window."""
+    wanted = {
+        member for item_parts in parts.values() for part in item_parts for member in part.members
+    }
+    if not wanted or not through:
+        return {}, {}
+    since = min(window(master, last)[0] for last in through.values())
+    rows = RollupSales.objects.filter(master=master, date__gte=since)
+    outs = StockoutDay.objects.filter(master=master, date__gte=since)
+    skus = {sku for _, sku in wanted}
+    if len(skus) < 500:  # one item's page: read only its rows
+        rows, outs = rows.filter(sku__in=skus), outs.filter(sku__in=skus)
+    sales = defaultdict(dict)
+    for child, sku, date, demand, returned, unpriced in rows.values_list(
+        "child_id", "sku", "date", "demand", "returned", "unpriced"
+    ).iterator(chunk_size=20000):
+        if (child, sku) in wanted:
+            sales[child, sku][date] = (float(demand), float(returned), float(unpriced))
+    stockouts = defaultdict(set)
+    for child, sku, date in outs.values_list("child_id", "sku", "date").iterator(chunk_size=20000):
+        if (child, sku) in wanted:
+            stockouts[child, sku].add(date)
+    return sales, stockouts
+
+
+def _history(part, sales, stockouts, override):
+    """The part's daily demand from its first sale in the window to its end; None for an
+    unknown day. Counts the units the cleansing rules removed."""
+    days = (part.end - part.start).days + 1
+    demand = [0.0] * days
+    known = [False] * days  # a member sold, or was not out of stock, that day
+    sold_any = False
+    for member in part.members:
+        member_sales = sales.get(member, {})
+        out = stockouts.get(member, set())
+        for offset in range(days):
+            day = part.start + datetime.timedelta(days=offset)
+            figures = member_sales.get(day)
+            if figures:
+                demand[offset] += figures[0]
+                part.removed["returned"] += figures[1]
+                part.removed["unpriced"] += figures[2]
+                sold_any = sold_any or figures[0] > 0
+            if (figures and figures[0] > 0) or day not in out:
+                known[offset] = True
+    history = [value if is_known else None for value, is_known in zip(demand, known, strict=True)]
+    if override and override.exclude_from and override.exclude_to:
+        for offset in range(days):
+            day = part.start + datetime.timedelta(days=offset)
+            if override.exclude_from <= day <= override.exclude_to:
+                history[offset] = None
+    first = next((i for i, value in enumerate(history) if value), None)
+    if not sold_any or first is None:
+        return []
+    part.start = part.start + datetime.timedelta(days=first)
+    return history[first:]
+
+
+def _settle(master, part, products, rules):
+    """Lead time, MOQ and case pack: product rule, vendor rule, product file, master."""
+    child, sku = part.members[0]
+    product = products.get((child, sku), {})
+    chain = [rules.get(("sku", sku)), rules.get(("vendor", (product.get("vendor") or "").lower()))]
+    chain = [rule for rule in chain if rule is not None]
+
+    def first(attribute, *fallbacks):
+        for rule in chain:
+            value = getattr(rule, attribute)
+            if value is not None:
+                return value
+        return next(value for value in fallbacks if value is not None)
+
+    part.lead_time_days = first("lead_time_days", master.lead_time_days)
+    part.minimum_order = first("minimum_order", master.minimum_order)
+    part.case_pack = max(1, first("case_pack", product.get("case_pack"), master.case_pack))
+
+
+# -- Forecasting and planning every part at once ----------------------------------------
+
+
+def plan_parts(master, parts, overrides):
+    """Forecast every part and work out its order line; returns {item: [(part, figures)]}."""
+    flat = [part for item_parts in parts.values() for part in item_parts]
+    if not flat:
+        return {}
+    review = master.review_period_days
+    horizon = max(part.lead_time_days for part in flat) + review
+    results = [forecast(part.history, horizon=horizon) for part in flat]
+    forecasts = np.array([result.forecast for result in results], dtype=float).reshape(
+        len(flat), horizon
+    )
+    _apply_manual_forecasts(parts, flat, forecasts, overrides)
+    lines = plan_lines(
+        on_hand=np.array([part.on_hand for part in flat], dtype=float),
+        on_order=np.array([part.on_order for part in flat], dtype=float),
+        forecasts=forecasts,
+        sigma=np.array([result.sigma for result in results]),
+        lead_time=np.array([part.lead_time_days for part in flat]),
+        review_period=np.full(len(flat), review),
+        z=z_for_service_level(float(master.service_level)),
+        case_pack=np.array([part.case_pack for part in flat], dtype=float),
+        minimum_order=np.array([part.minimum_order for part in flat], dtype=float),
+    )
+    planned = defaultdict(list)
+    for index, (part, result) in enumerate(zip(flat, results, strict=True)):
+        figures = {name: values[index].item() for name, values in lines.items()}
+        override = overrides.get(part.item)
+        figures.update(
+            method=result.method,
+            sigma=result.sigma,
+            mean_daily=result.mean_daily,
+            params=result.params,
+            manual=override is not None and override.manual_daily is not None,
+        )
+        planned[part.item].append((part, figures))
+    return planned
+
+
+def _apply_manual_forecasts(parts, flat, forecasts, overrides):
+    index = {id(part): i for i, part in enumerate(flat)}
+    for item, override in overrides.items():
+        if override.manual_daily is None or item not in parts:
+            continue
+        rows = [index[id(part)] for part in parts[item]]
+        own = forecasts[rows].mean(axis=1)
+        shares = own / own.sum() if own.sum() > 0 else np.full(len(rows), 1 / len(rows))
+        for row, share in zip(rows, shares, strict=True):
+            forecasts[row, :] = float(override.manual_daily) * share
+
+
+# -- The rows ---------------------------------------------------------------------------
+
+
+def part_summary(part, figures, names):
+    """What the expanded row and the item page show of a part (kept in PlanRow.parts)."""
+    return {
+        "label": part.label,
+        "child_ids": part.child_ids,
+        "members": [list(member) for member in part.members],
+        "pooled": part.pooled,
+        "on_hand": part.on_hand,
+        "on_order": part.on_order,
+        "start": part.start.isoformat() if part.start else None,
+        "end": part.end.isoformat() if part.end else None,
+        "days_used": sum(value is not None for value in part.history),
+        "returned": round(part.removed["returned"], 2),
+        "unpriced": round(part.removed["unpriced"], 2),
+        "lead_time_days": part.lead_time_days,
+        "case_pack": part.case_pack,
+        "minimum_order": part.minimum_order,
+        "method": figures["method"],
+        "mean_daily": figures["mean_daily"],
+        "sigma": figures["sigma"],
+        "manual": figures["manual"],
+        **{
+            key: figures[key]
+            for key in (
+                "forecast_lead_time",
+                "forecast_period",
+                "safety_stock",
+                "reorder_point",
+                "order_up_to",
+                "need",
+            )
+        },
+        "order_quantity": int(figures["order_quantity"]),
+        "short": bool(figures["short"]),
+    }
+
+
+def plan_row(master, item, planned, products, now):
+    parts = [part for part, _ in planned]
+    summaries = [part_summary(part, figures, None) for part, figures in planned]
+    members = [member for part in parts for member in part.members]
+    details = [products.get(member, {}) for member in members]
+    name = Counter(d.get("name") for d in details if d.get("name")).most_common(1)
+    units = {d.get("unit") or "each" for d in details}
+    methods = {s["method"] for s in summaries}
+    starts = [s["start"] for s in summaries if s["start"]]
+    ends = [s["end"] for s in summaries if s["end"]]
+    return PlanRow(
+        master=master,
+        item=item,
+        sku=min(sku for _, sku in members),
+        name=(name[0][0] if name else item)[:255],
+        vendor=(details[0].get("vendor") or "")[:200] if details else "",
+        category=(details[0].get("category") or "")[:120] if details else "",
+        unit=units.pop() if len(units) == 1 else "mixed",
+        account_ids="|"
+        + "|".join(str(c) for c in sorted({c for p in parts for c in p.child_ids}))
+        + "|",
+        accounts=", ".join(s["label"] for s in summaries)[:500],
+        on_hand=sum(s["on_hand"] for s in summaries),
+        on_order=sum(s["on_order"] for s in summaries),
+        method=methods.pop() if len(methods) == 1 else "per account",
+        mean_daily=sum(s["mean_daily"] for s in summaries),
+        # Independent accounts: variances add.
+        sigma=math.sqrt(sum(s["sigma"] ** 2 for s in summaries)),
+        forecast_lead_time=sum(s["forecast_lead_time"] for s in summaries),
+        forecast_period=sum(s["forecast_period"] for s in summaries),
+        safety_stock=sum(s["safety_stock"] for s in summaries),
+        reorder_point=sum(s["reorder_point"] for s in summaries),
+        order_up_to=sum(s["order_up_to"] for s in summaries),
+        order_quantity=sum(s["order_quantity"] for s in summaries),
+        short=any(s["short"] for s in summaries),
+        history_from=min(starts) if starts else None,
+        history_to=max(ends) if ends else None,
+        days_used=max((s["days_used"] for s in summaries), default=0),
+        parts=summaries,
+        computed_at=now,
+    )
+
+
+def compute(master, today=None):
+    """Every plan row of the master, computed (not saved), and the plan's settings."""
+    today = today or timezone.localdate()
+    connections = list(master.connections.select_related("child"))
+    child_ids = [c.child_id for c in connections]
+    names = {c.child_id: c.child.name for c in connections}
+    pools = {c.child_id: c.stock_pool.strip().lower() for c in connections}
+    through = sales_through(master, today)
+    stock = {
+        (child, sku): (on_hand, on_order)
+        for child, sku, on_hand, on_order in RollupStock.objects.filter(master=master).values_list(
+            "child_id", "sku", "on_hand", "on_order"
+        )
+    }
+    products = products_of(master, child_ids)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT DISTINCT child_id, sku FROM aggregation_rollupsales WHERE master_id = %s",
+            [master.pk],
+        )
+        selling = {(child, sku) for child, sku in cursor.fetchall()}
+    present = {key for key in set(stock) | selling if key[0] in names}
+    for key in present:
+        products.setdefault(key, {"name": key[1]})
+    item_of = item_keys(master, {key: products[key] for key in present})
+    members_of = defaultdict(list)
+    for key in present:
+        members_of[item_of.get(key, key[1])].append(key)
+    parts = build_parts(master, members_of=members_of, products=products, pools=pools, names=names)
+    rules = _rules(master)
+    overrides = {o.item: o for o in ItemOverride.objects.filter(master=master)}
+    fill_parts(master, parts, through=through, stock=stock, products=products, rules=rules,
+               overrides=overrides)  # fmt: skip
+    planned = plan_parts(master, parts, overrides)
+    now = timezone.now()
+    rows = [plan_row(master, item, planned[item], products, now) for item in sorted(planned)]
+    plan_settings = settings_of(master) | {
+        "sales_through": {str(child): day.isoformat() for child, day in through.items()},
+        "accounts": {str(child): name for child, name in names.items()},
+    }
+    return rows, plan_settings, now
+
+
+def _rules(master):
+    rules = {}
+    for rule in ReplenishmentRule.objects.filter(master=master):
+        if rule.sku:
+            rules["sku", rule.sku] = rule
+        else:
+            rules["vendor", rule.vendor_name.lower()] = rule
+    return rules
+
+
+def rebuild(master: MasterAccount, today=None) -> int:
+    """Recompute every item's plan row from the rollups; replace the master's rows at once."""
+    rows, plan_settings, now = compute(master, today)
     with transaction.atomic():
         PlanRow.objects.filter(master=master).delete()
-        PlanRow.objects.bulk_create(rows, batch_size=2000)
+        PlanRow.objects.bulk_create(rows, batch_size=WRITE_BATCH)
+        MasterAccount.objects.filter(pk=master.pk).update(
+            plan_computed_at=now, plan_settings=plan_settings
+        )
     return len(rows)
+
+
+def item_parts(master, row, today=None):
+    """The parts of one plan row with their histories, for its page: the same code as the
+    rebuild, reading only the item's rows."""
+    members = [tuple(member) for summary in row.parts for member in summary["members"]]
+    connections = list(master.connections.select_related("child"))
+    names = {c.child_id: c.child.name for c in connections}
+    pools = {c.child_id: c.stock_pool.strip().lower() for c in connections}
+    members = [member for member in members if member[0] in names]
+    products = products_of(master, sorted({child for child, _ in members}))
+    parts = build_parts(master, members_of={row.item: members}, products=products, pools=pools,
+                        names=names)  # fmt: skip
+    stock = {
+        (child, sku): (on_hand, on_order)
+        for child, sku, on_hand, on_order in RollupStock.objects.filter(
+            master=master, sku__in={sku for _, sku in members}
+        ).values_list("child_id", "sku", "on_hand", "on_order")
+    }
+    overrides = {o.item: o for o in ItemOverride.objects.filter(master=master, item=row.item)}
+    fill_parts(master, parts, through=sales_through(master, today), stock=stock, products=products,
+               rules=_rules(master), overrides=overrides)  # fmt: skip
+    return parts.get(row.item, []), plan_parts(master, parts, overrides).get(row.item, [])
+
+
+def what_changes(master, draft, today=None, shown=25) -> dict:
+    """What the plan would be with the `draft` settings, against the live plan rows."""
+    trial = MasterAccount.objects.get(pk=master.pk)
+    for key, value in draft.items():
+        setattr(trial, key, value)
+    rows, _settings, now = compute(trial, today)
+    live = dict(PlanRow.objects.filter(master=master).values_list("item", "order_quantity"))
+    live_short = PlanRow.objects.filter(master=master, short=True).count()
+    changed = []
+    for row in rows:
+        before = live.get(row.item, 0)
+        if before != row.order_quantity:
+            changed.append({"item": row.item, "sku": row.sku, "name": row.name, "before": before,
+                            "after": row.order_quantity})  # fmt: skip
+    changed.sort(key=lambda change: -abs(change["after"] - change["before"]))
+    return {
+        "computed_at": now.isoformat(),
+        "items": len(rows),
+        "items_changed": len(changed),
+        "order_before": sum(live.values()),
+        "order_after": sum(row.order_quantity for row in rows),
+        "short_before": live_short,
+        "short_after": sum(row.short for row in rows),
+        "changes": changed[:shown],
+    }

@@ -136,11 +136,24 @@ STOCK = Rollup(
     keys=(),
     values={"name": "MAX(p.name)", "on_hand": "SUM(s.on_hand)", "on_order": "SUM(s.on_order)"},
 )
+# Demand cleansing: which sales lines are demand. Every line stays in `quantity` and
+# `retail_amount` (sales reporting); demand counts only units sold at a price. The rules,
+# in order, and the rollup column that counts the units each removed:
+#   returned  a negative quantity: a return or a cancelled order line
+#   unpriced  a zero (or negative) amount: stock adjustments booked as sales ("found",
+#             "CHECK", "???"), free samples, replacements
+# Fees and adjustment codes (postage, discounts, manual lines: inventory/imports.py
+# NON_PRODUCT_CODES) never become products, so they are not in the rollup at all.
+DEMAND_RULES = {
+    "demand": "SUM(CASE WHEN l.quantity > 0 AND l.retail_amount > 0 THEN l.quantity ELSE 0 END)",
+    "returned": "SUM(CASE WHEN l.quantity < 0 THEN -l.quantity ELSE 0 END)",
+    "unpriced": "SUM(CASE WHEN l.quantity > 0 AND l.retail_amount <= 0 THEN l.quantity ELSE 0 END)",
+}
 SALES = Rollup(
     table="aggregation_rollupsales",
     source="inventory_salesline l",
     keys=("date",),
-    values={"quantity": "SUM(l.quantity)", "retail_amount": "SUM(l.retail_amount)"},
+    values={"quantity": "SUM(l.quantity)", "retail_amount": "SUM(l.retail_amount)", **DEMAND_RULES},
 )
 
 STOCKOUTS = """

@@ -5,7 +5,7 @@ from django.contrib.auth import authenticate
 from django.db import IntegrityError, transaction
 
 from accounts.models import Membership, Organization
-from aggregation.models import Connection, LoadRun, MasterAccount, SourceFile
+from aggregation.models import Connection, ItemOverride, LoadRun, MasterAccount, SourceFile
 
 
 class ConnectionRefused(Exception):
@@ -119,3 +119,68 @@ def start_load(master, user):
         )
         transaction.on_commit(lambda: load_all_connections.delay(run.pk))
     return run
+
+
+# -- Plan settings: a draft, previewed, then applied -------------------------------------
+
+PLAN_SETTINGS = (
+    "lead_time_days",
+    "review_period_days",
+    "service_level",
+    "history_days",
+    "minimum_order",
+    "case_pack",
+)
+
+
+def preview_plan_settings(*, master, draft):
+    """Keep `draft` (the settings form's values) beside the live settings and work out in a
+    worker what it would change; the live plan is not touched."""
+    from aggregation.jobs import preview_plan_settings as preview_job
+
+    values = {
+        key: float(draft[key]) if key == "service_level" else draft[key] for key in PLAN_SETTINGS
+    }
+    with transaction.atomic():
+        MasterAccount.objects.filter(pk=master.pk).update(draft_settings=values, draft_summary={})
+        preview_job.delay_on_commit(master.pk)
+    return values
+
+
+def apply_plan_settings(*, master):
+    """The draft becomes the live settings; the plan is rebuilt with them in a worker."""
+    from aggregation.jobs import rebuild_plan
+
+    with transaction.atomic():
+        master = MasterAccount.objects.select_for_update().get(pk=master.pk)
+        for key, value in master.draft_settings.items():
+            setattr(master, key, value)
+        master.draft_settings, master.draft_summary = {}, {}
+        master.save(update_fields=[*PLAN_SETTINGS, "draft_settings", "draft_summary"])
+        rebuild_plan.delay_on_commit(master.pk)
+    return master
+
+
+def discard_plan_settings(*, master):
+    MasterAccount.objects.filter(pk=master.pk).update(draft_settings={}, draft_summary={})
+
+
+# -- A planner's override of one item ---------------------------------------------------
+
+
+def save_item_override(*, master, item, values, user):
+    from aggregation.jobs import rebuild_plan
+
+    with transaction.atomic():
+        ItemOverride.objects.update_or_create(
+            master=master, item=item, defaults={**values, "created_by": user}
+        )
+        rebuild_plan.delay_on_commit(master.pk)
+
+
+def remove_item_override(*, master, item):
+    from aggregation.jobs import rebuild_plan
+
+    with transaction.atomic():
+        ItemOverride.objects.filter(master=master, item=item).delete()
+        rebuild_plan.delay_on_commit(master.pk)

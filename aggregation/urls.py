@@ -15,6 +15,8 @@ urlpatterns = [
     path("plan/", views.plan, name="plan"),
     path("plan/export.csv", views.plan_export, name="plan_export"),
     path("plan/settings/", views.settings_page, name="settings"),
-    path("items/<str:sku>/", views.item, name="item"),
-    path("items/<str:sku>/children/", views.plan_children, name="plan_children"),
+    path("plan/settings/draft/", views.settings_draft, name="settings_draft"),
+    path("items/<str:item>/", views.item, name="item"),
+    path("items/<str:item>/override/", views.item_override, name="item_override"),
+    path("items/<str:item>/children/", views.plan_children, name="plan_children"),
 ]

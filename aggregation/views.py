@@ -1,25 +1,30 @@
 """Load Data: connections of a master account, loading them, the order plan and the demand
 analysis. Every page but Add Account needs the current account to be a master."""
 
+import datetime
 from functools import wraps
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Sum
+from django.db.models import Count, Sum
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from accounts.tenancy import organization_required
 from aggregation import plans, services
 from aggregation.charts import demand_chart
+from aggregation.forecast import forecast
 from aggregation.forms import (
     AccountConnectionForm,
     CsvConnectionForm,
+    ItemOverrideForm,
     MasterSettingsForm,
     PlanFilter,
 )
-from aggregation.models import Connection, MasterAccount, PlanRow, RollupSales, RollupStock
+from aggregation.models import Connection, ItemOverride, MasterAccount, PlanRow, RollupSales
+from aggregation.planning import z_for_service_level
 from core.exports import csv_response
 
 PAGE_SIZE = 50
@@ -165,9 +170,25 @@ def load_run(request, master, load_run_id):
 # -- The order plan and the demand analysis --------------------------------------------
 
 
+def _plan_header(master):
+    """What the plan was computed with and from: shown above it and in its export."""
+    computed = master.plan_settings or {}
+    accounts = computed.get("accounts", {})
+    through = [
+        (accounts.get(child, child), datetime.date.fromisoformat(day))
+        for child, day in computed.get("sales_through", {}).items()
+    ]
+    return {
+        "settings": computed,
+        "as_of": master.plan_computed_at,
+        "sales_through": sorted(through),
+    }
+
+
 @master_required
 def plan(request, master):
-    plan_filter = PlanFilter(request.GET, queryset=PlanRow.objects.filter(master=master))
+    rows = PlanRow.objects.filter(master=master)
+    plan_filter = PlanFilter(request.GET, queryset=rows, master=master)
     page = Paginator(plan_filter.qs, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
@@ -175,76 +196,126 @@ def plan(request, master):
         request,
         "aggregation/plan.html",
         {"master": master, "filter": plan_filter, "page": page, "filter_query": query.urlencode(),
-         "has_rows": PlanRow.objects.filter(master=master).exists(), "children": master.connections.count()},
+         "has_rows": rows.exists(), "children": master.connections.count(), "header": _plan_header(master),
+         "totals": plan_filter.qs.aggregate(order=Sum("order_quantity"), items=Count("pk"))},
     )  # fmt: skip
 
 
+def one_decimal(value):
+    """As the page shows it (floatformat:1)."""
+    return f"{value:.1f}"
+
+
 PLAN_COLUMNS = [
-    ("sku", "SKU"), ("name", "Item"), ("on_hand", "On hand"), ("on_order", "On order"),
-    ("forecast_lead_time", "Forecast over lead time"), ("forecast_period", "Forecast over lead time + review"),
-    ("safety_stock", "Safety stock"), ("reorder_point", "Reorder point"), ("order_quantity", "Order quantity"),
-    ("short", "Short"), ("method", "Forecast method"),
+    ("sku", "SKU", str), ("name", "Item", str), ("accounts", "Accounts", str), ("vendor", "Vendor", str),
+    ("category", "Category", str), ("unit", "Unit", str), ("history_from", "History from", str),
+    ("history_to", "Sales through", str), ("days_used", "Days used", int), ("on_hand", "On hand", int),
+    ("on_order", "On order", int), ("forecast_lead_time", "Forecast over lead time", one_decimal),
+    ("forecast_period", "Forecast over lead time + review", one_decimal),
+    ("safety_stock", "Safety stock", one_decimal), ("reorder_point", "Reorder point", one_decimal),
+    ("order_up_to", "Order-up-to level", one_decimal), ("order_quantity", "Order quantity", int),
+    ("short", "Short", bool), ("method", "Forecast method", str),
 ]  # fmt: skip
 
 
 @master_required
 def plan_export(request, master):
-    plan_filter = PlanFilter(request.GET, queryset=PlanRow.objects.filter(master=master))
+    plan_filter = PlanFilter(
+        request.GET, queryset=PlanRow.objects.filter(master=master), master=master
+    )
     rows = (
         [
-            getattr(row, key) if key != "short" else ("yes" if row.short else "")
-            for key, _ in PLAN_COLUMNS
+            ("" if value is None else shown(value)) if shown is not bool else value
+            for value, shown in ((getattr(row, key), shown) for key, _, shown in PLAN_COLUMNS)
         ]
         for row in plan_filter.qs.iterator(chunk_size=2000)
     )
+    header = _plan_header(master)
+    settings = header["settings"]
+    preamble = [
+        ["Order plan", master.organization.name],
+        ["As of", timezone.localtime(header["as_of"]).strftime("%Y-%m-%d %H:%M %Z") if header["as_of"] else ""],
+        ["Lead time (days)", settings.get("lead_time_days", "")],
+        ["Review period (days)", settings.get("review_period_days", "")],
+        ["Service level", settings.get("service_level", "")],
+        ["History (days)", settings.get("history_days", "")],
+        ["Minimum order", settings.get("minimum_order", "")],
+        ["Case pack", settings.get("case_pack", "")],
+        *(["Sales through", f"{name}: {day.isoformat()}"] for name, day in header["sales_through"]),
+    ]  # fmt: skip
     return csv_response(
-        f"order-plan-{master.organization.slug}", [label for _, label in PLAN_COLUMNS], rows
+        f"order-plan-{master.organization.slug}",
+        [label for _, label, _ in PLAN_COLUMNS],
+        rows,
+        preamble=preamble,
     )
 
 
-@master_required
-def plan_children(request, master, sku):
-    """One SKU's plan figures for each child account (the expanded row)."""
-    children = []
-    stock = {
-        row["child_id"]: row
-        for row in RollupStock.objects.filter(master=master, sku=sku).values(
-            "child_id", "on_hand", "on_order"
-        )
-    }
-    for connection in master.connections.select_related("child"):
-        history = plans.series(master, sku=sku, child_id=connection.child_id).get(sku, [])
-        figures = stock.get(connection.child_id, {"on_hand": 0, "on_order": 0})
-        _, line = plans.line_for(master, history, figures["on_hand"], figures["on_order"])
-        children.append({"child": connection.child, "line": line})
-    return render(request, "aggregation/_plan_children.html", {"children": children, "sku": sku})
-
-
-@master_required
-def item(request, master, sku):
-    row = PlanRow.objects.filter(master=master, sku=sku).first()
+def _plan_row(master, item):
+    row = PlanRow.objects.filter(master=master, item=item).first()
     if row is None:
         raise Http404("No such item.")
-    start, end = plans.history_window(master)
-    history = plans.series(master, sku=sku).get(sku, [])
-    result, _ = plans.line_for(master, history, row.on_hand, row.on_order)
-    lines = (
-        RollupSales.objects.filter(master=master, sku=sku, date__range=(start, end))
-        .select_related("child")
-        .order_by("-date", "child__name")
-    )
-    by_child = (
-        RollupSales.objects.filter(master=master, sku=sku, date__range=(start, end))
-        .values("child__name")
-        .annotate(quantity=Sum("quantity"), amount=Sum("retail_amount"))
-        .order_by("child__name")
-    )
+    return row
+
+
+@master_required
+def plan_children(request, master, item):
+    """One item's plan for each account or stock pool (the expanded row)."""
+    row = _plan_row(master, item)
+    return render(request, "aggregation/_plan_children.html", {"row": row, "parts": row.parts})
+
+
+@master_required
+def item(request, master, item):
+    row = _plan_row(master, item)
+    parts, planned = plans.item_parts(master, row)
+    figures = {id(part): values for part, values in planned}
+    charts = []
+    for part, summary in zip(parts, row.parts, strict=False):
+        values = figures.get(id(part), {})
+        horizon = part.lead_time_days + master.review_period_days
+        result = forecast(part.history, horizon=horizon) if part.history else None
+        chart = (
+            demand_chart(part.history, result.forecast, part.end) if result and part.end else None
+        )
+        charts.append({"part": part, "summary": summary, "chart": chart, "figures": values,
+                       "params": values.get("params", {})})  # fmt: skip
+    members = [tuple(member) for summary in row.parts for member in summary["members"]]
+    sales = RollupSales.objects.filter(master=master, sku__in={sku for _, sku in members})
+    sales = [line for line in sales.select_related("child").order_by("-date", "child__name")[:2000]
+             if (line.child_id, line.sku) in members][:400]  # fmt: skip
+    override = ItemOverride.objects.filter(master=master, item=row.item).first()
     return render(
         request,
         "aggregation/item.html",
-        {"master": master, "row": row, "lines": lines[:400], "by_child": by_child, "forecast": result,
-         "chart": demand_chart(history, result.forecast, end), "start": start, "end": end},
+        {"master": master, "row": row, "charts": charts, "lines": sales, "header": _plan_header(master),
+         "z": z_for_service_level(float(master.service_level)), "override": override,
+         "may_manage": request.membership.role in MANAGERS,
+         "override_form": ItemOverrideForm(instance=override)},
     )  # fmt: skip
+
+
+@require_POST
+@master_required
+def item_override(request, master, item):
+    """Set or remove a planner's override of an item; the plan is rebuilt in a worker."""
+    row = _plan_row(master, item)
+    if request.membership.role not in MANAGERS:
+        raise Http404("No such item.")
+    override = ItemOverride.objects.filter(master=master, item=row.item).first()
+    if request.POST.get("action") == "remove":
+        services.remove_item_override(master=master, item=row.item)
+        messages.success(request, "Override removed. The plan is being recalculated.")
+        return redirect("aggregation:item", item=row.item)
+    form = ItemOverrideForm(request.POST, instance=override)
+    if form.is_valid():
+        services.save_item_override(
+            master=master, item=row.item, values=form.cleaned_data, user=request.user
+        )
+        messages.success(request, "Override saved. The plan is being recalculated.")
+        return redirect("aggregation:item", item=row.item)
+    messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
+    return redirect("aggregation:item", item=row.item)
 
 
 @master_required
@@ -253,8 +324,45 @@ def settings_page(request, master):
         raise Http404("No such page.")
     form = MasterSettingsForm(request.POST or None, instance=master)
     if request.method == "POST" and form.is_valid():
-        form.save()
-        plans.rebuild(master)
-        messages.success(request, "Saved. The order plan is recalculated with these settings.")
-        return redirect("aggregation:plan")
+        services.preview_plan_settings(master=master, draft=form.cleaned_data)
+        messages.info(
+            request, "Working out what these settings change. The live plan stays as it is."
+        )
+        return redirect("aggregation:settings_draft")
     return render(request, "aggregation/settings.html", {"form": form, "master": master})
+
+
+@master_required
+def settings_draft(request, master):
+    """The draft settings and what they would change; apply or discard (POST)."""
+    if request.membership.role not in MANAGERS:
+        raise Http404("No such page.")
+    master.refresh_from_db()
+    if request.method == "POST":
+        if not master.draft_settings:
+            return redirect("aggregation:settings")
+        if request.POST.get("action") == "apply":
+            services.apply_plan_settings(master=master)
+            messages.success(
+                request, "Applied. The order plan is being recalculated with these settings."
+            )
+        else:
+            services.discard_plan_settings(master=master)
+            messages.info(request, "Discarded. The plan keeps its settings.")
+        return redirect("aggregation:plan")
+    if not master.draft_settings:
+        return redirect("aggregation:settings")
+    template = (
+        "aggregation/settings_draft.html#summary"
+        if request.htmx
+        else "aggregation/settings_draft.html"
+    )
+    current = plans.settings_of(master)
+    changes = [
+        (MasterAccount._meta.get_field(key).verbose_name.capitalize(), current.get(key), value)
+        for key, value in master.draft_settings.items()
+        if current.get(key) != value
+    ]
+    return render(
+        request, template, {"master": master, "changes": changes, "summary": master.draft_summary}
+    )

@@ -30,12 +30,18 @@ class _Echo:
         return value
 
 
-def csv_response(filename_stem, header, rows):
-    """Stream rows (iterables of values) as a CSV download with a UTF-8 BOM for Excel."""
+def csv_response(filename_stem, header, rows, preamble=()):
+    """Stream rows (iterables of values) as a CSV download with a UTF-8 BOM for Excel.
+    `preamble`: rows before the header (what the figures are, as of when), then a blank."""
     writer = csv.writer(_Echo())
 
     def lines():
-        yield "\ufeff" + writer.writerow(header)
+        yield "\ufeff"
+        for row in preamble:
+            yield writer.writerow([safe_cell(v) for v in row])
+        if preamble:
+            yield writer.writerow([])
+        yield writer.writerow(header)
         for row in rows:
             yield writer.writerow([safe_cell(v) for v in row])
 

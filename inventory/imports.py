@@ -66,6 +66,9 @@ class ProductImporter(Importer):
                kind=NUMBER),
         Column("retail_price", "Retail price", ("retailprice", "retail", "price", "unitprice",
                                                 "statebottleretail", "sellingprice"), kind=NUMBER),
+        Column("case_pack", "Case pack", ("casepack", "pack", "packsize", "unitspercase", "caseqty",
+                                          "casesize", "innerpack"), kind=NUMBER),
+        Column("unit", "Unit", ("unit", "uom", "unitofmeasure", "sellingunit")),
     )  # fmt: skip
 
     def prepare(self, organization, options):
@@ -90,6 +93,11 @@ class ProductImporter(Importer):
             if field_name in values:
                 amount = self.number(values, field_name, minimum=0)
                 row[field_name] = amount.quantize(CENT) if amount is not None else None
+        if "case_pack" in values:
+            pack = self.number(values, "case_pack", minimum=1, whole=True)
+            row["case_pack"] = int(pack) if pack is not None else None
+        if "unit" in values:
+            row["unit"] = " ".join(values["unit"].split())[:20]
         return row
 
     def existing(self, organization, keys):

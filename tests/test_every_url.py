@@ -23,9 +23,10 @@ SAMPLE_VALUES = {
     "action": "cancel",  # a partnership transition
     "token": "not-a-real-token",
     "uidb64": "MQ",
-    "sku": "NOSUCHSKU",  # an item of a master's order plan
+    "sku": "NOSUCHSKU",  # a SKU of a master's order plan
+    "item": "NOSUCHITEM",  # an item of a master's order plan
 }
-TOKEN_KWARGS = {"token", "uidb64", "sku"}  # samples that name nothing: a 404 is right
+TOKEN_KWARGS = {"token", "uidb64", "sku", "item"}  # samples that name nothing: a 404 is right
 
 
 def discover(patterns=None, namespace=""):

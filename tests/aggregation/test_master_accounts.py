@@ -208,10 +208,12 @@ def test_the_plan_marks_short_items_and_exports_safely(owner_client, org):
     export = owner_client.get(reverse("aggregation:plan_export"))
     body = b"".join(export.streaming_content).decode() if export.streaming else export.text
     assert "'=HYPERLINK" in body  # spreadsheet-safe
+    # Only the accounts that stock or sell the item have a part of it.
     children = owner_client.get(reverse("aggregation:plan_children", args=["85123A"])).text
-    assert "Heartland Online" in children and "Heartland Test Mart" in children
+    assert "Heartland Online" in children and "Heartland Test Mart" not in children
+    assert re.search(r"<td>Heartland Online</td><td>.*?</td><td>5</td><td>0</td>", children)
     item = owner_client.get(reverse("aggregation:item", args=["85123A"])).text
-    assert "Sales history" in item
+    assert "Sales history" in item and "Need = S − on hand 5 − on order 0" in item
 
 
 def test_the_plan_pages_need_a_master(owner_client, org):
@@ -224,25 +226,41 @@ def test_the_plan_pages_need_a_master(owner_client, org):
     assert owner_client.get(reverse("aggregation:load_run", args=[run.pk])).status_code == 404
 
 
-def test_settings_recalculate_the_plan(owner_client, org):
+SETTINGS = {"lead_time_days": 14, "review_period_days": 7, "service_level": "0.99",
+            "history_days": 90, "minimum_order": 0, "case_pack": 1}  # fmt: skip
+
+
+def test_new_settings_are_a_draft_until_applied(owner_client, org):
     add_csv_child(owner_client)
-    response = owner_client.post(
-        reverse("aggregation:settings"),
-        {
-            "lead_time_days": 14,
-            "review_period_days": 7,
-            "service_level": "0.99",
-            "history_days": 90,
-        },
-        follow=True,
-    )
-    assert "Saved. The order plan is recalculated" in response.text
-    bad = owner_client.post(
-        reverse("aggregation:settings"),
-        {"lead_time_days": 14, "review_period_days": 7, "service_level": "1.5", "history_days": 90},
-    )
+    master = MasterAccount.objects.get()
+    live = list(PlanRow.objects.filter(master=master).values_list("item", "order_quantity"))
+    response = owner_client.post(reverse("aggregation:settings"), SETTINGS, follow=True)
+    assert "What these settings change" in response.text
+    assert "Lead time (days): 7 → <strong>14</strong>" in response.text
+    assert "Apply these settings" in response.text  # the job has worked out the summary
+    master.refresh_from_db()
+    # The live plan and its settings are untouched by the draft.
+    assert (master.lead_time_days, master.draft_settings["lead_time_days"]) == (7, 14)
+    assert list(PlanRow.objects.filter(master=master).values_list("item", "order_quantity")) == live
+    assert master.plan_settings["lead_time_days"] == 7
+
+    owner_client.post(reverse("aggregation:settings_draft"), {"action": "apply"})
+    master.refresh_from_db()
+    assert (master.lead_time_days, str(master.service_level), master.draft_settings) == (14, "0.990", {})
+    assert master.plan_settings["lead_time_days"] == 14  # the plan was rebuilt with them
+    plan = owner_client.get(reverse("aggregation:plan")).text
+    assert "lead time 14 d · review 7 d · service level 0.99" in plan
+
+
+def test_a_discarded_draft_changes_nothing(owner_client, org):
+    add_csv_child(owner_client)
+    owner_client.post(reverse("aggregation:settings"), SETTINGS)
+    owner_client.post(reverse("aggregation:settings_draft"), {"action": "discard"})
+    master = MasterAccount.objects.get()
+    assert (master.lead_time_days, master.draft_settings) == (7, {})
+    bad = owner_client.post(reverse("aggregation:settings"), SETTINGS | {"service_level": "1.5"})
     assert "Give a service level from 0.5 to 0.999" in bad.text
-    assert str(MasterAccount.objects.get().service_level) == "0.990"
+    assert MasterAccount.objects.get().draft_settings == {}
 
 
 def test_the_plan_filter_searches_sku_or_name_and_lists_red_rows_first(owner_client, org):

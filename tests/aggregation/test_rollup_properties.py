@@ -65,7 +65,9 @@ def test_the_spellings_collide_after_normalization():
 
 
 def expected_rollups(master):
-    """{(child, sku): (on_hand, on_order)} and {(child, sku, date): (quantity, retail)}."""
+    """{(child, sku): (on_hand, on_order)} and {(child, sku, date): (quantity, retail,
+    demand, returned, unpriced)}: demand is the units sold at a price; a negative line is
+    returned units, a line at no price (or less) unpriced units."""
     children = master.child_ids()
     stock = defaultdict(lambda: [0, 0])
     rows = Stock.objects.filter(organization_id__in=children).values_list(
@@ -75,7 +77,7 @@ def expected_rollups(master):
         figures = stock[child, normalize_sku(sku)]
         figures[0] += on_hand
         figures[1] += on_order
-    sales = defaultdict(lambda: [Decimal(0), Decimal(0)])
+    sales = defaultdict(lambda: [Decimal(0)] * 5)
     rows = SalesLine.objects.filter(organization_id__in=children).values_list(
         "organization_id", "product__sku", "date", "quantity", "retail_amount"
     )
@@ -83,6 +85,12 @@ def expected_rollups(master):
         figures = sales[child, normalize_sku(sku), date]
         figures[0] += quantity
         figures[1] += retail_amount
+        if quantity < 0:
+            figures[3] -= quantity
+        elif quantity > 0 and retail_amount <= 0:
+            figures[4] += quantity
+        elif quantity > 0:
+            figures[2] += quantity
     return (
         {key: tuple(figures) for key, figures in stock.items()},
         {key: tuple(figures) for key, figures in sales.items()},
@@ -91,18 +99,19 @@ def expected_rollups(master):
 
 def rollup_rows(master):
     """The rollup tables as they are: {(child, sku): (name, on_hand, on_order)} and
-    {(child, sku, date): (quantity, retail)}."""
+    {(child, sku, date): (quantity, retail, demand, returned, unpriced)}."""
     stock = {
         (child, sku): (name, on_hand, on_order)
         for child, sku, name, on_hand, on_order in RollupStock.objects.filter(
             master=master
         ).values_list("child_id", "sku", "name", "on_hand", "on_order")
     }
+    figures = ("quantity", "retail_amount", "demand", "returned", "unpriced")
     sales = {
-        (child, sku, date): (quantity, retail_amount)
-        for child, sku, date, quantity, retail_amount in RollupSales.objects.filter(
-            master=master
-        ).values_list("child_id", "sku", "date", "quantity", "retail_amount")
+        (child, sku, date): tuple(cents(value) for value in values)
+        for child, sku, date, *values in RollupSales.objects.filter(master=master).values_list(
+            "child_id", "sku", "date", *figures
+        )
     }
     return stock, sales
 
@@ -130,7 +139,7 @@ def assert_consistent(master):
     assert {row["sku"]: (row["on_hand"], row["on_order"]) for row in totals} == master_stock
 
     master_sales = defaultdict(lambda: (Decimal(0), Decimal(0)))
-    for (_, sku, date), (quantity, retail) in expected_sales.items():
+    for (_, sku, date), (quantity, retail, *_cleansed) in expected_sales.items():
         before = master_sales[sku, date]
         master_sales[sku, date] = (before[0] + quantity, before[1] + retail)
     totals = RollupSales.objects.filter(master=master).values("sku", "date")
