@@ -36,7 +36,9 @@ class Product(models.Model):
     unit_cost = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
     retail_price = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
     unit = models.CharField(
-        max_length=20, blank=True, help_text="What one counted unit is: bottle, each, kg. Empty: each."
+        max_length=20,
+        blank=True,
+        help_text="What one counted unit is: bottle, each, kg. Empty: each.",
     )
     case_pack = models.PositiveIntegerField(
         null=True, blank=True, help_text="Units in a case, as ordered from the vendor."

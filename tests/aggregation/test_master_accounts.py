@@ -213,7 +213,7 @@ def test_the_plan_marks_short_items_and_exports_safely(owner_client, org):
     assert "Heartland Online" in children and "Heartland Test Mart" not in children
     assert re.search(r"<td>Heartland Online</td><td>.*?</td><td>5</td><td>0</td>", children)
     item = owner_client.get(reverse("aggregation:item", args=["85123A"])).text
-    assert "Sales history" in item and "Need = S − on hand 5 − on order 0" in item
+    assert "Sales history" in item and "Need = S \u2212 on hand 5 \u2212 on order 0" in item
 
 
 def test_the_plan_pages_need_a_master(owner_client, org):
@@ -246,7 +246,11 @@ def test_new_settings_are_a_draft_until_applied(owner_client, org):
 
     owner_client.post(reverse("aggregation:settings_draft"), {"action": "apply"})
     master.refresh_from_db()
-    assert (master.lead_time_days, str(master.service_level), master.draft_settings) == (14, "0.990", {})
+    assert (master.lead_time_days, str(master.service_level), master.draft_settings) == (
+        14,
+        "0.990",
+        {},
+    )
     assert master.plan_settings["lead_time_days"] == 14  # the plan was rebuilt with them
     plan = owner_client.get(reverse("aggregation:plan")).text
     assert "lead time 14 d · review 7 d · service level 0.99" in plan
