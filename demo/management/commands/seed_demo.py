@@ -362,7 +362,8 @@ class Command(BaseCommand):
         if Product.objects.for_org(retailer).exists():
             return
         iowa = settings.DEMO_DATA_DIR / "iowa_liquor_sales_2012-01-31.csv"
-        self._import(retailer, owner, "products", iowa)
+        self._import(retailer, owner, "products", iowa)  # with each item's case pack
+        Product.objects.for_org(retailer).update(unit="bottle")  # the file counts bottles
         stores = list(
             Store.objects.for_org(retailer).by_number().values_list("number", flat=True)[:120]
         )
