@@ -15,6 +15,8 @@ urlpatterns = [
     path("plan/", views.plan, name="plan"),
     path("plan/export.csv", views.plan_export, name="plan_export"),
     path("plan/settings/", views.settings_page, name="settings"),
+    path("plan/rates/", views.rates, name="rates"),
+    path("plan/rates/<int:exchange_rate_id>/delete/", views.rate_delete, name="rate_delete"),
     path("items/<str:sku>/", views.item, name="item"),
     path("items/<str:sku>/children/", views.plan_children, name="plan_children"),
 ]

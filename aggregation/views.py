@@ -4,6 +4,7 @@ analysis. Every page but Add Account needs the current account to be a master.""
 from functools import wraps
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Sum
 from django.http import Http404
@@ -11,11 +12,12 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from accounts.tenancy import organization_required
-from aggregation import plans, services
+from aggregation import money, plans, services
 from aggregation.charts import demand_chart
 from aggregation.forms import (
     AccountConnectionForm,
     CsvConnectionForm,
+    ExchangeRateForm,
     MasterSettingsForm,
     PlanFilter,
 )
@@ -64,7 +66,9 @@ def add_account(request):
     is_master = MasterAccount.objects.filter(organization=organization).exists()
     which = request.POST.get("connection") if request.method == "POST" else None
     csv_form = CsvConnectionForm(
-        request.POST if which == "csv" else None, request.FILES if which == "csv" else None
+        request.POST if which == "csv" else None,
+        request.FILES if which == "csv" else None,
+        initial={"currency": organization.currency},
     )
     account_form = AccountConnectionForm(request.POST if which == "account" else None)
     master_name = request.POST.get("master_name", "")
@@ -75,7 +79,7 @@ def add_account(request):
                 master, connection = services.add_csv_connection(
                     organization=organization, user=request.user, child_name=data["child_name"],
                     files={kind: data[kind] for kind in ("stores", "products", "stock", "sales")},
-                    master_name=master_name,
+                    master_name=master_name, currency=data["currency"],
                 )  # fmt: skip
                 return _connected(request, master, connection, load=True)
             if which == "account" and account_form.is_valid():
@@ -116,12 +120,16 @@ def _connected(request, master, connection, *, load):
 
 @master_required
 def connections(request, master):
+    gaps = {gap.child.pk: gap for gap in money.rate_gaps(master)}
+    children = list(master.connections.select_related("child").prefetch_related("files"))
+    for connection in children:
+        connection.rate_gap = gaps.get(connection.child_id)
     return render(
         request,
         "aggregation/connections.html",
         {
             "master": master,
-            "connections": master.connections.select_related("child").prefetch_related("files"),
+            "connections": children,
             "last_run": master.load_runs.first(),
             "may_manage": request.membership.role in MANAGERS,
         },
@@ -257,4 +265,69 @@ def settings_page(request, master):
         plans.rebuild(master)
         messages.success(request, "Saved. The order plan is recalculated with these settings.")
         return redirect("aggregation:plan")
-    return render(request, "aggregation/settings.html", {"form": form, "master": master})
+    return render(
+        request,
+        "aggregation/settings.html",
+        {"form": form, "master": master, "rate_gaps": money.rate_gaps(master)},
+    )
+
+
+# -- Exchange rates --------------------------------------------------------------------
+
+
+@master_required
+def rates(request, master):
+    """The master's dated rates into its reporting currency: everyone reads them, owners and
+    admins add and delete them."""
+    may_manage = request.membership.role in MANAGERS
+    if request.method == "POST" and not may_manage:
+        raise PermissionDenied("Your role in this organization does not allow this.")
+    gaps = money.rate_gaps(master)
+    initial = {"currency": gaps[0].currency} if gaps else {}
+    form = ExchangeRateForm(request.POST or None, master=master, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            rate = services.add_exchange_rate(
+                master=master, user=request.user, currency=data["currency"],
+                valid_from=data["valid_from"], rate=data["rate"],
+            )  # fmt: skip
+        except services.RateRefused as refused:
+            form.add_error(None, str(refused))
+        else:
+            messages.success(
+                request,
+                f"Added: 1 {rate.currency} = {rate.rate_display} {master.reporting_currency} "
+                f"from {rate.valid_from:%Y-%m-%d}.",
+            )
+            return redirect("aggregation:rates")
+    return render(
+        request,
+        "aggregation/rates.html",
+        {"master": master, "rates": master.exchange_rates.select_related("created_by"),
+         "form": form if may_manage else None, "may_manage": may_manage, "rate_gaps": gaps,
+         "children_by_currency": _children_by_currency(master)},
+    )  # fmt: skip
+
+
+def _children_by_currency(master):
+    """[(currency, [child names])], the reporting currency first."""
+    found = {}
+    for connection in master.connections.select_related("child"):
+        found.setdefault(connection.child.currency, []).append(connection.child.name)
+    return sorted(found.items(), key=lambda item: (item[0] != master.reporting_currency, item[0]))
+
+
+@master_required
+def rate_delete(request, master, exchange_rate_id):
+    rate = master.exchange_rates.filter(pk=exchange_rate_id).first()
+    if rate is None or request.membership.role not in MANAGERS:
+        raise Http404("No such rate.")
+    if request.method == "POST":
+        services.delete_exchange_rate(rate=rate)
+        messages.success(
+            request,
+            f"Deleted the {rate.currency} rate from {rate.valid_from:%Y-%m-%d}.",
+        )
+        return redirect("aggregation:rates")
+    return render(request, "aggregation/rate_delete.html", {"master": master, "rate": rate})
