@@ -150,7 +150,10 @@ def home(request):
 def organization_settings(request):
     """Everyone in the organization reads its settings; owners and admins change them."""
     organization = request.organization
-    is_manager = request.membership.is_manager
+    # A master account has no sales of its own: its currency is the reporting currency,
+    # set with the order plan's settings.
+    is_master = hasattr(organization, "master_account")
+    is_manager = request.membership.is_manager and not is_master
     if request.method == "POST" and not is_manager:
         raise PermissionDenied("Your role in this organization does not allow this.")
     form = OrganizationSettingsForm(request.POST or None, instance=organization)
@@ -161,7 +164,7 @@ def organization_settings(request):
     return render(
         request,
         "accounts/organization_settings.html",
-        {"form": form if is_manager else None, "is_manager": is_manager},
+        {"form": form if is_manager else None, "is_manager": request.membership.is_manager},
     )
 
 

@@ -129,6 +129,17 @@ def start_load(master, user):
     return run
 
 
+@transaction.atomic
+def save_master_settings(*, master):
+    """The plan settings and the reporting currency, which is also the master
+    organization's own currency (a master sells nothing itself)."""
+    master.save()
+    Organization.objects.filter(pk=master.organization_id).update(
+        currency=master.reporting_currency
+    )
+    return master
+
+
 class RateRefused(Exception):
     """str(exc) tells the user what to do instead."""
 

@@ -261,7 +261,7 @@ def settings_page(request, master):
         raise Http404("No such page.")
     form = MasterSettingsForm(request.POST or None, instance=master)
     if request.method == "POST" and form.is_valid():
-        form.save()
+        services.save_master_settings(master=form.save(commit=False))
         plans.rebuild(master)
         messages.success(request, "Saved. The order plan is recalculated with these settings.")
         return redirect("aggregation:plan")
@@ -283,8 +283,14 @@ def rates(request, master):
     if request.method == "POST" and not may_manage:
         raise PermissionDenied("Your role in this organization does not allow this.")
     gaps = money.rate_gaps(master)
-    initial = {"currency": gaps[0].currency} if gaps else {}
-    form = ExchangeRateForm(request.POST or None, master=master, initial=initial)
+    by_currency = _children_by_currency(master)
+    # Propose a currency that needs a rate, else one a child sells in: never the reporting one.
+    proposed = [gap.currency for gap in gaps] + [
+        code for code, _ in by_currency if code != master.reporting_currency
+    ]
+    form = ExchangeRateForm(
+        request.POST or None, master=master, initial={"currency": proposed[0]} if proposed else {}
+    )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -306,7 +312,7 @@ def rates(request, master):
         "aggregation/rates.html",
         {"master": master, "rates": master.exchange_rates.select_related("created_by"),
          "form": form if may_manage else None, "may_manage": may_manage, "rate_gaps": gaps,
-         "children_by_currency": _children_by_currency(master)},
+         "children_by_currency": by_currency},
     )  # fmt: skip
 
 

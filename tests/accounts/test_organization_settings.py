@@ -61,3 +61,11 @@ def test_a_child_account_says_which_master_converts_its_money(owner_client, org)
     Connection.objects.create(master=master, child=org, kind=Connection.Kind.ACCOUNT)
     page = owner_client.get(SETTINGS).text
     assert "part of the master account Heartland Group, which shows its money in EUR" in page
+
+
+def test_a_master_account_points_to_its_reporting_currency(owner_client, org):
+    MasterAccount.objects.create(organization=org, reporting_currency="GBP")
+    page = owner_client.get(SETTINGS).text
+    assert "shows its children's money in GBP, its reporting currency" in page
+    assert reverse("aggregation:settings") in page
+    assert owner_client.post(SETTINGS, {"currency": "EUR"}).status_code == 403

@@ -62,6 +62,7 @@ def test_the_owner_changes_the_reporting_currency(owner_client, master):
     assert response.status_code == 302
     master.refresh_from_db()
     assert master.reporting_currency == "GBP"
+    assert master.organization.currency == "GBP"  # a master's own currency follows it
     page = owner_client.get(SETTINGS).text
     assert "Heartland Mart sells in USD: add a USD rate" in page
     assert "Heartland Online sells in" not in page
