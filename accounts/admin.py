@@ -55,12 +55,20 @@ class OrganizationAdmin(admin.ModelAdmin):
         "slug",
         "kinds_display",
         "network",
+        "currency",
         "member_count",
         "store_count",
         "created_at",
     ]
-    list_filter = ["network", "is_retailer", "is_merchandiser", "is_vendor", "created_at"]
-    search_fields = ["name", "slug", "memberships__user__email"]
+    list_filter = [
+        "network",
+        "currency",
+        "is_retailer",
+        "is_merchandiser",
+        "is_vendor",
+        "created_at",
+    ]
+    search_fields = ["name", "slug", "currency", "memberships__user__email"]
     prepopulated_fields = {"slug": ["name"]}
     readonly_fields = ["created_at"]
     inlines = [MembershipInline]

@@ -145,6 +145,16 @@ class InviteForm(forms.Form):
         return email
 
 
+class OrganizationSettingsForm(forms.ModelForm):
+    class Meta:
+        model = Organization
+        fields = ["currency"]
+        help_texts = {
+            "currency": "The currency of its prices and sales. Changing it relabels the money "
+            "already loaded; it converts nothing."
+        }
+
+
 class RoleForm(forms.Form):
     role = forms.ChoiceField(choices=Membership.Role.choices)
 

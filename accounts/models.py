@@ -6,6 +6,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 
+from accounts.currencies import DEFAULT_CURRENCY, CurrencyField
 from core.tenancy import OrgQuerySet
 
 
@@ -77,6 +78,10 @@ class Organization(models.Model):
     is_merchandiser = models.BooleanField("merchandiser", default=False)
     is_vendor = models.BooleanField("vendor", default=False)
     network = models.CharField(max_length=20, choices=Network, default=Network.NONE)
+    currency = CurrencyField(
+        default=DEFAULT_CURRENCY,
+        help_text="The ISO 4217 code of the currency its prices and sales are in.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

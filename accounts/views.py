@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import redirect, render
@@ -17,6 +18,7 @@ from accounts.forms import (
     InviteForm,
     JoinForm,
     OrganizationCreateForm,
+    OrganizationSettingsForm,
     QueuedPasswordResetForm,
     RoleForm,
     SignupForm,
@@ -142,6 +144,28 @@ def home(request):
         "stores": organization.stores.count(),
     }
     return render(request, "home.html", {"counts": counts})
+
+
+@organization_required()
+def organization_settings(request):
+    """Everyone in the organization reads its settings; owners and admins change them."""
+    organization = request.organization
+    # A master account has no sales of its own: its currency is the reporting currency,
+    # set with the order plan's settings.
+    is_master = hasattr(organization, "master_account")
+    is_manager = request.membership.is_manager and not is_master
+    if request.method == "POST" and not is_manager:
+        raise PermissionDenied("Your role in this organization does not allow this.")
+    form = OrganizationSettingsForm(request.POST or None, instance=organization)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, f"Saved. {organization.name} sells in {organization.currency}.")
+        return redirect("accounts:organization_settings")
+    return render(
+        request,
+        "accounts/organization_settings.html",
+        {"form": form if is_manager else None, "is_manager": request.membership.is_manager},
+    )
 
 
 @organization_required()

@@ -2,6 +2,7 @@ from django.contrib import admin
 
 from aggregation.models import (
     Connection,
+    ExchangeRate,
     ItemOverride,
     LoadRun,
     MasterAccount,
@@ -29,10 +30,10 @@ class ConnectionInline(admin.TabularInline):
 
 @admin.register(MasterAccount)
 class MasterAccountAdmin(admin.ModelAdmin):
-    list_display = ["organization", "child_count", "lead_time_days", "review_period_days", "service_level",
-                    "refreshed_at"]  # fmt: skip
+    list_display = ["organization", "child_count", "reporting_currency", "lead_time_days", "review_period_days",
+                    "service_level", "refreshed_at"]  # fmt: skip
     search_fields = ["organization__name"]
-    list_filter = ["refreshed_at"]
+    list_filter = ["reporting_currency", "refreshed_at"]
     list_select_related = ["organization"]
     raw_id_fields = ["organization"]
     inlines = [ConnectionInline]
@@ -53,6 +54,21 @@ class ConnectionAdmin(admin.ModelAdmin):
     @admin.display(description="last error")
     def short_error(self, obj):
         return obj.last_error[:80]
+
+
+@admin.register(ExchangeRate)
+class ExchangeRateAdmin(admin.ModelAdmin):
+    list_display = ["currency", "valid_from", "rate", "reporting_currency", "master", "created_by",
+                    "created_at"]  # fmt: skip
+    list_filter = ["currency", "valid_from", "master__reporting_currency"]
+    search_fields = ["currency", "master__organization__name", "created_by__email"]
+    list_select_related = ["master__organization", "created_by"]
+    raw_id_fields = ["master", "created_by"]
+    date_hierarchy = "valid_from"
+
+    @admin.display(description="into", ordering="master__reporting_currency")
+    def reporting_currency(self, obj):
+        return obj.master.reporting_currency
 
 
 @admin.register(SourceFile)

@@ -1,15 +1,19 @@
-"""The forms of Load Data: Add Account's two kinds of connection, the order plan's filter
-and the master's settings."""
+"""The forms of Load Data: Add Account's two kinds of connection, the order plan's filter,
+the master's settings and its exchange rates."""
 
 import django_filters
 from django import forms
 from django.db.models import Q
 
-from aggregation.models import ItemOverride, MasterAccount, PlanRow
+from accounts.currencies import CurrencyFormField
+from aggregation.models import ExchangeRate, ItemOverride, MasterAccount, PlanRow
 
 
 class CsvConnectionForm(forms.Form):
     child_name = forms.CharField(label="Name of the new account", max_length=200)
+    currency = CurrencyFormField(
+        label="Its currency", help_text="The currency of the prices and sales in its files."
+    )
     stores = forms.FileField(label="Store list (CSV)", required=False)
     products = forms.FileField(label="Products (CSV)", required=False)
     stock = forms.FileField(label="Stock levels (CSV)", required=False)
@@ -104,7 +108,21 @@ class MasterSettingsForm(forms.ModelForm):
             "history_days",
             "minimum_order",
             "case_pack",
+            "reporting_currency",
         ]
+
+    def clean_reporting_currency(self):
+        value = self.cleaned_data["reporting_currency"]
+        rates = self.instance.exchange_rates.count() if self.instance.pk else 0
+        if rates and value != self.instance.reporting_currency:
+            # The rates say how many units of the old currency one unit is worth: in any
+            # other currency they would be wrong numbers, not missing ones.
+            raise forms.ValidationError(
+                f"The {rates} exchange rate{'s are' if rates != 1 else ' is'} in "
+                f"{self.instance.reporting_currency}: delete {'them' if rates != 1 else 'it'} "
+                f"on the Exchange rates page first, then change the reporting currency."
+            )
+        return value
 
     def clean_service_level(self):
         value = self.cleaned_data["service_level"]
@@ -154,3 +172,60 @@ class ItemOverrideForm(forms.ModelForm):
         if manual is None and not start:
             raise forms.ValidationError("Give a manual forecast, a date range to exclude, or both.")
         return data
+
+
+class ExchangeRateForm(forms.ModelForm):
+    class Meta:
+        model = ExchangeRate
+        fields = ["currency", "valid_from", "rate"]
+        labels = {"valid_from": "Valid from", "rate": "Rate"}
+        widgets = {
+            "valid_from": forms.DateInput(attrs={"type": "date"}),
+            # Text, not a number input: the page, not the browser, says what is wrong.
+            "rate": forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
+        }
+        error_messages = {
+            "valid_from": {"invalid": "Give the date as YYYY-MM-DD, e.g. 2026-01-01."},
+            "rate": {"invalid": "Give the rate as a number with a decimal point, e.g. 1.27."},
+        }
+
+    def __init__(self, *args, master, **kwargs):
+        self.master = master
+        super().__init__(*args, **kwargs)
+        reporting = master.reporting_currency
+        self.fields[
+            "currency"
+        ].help_text = f"The currency converted into {reporting}, the reporting currency."
+        self.fields["rate"].help_text = f"How many {reporting} one unit of the currency is worth."
+        self.fields["valid_from"].help_text = "The rate applies to money from this day on."
+        # Only year-month-day: 02/01/2026 is a different day in Iowa and in Leeds.
+        self.fields["valid_from"].input_formats = ["%Y-%m-%d"]
+
+    def clean_currency(self):
+        currency = self.cleaned_data["currency"]
+        if currency == self.master.reporting_currency:
+            raise forms.ValidationError(
+                f"{currency} is the reporting currency: its money needs no rate. "
+                "Pick the currency a child sells in."
+            )
+        return currency
+
+    def clean_rate(self):
+        rate = self.cleaned_data["rate"]
+        if rate <= 0:
+            raise forms.ValidationError("A rate is more than zero, e.g. 1.27.")
+        return rate
+
+    def clean(self):
+        cleaned = super().clean()
+        currency, valid_from = cleaned.get("currency"), cleaned.get("valid_from")
+        if (
+            currency
+            and valid_from
+            and self.master.exchange_rates.filter(currency=currency, valid_from=valid_from).exists()
+        ):
+            raise forms.ValidationError(
+                f"There is already a {currency} rate from {valid_from:%Y-%m-%d}: delete it "
+                "first to change it."
+            )
+        return cleaned

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import models
 from django.urls import reverse
 
+from accounts.currencies import DEFAULT_CURRENCY, CurrencyField
 from accounts.models import Organization
 
 
@@ -42,6 +43,11 @@ class MasterAccount(models.Model):
         default=1,
         help_text="Orders are rounded up to whole cases of this many units, unless a vendor's or a "
         "product's own case pack says otherwise.",
+    )
+    reporting_currency = CurrencyField(
+        default=DEFAULT_CURRENCY,
+        help_text="Money of every child is shown in this currency, converted with the "
+        "exchange rates.",
     )
     refreshed_at = models.DateTimeField(null=True, blank=True)
     plan_computed_at = models.DateTimeField(null=True, blank=True)
@@ -163,6 +169,44 @@ class LoadRun(models.Model):
     @property
     def percent(self):
         return round(100 * self.done / self.total) if self.total else 100
+
+
+class ExchangeRate(models.Model):
+    """1 unit of `currency` is worth `rate` units of the master's reporting currency from
+    `valid_from` on, until the next rate of that currency. Money dated before a currency's
+    first rate has no rate: it is shown apart, never summed."""
+
+    master = models.ForeignKey(
+        MasterAccount, on_delete=models.CASCADE, related_name="exchange_rates"
+    )
+    currency = CurrencyField()
+    valid_from = models.DateField()
+    rate = models.DecimalField(max_digits=18, decimal_places=8)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["currency", "-valid_from"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["master", "currency", "valid_from"], name="exchange_rate_unique"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(rate__gt=0),
+                name="exchange_rate_positive",
+                violation_error_message="A rate is more than zero.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"1 {self.currency} = {self.rate_display} from {self.valid_from}"
+
+    @property
+    def rate_display(self):
+        """1.27 rather than 1.27000000."""
+        return format(self.rate.normalize(), "f") if self.rate is not None else ""
 
 
 class RollupStock(models.Model):

@@ -1,11 +1,18 @@
 """Writes of master accounts: connections (which make the master on first use), their
-removal, and starting a load of every connection."""
+removal, starting a load of every connection, and the master's exchange rates."""
 
 from django.contrib.auth import authenticate
 from django.db import IntegrityError, transaction
 
 from accounts.models import Membership, Organization
-from aggregation.models import Connection, ItemOverride, LoadRun, MasterAccount, SourceFile
+from aggregation.models import (
+    Connection,
+    ExchangeRate,
+    ItemOverride,
+    LoadRun,
+    MasterAccount,
+    SourceFile,
+)
 
 
 class ConnectionRefused(Exception):
@@ -31,9 +38,14 @@ def _master_for(organization, user, master_name):
         raise ConnectionRefused(
             f"An organization named {name} already exists: choose another master name."
         )
-    master_org = Organization.objects.create(name=name, is_retailer=organization.is_retailer)
+    # The master reports in its first child's currency until someone says otherwise.
+    master_org = Organization.objects.create(
+        name=name, is_retailer=organization.is_retailer, currency=organization.currency
+    )
     Membership.objects.create(user=user, organization=master_org, role=Membership.Role.OWNER)
-    master = MasterAccount.objects.create(organization=master_org)
+    master = MasterAccount.objects.create(
+        organization=master_org, reporting_currency=organization.currency
+    )
     Connection.objects.create(
         master=master, child=organization, kind=Connection.Kind.ACCOUNT, created_by=user
     )
@@ -41,8 +53,9 @@ def _master_for(organization, user, master_name):
 
 
 @transaction.atomic
-def add_csv_connection(*, organization, user, child_name, files, master_name=""):
-    """A new child account fed by CSV files (stores, products, stock, sales)."""
+def add_csv_connection(*, organization, user, child_name, files, master_name="", currency=None):
+    """A new child account fed by CSV files (stores, products, stock, sales), selling in
+    `currency` (by default the currency of the account adding it)."""
     if not any(files.values()):
         raise ConnectionRefused(
             "Attach at least one CSV file: a store list, products, stock or sales."
@@ -53,7 +66,9 @@ def add_csv_connection(*, organization, user, child_name, files, master_name="")
         raise ConnectionRefused(
             f"An organization named {name} already exists: choose another account name."
         )
-    child = Organization.objects.create(name=name, is_retailer=True)
+    child = Organization.objects.create(
+        name=name, is_retailer=True, currency=currency or organization.currency
+    )
     connection = Connection.objects.create(
         master=master, child=child, kind=Connection.Kind.CSV, created_by=user
     )
@@ -184,3 +199,38 @@ def remove_item_override(*, master, item):
     with transaction.atomic():
         ItemOverride.objects.filter(master=master, item=item).delete()
         rebuild_plan.delay_on_commit(master.pk)
+
+
+@transaction.atomic
+def set_reporting_currency(*, master, currency):
+    """The master's reporting currency, which is also the master organization's own
+    currency (a master sells nothing itself)."""
+    MasterAccount.objects.filter(pk=master.pk).update(reporting_currency=currency)
+    Organization.objects.filter(pk=master.organization_id).update(currency=currency)
+
+
+class RateRefused(Exception):
+    """str(exc) tells the user what to do instead."""
+
+
+def add_exchange_rate(*, master, user, currency, valid_from, rate):
+    """A dated rate: 1 `currency` = `rate` units of the master's reporting currency."""
+    if currency == master.reporting_currency:
+        raise RateRefused(f"{currency} is the reporting currency: its money needs no rate.")
+    if rate <= 0:
+        raise RateRefused("A rate is more than zero.")
+    try:
+        with transaction.atomic():
+            return ExchangeRate.objects.create(
+                master=master, currency=currency, valid_from=valid_from, rate=rate,
+                created_by=user,
+            )  # fmt: skip
+    except IntegrityError:
+        raise RateRefused(
+            f"There is already a {currency} rate from {valid_from:%Y-%m-%d}: delete it first "
+            "to change it."
+        ) from None
+
+
+def delete_exchange_rate(*, rate):
+    rate.delete()

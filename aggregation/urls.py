@@ -19,4 +19,6 @@ urlpatterns = [
     path("items/<str:item>/", views.item, name="item"),
     path("items/<str:item>/override/", views.item_override, name="item_override"),
     path("items/<str:item>/children/", views.plan_children, name="plan_children"),
+    path("plan/rates/", views.rates, name="rates"),
+    path("plan/rates/<int:exchange_rate_id>/delete/", views.rate_delete, name="rate_delete"),
 ]

@@ -5,6 +5,7 @@ import datetime
 from functools import wraps
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count, Sum
 from django.http import Http404
@@ -13,12 +14,13 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from accounts.tenancy import organization_required
-from aggregation import plans, services
+from aggregation import money, plans, services
 from aggregation.charts import demand_chart
 from aggregation.forecast import forecast
 from aggregation.forms import (
     AccountConnectionForm,
     CsvConnectionForm,
+    ExchangeRateForm,
     ItemOverrideForm,
     MasterSettingsForm,
     PlanFilter,
@@ -69,7 +71,9 @@ def add_account(request):
     is_master = MasterAccount.objects.filter(organization=organization).exists()
     which = request.POST.get("connection") if request.method == "POST" else None
     csv_form = CsvConnectionForm(
-        request.POST if which == "csv" else None, request.FILES if which == "csv" else None
+        request.POST if which == "csv" else None,
+        request.FILES if which == "csv" else None,
+        initial={"currency": organization.currency},
     )
     account_form = AccountConnectionForm(request.POST if which == "account" else None)
     master_name = request.POST.get("master_name", "")
@@ -80,7 +84,7 @@ def add_account(request):
                 master, connection = services.add_csv_connection(
                     organization=organization, user=request.user, child_name=data["child_name"],
                     files={kind: data[kind] for kind in ("stores", "products", "stock", "sales")},
-                    master_name=master_name,
+                    master_name=master_name, currency=data["currency"],
                 )  # fmt: skip
                 return _connected(request, master, connection, load=True)
             if which == "account" and account_form.is_valid():
@@ -121,12 +125,16 @@ def _connected(request, master, connection, *, load):
 
 @master_required
 def connections(request, master):
+    gaps = {gap.child.pk: gap for gap in money.rate_gaps(master)}
+    children = list(master.connections.select_related("child").prefetch_related("files"))
+    for connection in children:
+        connection.rate_gap = gaps.get(connection.child_id)
     return render(
         request,
         "aggregation/connections.html",
         {
             "master": master,
-            "connections": master.connections.select_related("child").prefetch_related("files"),
+            "connections": children,
             "last_run": master.load_runs.first(),
             "may_manage": request.membership.role in MANAGERS,
         },
@@ -322,14 +330,25 @@ def item_override(request, master, item):
 def settings_page(request, master):
     if request.membership.role not in MANAGERS:
         raise Http404("No such page.")
+    reporting_currency = master.reporting_currency
     form = MasterSettingsForm(request.POST or None, instance=master)
     if request.method == "POST" and form.is_valid():
+        # The reporting currency changes no order: it is saved at once. The plan settings
+        # are a draft until applied.
+        if form.cleaned_data["reporting_currency"] != reporting_currency:
+            services.set_reporting_currency(
+                master=master, currency=form.cleaned_data["reporting_currency"]
+            )
         services.preview_plan_settings(master=master, draft=form.cleaned_data)
         messages.info(
             request, "Working out what these settings change. The live plan stays as it is."
         )
         return redirect("aggregation:settings_draft")
-    return render(request, "aggregation/settings.html", {"form": form, "master": master})
+    return render(
+        request,
+        "aggregation/settings.html",
+        {"form": form, "master": master, "rate_gaps": money.rate_gaps(master)},
+    )
 
 
 @master_required
@@ -366,3 +385,70 @@ def settings_draft(request, master):
     return render(
         request, template, {"master": master, "changes": changes, "summary": master.draft_summary}
     )
+
+
+# -- Exchange rates --------------------------------------------------------------------
+
+
+@master_required
+def rates(request, master):
+    """The master's dated rates into its reporting currency: everyone reads them, owners and
+    admins add and delete them."""
+    may_manage = request.membership.role in MANAGERS
+    if request.method == "POST" and not may_manage:
+        raise PermissionDenied("Your role in this organization does not allow this.")
+    gaps = money.rate_gaps(master)
+    by_currency = _children_by_currency(master)
+    # Propose a currency that needs a rate, else one a child sells in: never the reporting one.
+    proposed = [gap.currency for gap in gaps] + [
+        code for code, _ in by_currency if code != master.reporting_currency
+    ]
+    form = ExchangeRateForm(
+        request.POST or None, master=master, initial={"currency": proposed[0]} if proposed else {}
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            rate = services.add_exchange_rate(
+                master=master, user=request.user, currency=data["currency"],
+                valid_from=data["valid_from"], rate=data["rate"],
+            )  # fmt: skip
+        except services.RateRefused as refused:
+            form.add_error(None, str(refused))
+        else:
+            messages.success(
+                request,
+                f"Added: 1 {rate.currency} = {rate.rate_display} {master.reporting_currency} "
+                f"from {rate.valid_from:%Y-%m-%d}.",
+            )
+            return redirect("aggregation:rates")
+    return render(
+        request,
+        "aggregation/rates.html",
+        {"master": master, "rates": master.exchange_rates.select_related("created_by"),
+         "form": form if may_manage else None, "may_manage": may_manage, "rate_gaps": gaps,
+         "children_by_currency": by_currency},
+    )  # fmt: skip
+
+
+def _children_by_currency(master):
+    """[(currency, [child names])], the reporting currency first."""
+    found = {}
+    for connection in master.connections.select_related("child"):
+        found.setdefault(connection.child.currency, []).append(connection.child.name)
+    return sorted(found.items(), key=lambda item: (item[0] != master.reporting_currency, item[0]))
+
+
+@master_required
+def rate_delete(request, master, exchange_rate_id):
+    rate = master.exchange_rates.filter(pk=exchange_rate_id).first()
+    if rate is None or request.membership.role not in MANAGERS:
+        raise Http404("No such rate.")
+    if request.method == "POST":
+        services.delete_exchange_rate(rate=rate)
+        messages.success(
+            request,
+            f"Deleted the {rate.currency} rate from {rate.valid_from:%Y-%m-%d}.",
+        )
+        return redirect("aggregation:rates")
+    return render(request, "aggregation/rate_delete.html", {"master": master, "rate": rate})

@@ -8,7 +8,7 @@ from factory.django import DjangoModelFactory
 from PIL import Image
 
 from accounts.models import Invitation, Membership, Organization, Region, Store, User
-from aggregation.models import Connection, LoadRun, MasterAccount
+from aggregation.models import Connection, ExchangeRate, LoadRun, MasterAccount
 from core.models import ImportBatch
 from inventory.models import Adjustment, Product, SalesLine, Stock
 from partners.models import Partnership
@@ -186,6 +186,14 @@ def _connection(org):
     )
 
 
+def _exchange_rate(org):
+    """`org` becomes a master account with a GBP rate into its reporting currency (USD)."""
+    return ExchangeRate.objects.create(
+        master=_connection(org).master, currency="GBP", valid_from=datetime.date(2026, 1, 1),
+        rate=Decimal("1.27"),
+    )  # fmt: skip
+
+
 # For every tenant-owned model, how to make one that belongs to a given
 # organization. The URL walk uses it to find object ids; a new tenant model
 # must be added here or the walk fails and says so.
@@ -207,4 +215,5 @@ TENANT_FACTORIES = {
     Visit: _visit,
     Connection: _connection,
     LoadRun: lambda org: LoadRun.objects.create(master=_connection(org).master, total=1),
+    ExchangeRate: _exchange_rate,
 }

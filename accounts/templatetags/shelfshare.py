@@ -1,5 +1,8 @@
 from django import template
 
+from accounts.currencies import currency_name as _currency_name
+from accounts.currencies import format_money
+
 register = template.Library()
 
 
@@ -13,3 +16,14 @@ def timeuntil_minutes(delta):
         hours = minutes // 60
         return f"{hours} hour{'s' if hours != 1 else ''}"
     return f"{minutes} minute{'s' if minutes != 1 else ''}"
+
+
+@register.filter
+def money(amount, currency):
+    """{{ amount|money:"GBP" }} -> "£1,234.56"; see accounts/currencies.py."""
+    return format_money(amount, currency)
+
+
+@register.filter
+def currency_name(code):
+    return _currency_name(code)

@@ -51,10 +51,12 @@ def logged_in(user):
     return client
 
 
-def add_csv_child(client, name="Heartland Online", stock=STOCK, master_name="Heartland Group"):
+def add_csv_child(
+    client, name="Heartland Online", stock=STOCK, master_name="Heartland Group", currency="USD"
+):
     return client.post(
         reverse("aggregation:add_account"),
-        {"connection": "csv", "master_name": master_name, "child_name": name,
+        {"connection": "csv", "master_name": master_name, "child_name": name, "currency": currency,
          "stores": csv("stores.csv", STORES), "products": csv("products.csv", PRODUCTS),
          "stock": csv("stock.csv", stock)},
         follow=True,
@@ -227,7 +229,7 @@ def test_the_plan_pages_need_a_master(owner_client, org):
 
 
 SETTINGS = {"lead_time_days": 14, "review_period_days": 7, "service_level": "0.99",
-            "history_days": 90, "minimum_order": 0, "case_pack": 1}  # fmt: skip
+            "history_days": 90, "minimum_order": 0, "case_pack": 1, "reporting_currency": "USD"}  # fmt: skip
 
 
 def test_new_settings_are_a_draft_until_applied(owner_client, org):
@@ -282,3 +284,25 @@ def test_the_plan_filter_searches_sku_or_name_and_lists_red_rows_first(owner_cli
     shown = re.findall(r'<tbody class="plan-item[^"]*" id="plan-([^"]+)"', page)
     assert shown == [sku for _, sku in expected] and shown
     assert owner_client.get(reverse("aggregation:plan"), {"q": "no such thing"}).status_code == 200
+
+
+def test_a_new_csv_child_sells_in_the_currency_chosen_for_it(owner_client, org):
+    form = owner_client.get(reverse("aggregation:add_account")).text
+    assert '<option value="USD" selected>' in form  # the adding account's own currency
+    page = add_csv_child(owner_client, currency="GBP")
+    assert "Heartland Online is now connected" in page.text
+    master = MasterAccount.objects.get()
+    assert Organization.objects.get(name="Heartland Online").currency == "GBP"
+    # The master reports in its first child's currency until someone changes it.
+    assert master.reporting_currency == "USD" and master.organization.currency == "USD"
+    connections = owner_client.get(reverse("aggregation:connections")).text
+    online = connections.split("Heartland Online</td>")[1].split("</td>")[0]
+    assert "GBP" in online and "no rate" in online
+    mart = connections.split("Heartland Test Mart</td>")[1].split("</td>")[0]
+    assert "USD" in mart and "no rate" not in mart
+
+
+def test_a_csv_child_in_an_unknown_currency_is_refused(owner_client, org):
+    page = add_csv_child(owner_client, currency="UKP")
+    assert "UKP is not a currency code we know" in page.text
+    assert not MasterAccount.objects.exists()

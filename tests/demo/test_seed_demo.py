@@ -1,3 +1,5 @@
+from decimal import Decimal
+
 import pytest
 from django.core.management import call_command
 from django.db.models import Count
@@ -123,6 +125,17 @@ def test_seed_demo_builds_the_demo_world_and_can_run_twice(capsys):
     )
     assert shared.count() > 100
     assert PlanRow.objects.filter(master=master, method__startswith="holt-winters").count() > 1000
+    # Dollars in Iowa, pounds online, and one dated pound rate: the money can be converted.
+    currencies = dict(master.connections.values_list("child__name", "child__currency"))
+    assert currencies == {"Heartland Mart": "USD", "Heartland Online": "GBP",
+                          "Heartland Online Outlet": "GBP"}  # fmt: skip
+    assert (master.reporting_currency, master.organization.currency) == ("USD", "USD")
+    from aggregation.money import combine_rollup_sales, rate_gaps
+
+    assert list(master.exchange_rates.values_list("currency", "rate")) == [("GBP", Decimal("1.27"))]
+    assert rate_gaps(master) == []
+    money = combine_rollup_sales(master)
+    assert set(money.per_currency) == {"GBP", "USD"} and money.total is not None
 
     printed = capsys.readouterr().out
     assert PASSWORD in printed

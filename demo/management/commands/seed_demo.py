@@ -128,6 +128,7 @@ class Command(BaseCommand):
             self._inventory(retailer, owner)
             self._tasks(retailer, owner, organizations["FieldForce Merchandising"])
             self._master(retailer, owner)
+            self._currencies(retailer, owner)
 
         self.stdout.write(self.style.SUCCESS(f"Demo data ready ({created} new stores)."))
         self.stdout.write(f"\nEvery demo login uses the password: {PASSWORD}\n")
@@ -342,7 +343,7 @@ class Command(BaseCommand):
                 try:
                     master, connection = services.add_csv_connection(
                         organization=master.organization if master else retailer, user=owner, child_name=name,
-                        master_name="Heartland Group",
+                        master_name="Heartland Group", currency="GBP",
                         files={kind: File(h, name=Path(h.name).name) for kind, h in handles.items()},
                     )  # fmt: skip
                 finally:
@@ -352,6 +353,25 @@ class Command(BaseCommand):
         master = MasterAccount.objects.get(pk=master.pk)
         rollups.refresh(master)
         plans.rebuild(master)
+
+    def _currencies(self, retailer, owner):
+        """Heartland Mart sells in dollars and the two online shops (UK files) in pounds;
+        Heartland Group reports in dollars, with one dated pound rate. Set on every run, so
+        a demo made before currencies existed gets them too."""
+        from aggregation.models import ExchangeRate, MasterAccount
+
+        master = MasterAccount.objects.get(connections__child=retailer)
+        Organization.objects.filter(pk__in=[retailer.pk, master.organization_id]).update(
+            currency="USD"
+        )
+        Organization.objects.filter(
+            connection__master=master, name__in=["Heartland Online", "Heartland Online Outlet"]
+        ).update(currency="GBP")
+        MasterAccount.objects.filter(pk=master.pk).update(reporting_currency="USD")
+        ExchangeRate.objects.get_or_create(
+            master=master, currency="GBP", valid_from=datetime.date(2026, 1, 1),
+            defaults={"rate": Decimal("1.27"), "created_by": owner},
+        )  # fmt: skip
 
     def _inventory(self, retailer, owner):
         """The catalogue, stock and 90 days of sales, from the Iowa liquor sales file, through
