@@ -293,13 +293,23 @@ def item(request, master, item):
     sales = [line for line in sales.select_related("child").order_by("-date", "child__name")[:2000]
              if (line.child_id, line.sku) in members][:400]  # fmt: skip
     override = ItemOverride.objects.filter(master=master, item=row.item).first()
+    window = [(part.start, part.end) for part in parts if part.end]
+    money_in_window = None
+    if window:
+        in_window = RollupSales.objects.filter(
+            master=master,
+            child__in={child for child, _ in members},
+            sku__in={sku for _, sku in members},
+            date__range=(min(start for start, _ in window), max(end for _, end in window)),
+        )
+        money_in_window = money.combine_rollup_sales(master, in_window)
     return render(
         request,
         "aggregation/item.html",
         {"master": master, "row": row, "charts": charts, "lines": sales, "header": _plan_header(master),
          "z": z_for_service_level(float(master.service_level)), "override": override,
          "may_manage": request.membership.role in MANAGERS,
-         "override_form": ItemOverrideForm(instance=override)},
+         "override_form": ItemOverrideForm(instance=override), "money": money_in_window},
     )  # fmt: skip
 
 
