@@ -4,6 +4,7 @@ from aggregation.models import (
     Connection,
     LoadRun,
     MasterAccount,
+    MatchDecision,
     PlanRow,
     RollupSales,
     RollupStock,
@@ -123,3 +124,15 @@ class PlanRowAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_filter = ["short", "method", "computed_at"]
     search_fields = ["sku", "name"]
     list_select_related = ["master__organization"]
+
+
+@admin.register(MatchDecision)
+class MatchDecisionAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    """Product matching decisions, taken by the master's owners and admins on the Product
+    matching page; staff read them."""
+
+    list_display = ["key", "kind", "action", "master", "decided_by", "decided_at"]
+    list_filter = ["kind", "action", "decided_at"]
+    search_fields = ["key", "master__organization__name", "decided_by__email"]
+    list_select_related = ["master__organization", "decided_by"]
+    date_hierarchy = "decided_at"
