@@ -1,11 +1,11 @@
-"""The forms of Load Data: Add Account's two kinds of connection, the order plan's filter
-and the master's settings."""
+"""The forms of Load Data: Add Account's two kinds of connection, the order plan's filter,
+the master's settings and product-matching decisions."""
 
 import django_filters
 from django import forms
 from django.db.models import Q
 
-from aggregation.models import MasterAccount, PlanRow
+from aggregation.models import MasterAccount, MatchDecision, PlanRow
 
 
 class CsvConnectionForm(forms.Form):
@@ -20,6 +20,14 @@ class AccountConnectionForm(forms.Form):
     account_name = forms.CharField(label="Account name", max_length=200)
     email = forms.EmailField(label="Email of one of its owners")
     password = forms.CharField(label="That owner's password", widget=forms.PasswordInput)
+
+
+class MatchDecisionForm(forms.Form):
+    """The Merge and Keep apart buttons of the Product matching page."""
+
+    kind = forms.ChoiceField(choices=MatchDecision.Kind.choices)
+    key = forms.CharField(max_length=255, strip=False)
+    action = forms.ChoiceField(choices=MatchDecision.Action.choices)
 
 
 class PlanFilter(django_filters.FilterSet):

@@ -1,5 +1,5 @@
-"""Background work of master accounts: rollup refreshes and "Load data from all
-connections". Run by Celery workers (in-process without a broker)."""
+"""Background work of master accounts: rollup refreshes, "Load data from all
+connections" and plan rebuilds. Run by Celery workers (in-process without a broker)."""
 
 import logging
 
@@ -29,6 +29,15 @@ def refresh_rollups(master_id: int, child_ids=None, skus=None) -> dict:
     ):
         plans.rebuild(master)
     return vars(result)
+
+
+@shared_task(name="aggregation.rebuild_plan", acks_late=True)
+def rebuild_plan(master_id: int) -> int:
+    """The order plan again from the rollups, after a product-matching decision."""
+    master = MasterAccount.objects.filter(pk=master_id).first()
+    if master is None:
+        return 0
+    return plans.rebuild(master)
 
 
 @shared_task(name="aggregation.refresh_all_rollups")

@@ -1,11 +1,16 @@
 """Writes of master accounts: connections (which make the master on first use), their
-removal, and starting a load of every connection."""
+removal, starting a load of every connection, and product-matching decisions."""
+
+import logging
 
 from django.contrib.auth import authenticate
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from accounts.models import Membership, Organization
-from aggregation.models import Connection, LoadRun, MasterAccount, SourceFile
+from aggregation.models import Connection, LoadRun, MasterAccount, MatchDecision, SourceFile
+
+log = logging.getLogger(__name__)
 
 
 class ConnectionRefused(Exception):
@@ -119,3 +124,34 @@ def start_load(master, user):
         )
         transaction.on_commit(lambda: load_all_connections.delay(run.pk))
     return run
+
+
+@transaction.atomic
+def decide_match(*, master, kind, key, action, user) -> MatchDecision:
+    """Merge the products of a matching conflict into one item, or keep them apart; a new
+    decision on the same conflict replaces the old one. The order plan is rebuilt with it
+    once the decision is committed."""
+    from aggregation.jobs import rebuild_plan
+
+    if kind not in MatchDecision.Kind.values or action not in MatchDecision.Action.values:
+        raise ValueError(f"not a matching decision: {kind!r}, {action!r}")
+    decision, _ = MatchDecision.objects.update_or_create(
+        master=master, kind=kind, key=key,
+        defaults={"action": action, "decided_by": user, "decided_at": timezone.now()},
+    )  # fmt: skip
+    rebuild_plan.delay_on_commit(master.pk)
+    return decision
+
+
+@transaction.atomic
+def undo_match(*, decision, user) -> None:
+    """Forget a decision: its conflict is held again, and the plan rebuilt without it.
+    The row was the record of the decision; who undid it goes to the log."""
+    from aggregation.jobs import rebuild_plan
+
+    MatchDecision.objects.filter(pk=decision.pk).delete()
+    log.info(
+        "match decision %s (%s %s: %s) of master %s undone by user %s",
+        decision.pk, decision.kind, decision.key, decision.action, decision.master_id, user.pk,
+    )  # fmt: skip
+    rebuild_plan.delay_on_commit(decision.master_id)

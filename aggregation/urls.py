@@ -15,6 +15,13 @@ urlpatterns = [
     path("plan/", views.plan, name="plan"),
     path("plan/export.csv", views.plan_export, name="plan_export"),
     path("plan/settings/", views.settings_page, name="settings"),
+    path("matching/", views.matching, name="matching"),
+    path("matching/decide/", views.matching_decide, name="matching_decide"),
+    path(
+        "matching/decisions/<int:match_decision_id>/undo/",
+        views.matching_undo,
+        name="matching_undo",
+    ),
     path("items/<str:sku>/", views.item, name="item"),
     path("items/<str:sku>/children/", views.plan_children, name="plan_children"),
 ]

@@ -8,7 +8,7 @@ from factory.django import DjangoModelFactory
 from PIL import Image
 
 from accounts.models import Invitation, Membership, Organization, Region, Store, User
-from aggregation.models import Connection, LoadRun, MasterAccount
+from aggregation.models import Connection, LoadRun, MasterAccount, MatchDecision
 from core.models import ImportBatch
 from inventory.models import Adjustment, Product, SalesLine, Stock
 from partners.models import Partnership
@@ -207,4 +207,7 @@ TENANT_FACTORIES = {
     Visit: _visit,
     Connection: _connection,
     LoadRun: lambda org: LoadRun.objects.create(master=_connection(org).master, total=1),
+    MatchDecision: lambda org: MatchDecision.objects.create(
+        master=_connection(org).master, kind="same_sku", key="22156", action="apart"
+    ),
 }
