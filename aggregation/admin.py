@@ -6,6 +6,7 @@ from aggregation.models import (
     ItemOverride,
     LoadRun,
     MasterAccount,
+    MatchDecision,
     PlanRow,
     ReplenishmentRule,
     RollupSales,
@@ -158,3 +159,15 @@ class ItemOverrideAdmin(admin.ModelAdmin):
     list_filter = ["master", "created_at"]
     search_fields = ["item", "note"]
     list_select_related = ["master__organization", "created_by"]
+
+
+@admin.register(MatchDecision)
+class MatchDecisionAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    """Product matching decisions, taken by the master's owners and admins on the Product
+    matching page; staff read them."""
+
+    list_display = ["key", "kind", "action", "master", "decided_by", "decided_at"]
+    list_filter = ["kind", "action", "decided_at"]
+    search_fields = ["key", "master__organization__name", "decided_by__email"]
+    list_select_related = ["master__organization", "decided_by"]
+    date_hierarchy = "decided_at"

@@ -1,12 +1,12 @@
 """The forms of Load Data: Add Account's two kinds of connection, the order plan's filter,
-the master's settings and its exchange rates."""
+the master's settings, its exchange rates and product-matching decisions."""
 
 import django_filters
 from django import forms
 from django.db.models import Q
 
 from accounts.currencies import CurrencyFormField
-from aggregation.models import ExchangeRate, ItemOverride, MasterAccount, PlanRow
+from aggregation.models import ExchangeRate, ItemOverride, MasterAccount, MatchDecision, PlanRow
 
 
 class CsvConnectionForm(forms.Form):
@@ -35,6 +35,14 @@ SORTS = {
     "vendor": ("Vendor", ["vendor", "sku", "item"]),
     "category": ("Category", ["category", "sku", "item"]),
 }
+
+
+class MatchDecisionForm(forms.Form):
+    """The Merge and Keep apart buttons of the Product matching page."""
+
+    kind = forms.ChoiceField(choices=MatchDecision.Kind.choices)
+    key = forms.CharField(max_length=255, strip=False)
+    action = forms.ChoiceField(choices=MatchDecision.Action.choices)
 
 
 class PlanFilter(django_filters.FilterSet):

@@ -1,5 +1,5 @@
-"""Background work of master accounts: rollup refreshes and "Load data from all
-connections". Run by Celery workers (in-process without a broker)."""
+"""Background work of master accounts: rollup refreshes, "Load data from all
+connections" and plan rebuilds. Run by Celery workers (in-process without a broker)."""
 
 import logging
 

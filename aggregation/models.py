@@ -9,6 +9,7 @@ transaction per refresh."""
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.currencies import DEFAULT_CURRENCY, CurrencyField
 from accounts.models import Organization
@@ -385,3 +386,37 @@ class ItemOverride(models.Model):
 
     def __str__(self):
         return f"override of {self.item}"
+
+
+class MatchDecision(models.Model):
+    """A person's answer to a product-matching conflict of a master (aggregation/matching.py):
+    merge its products into one item, or keep them apart. One per conflict; undo deletes it,
+    and the conflict is held again."""
+
+    class Kind(models.TextChoices):
+        SAME_SKU = "same_sku", "Same SKU, different names"
+        SAME_NAME = "same_name", "Same name, different SKUs"
+
+    class Action(models.TextChoices):
+        MERGE = "merge", "Merge"
+        APART = "apart", "Keep apart"
+
+    master = models.ForeignKey(
+        MasterAccount, on_delete=models.CASCADE, related_name="match_decisions"
+    )
+    kind = models.CharField(max_length=20, choices=Kind)
+    key = models.CharField(max_length=255, help_text="The normalized SKU, or the normalized name.")
+    action = models.CharField(max_length=10, choices=Action)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-decided_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["master", "kind", "key"], name="match_decision_unique")
+        ]
+
+    def __str__(self):
+        return f"{self.get_action_display()}: {self.key}"

@@ -38,6 +38,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from aggregation.forecast import forecast
+from aggregation.matching import matching_for
 from aggregation.models import (
     ItemOverride,
     MasterAccount,
@@ -132,12 +133,10 @@ def products_of(master, child_ids):
 
 
 def item_keys(master, products):
-    """{(child_id, sku): item key}: the product matching of the master."""
-    try:
-        from aggregation import matching
-    except ImportError:  # before matching exists every SKU is its own item
-        return {key: key[1] for key in products}
-    return matching.matching_for(master).item_of
+    """{(child_id, sku): item key}: the master's product matching (aggregation/matching.py);
+    a product it does not know is its own item."""
+    known = matching_for(master).item_of
+    return {key: known.get(key, key[1]) for key in products}
 
 
 # -- Building the parts -----------------------------------------------------------------

@@ -1,8 +1,11 @@
 """Writes of master accounts: connections (which make the master on first use), their
-removal, starting a load of every connection, and the master's exchange rates."""
+removal, starting a load of every connection, the master's exchange rates and product-matching decisions."""
+
+import logging
 
 from django.contrib.auth import authenticate
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from accounts.models import Membership, Organization
 from aggregation.models import (
@@ -11,8 +14,11 @@ from aggregation.models import (
     ItemOverride,
     LoadRun,
     MasterAccount,
+    MatchDecision,
     SourceFile,
 )
+
+log = logging.getLogger(__name__)
 
 
 class ConnectionRefused(Exception):
@@ -234,3 +240,34 @@ def add_exchange_rate(*, master, user, currency, valid_from, rate):
 
 def delete_exchange_rate(*, rate):
     rate.delete()
+
+
+@transaction.atomic
+def decide_match(*, master, kind, key, action, user) -> MatchDecision:
+    """Merge the products of a matching conflict into one item, or keep them apart; a new
+    decision on the same conflict replaces the old one. The order plan is rebuilt with it
+    once the decision is committed."""
+    from aggregation.jobs import rebuild_plan
+
+    if kind not in MatchDecision.Kind.values or action not in MatchDecision.Action.values:
+        raise ValueError(f"not a matching decision: {kind!r}, {action!r}")
+    decision, _ = MatchDecision.objects.update_or_create(
+        master=master, kind=kind, key=key,
+        defaults={"action": action, "decided_by": user, "decided_at": timezone.now()},
+    )  # fmt: skip
+    rebuild_plan.delay_on_commit(master.pk)
+    return decision
+
+
+@transaction.atomic
+def undo_match(*, decision, user) -> None:
+    """Forget a decision: its conflict is held again, and the plan rebuilt without it.
+    The row was the record of the decision; who undid it goes to the log."""
+    from aggregation.jobs import rebuild_plan
+
+    MatchDecision.objects.filter(pk=decision.pk).delete()
+    log.info(
+        "match decision %s (%s %s: %s) of master %s undone by user %s",
+        decision.pk, decision.kind, decision.key, decision.action, decision.master_id, user.pk,
+    )  # fmt: skip
+    rebuild_plan.delay_on_commit(decision.master_id)

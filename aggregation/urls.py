@@ -21,4 +21,11 @@ urlpatterns = [
     path("items/<str:item>/children/", views.plan_children, name="plan_children"),
     path("plan/rates/", views.rates, name="rates"),
     path("plan/rates/<int:exchange_rate_id>/delete/", views.rate_delete, name="rate_delete"),
+    path("matching/", views.matching, name="matching"),
+    path("matching/decide/", views.matching_decide, name="matching_decide"),
+    path(
+        "matching/decisions/<int:match_decision_id>/undo/",
+        views.matching_undo,
+        name="matching_undo",
+    ),
 ]

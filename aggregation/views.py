@@ -1,5 +1,6 @@
-"""Load Data: connections of a master account, loading them, the order plan and the demand
-analysis. Every page but Add Account needs the current account to be a master."""
+"""Load Data: connections of a master account, loading them, the order plan, the demand
+analysis and product matching. Every page but Add Account needs the current account to be
+a master."""
 
 import datetime
 from functools import wraps
@@ -8,7 +9,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count, Sum
-from django.http import Http404
+from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -23,8 +24,10 @@ from aggregation.forms import (
     ExchangeRateForm,
     ItemOverrideForm,
     MasterSettingsForm,
+    MatchDecisionForm,
     PlanFilter,
 )
+from aggregation.matching import MERGE, NAME_THRESHOLD, SAME_SKU, matching_for
 from aggregation.models import Connection, ItemOverride, MasterAccount, PlanRow, RollupSales
 from aggregation.planning import z_for_service_level
 from core.exports import csv_response
@@ -205,7 +208,8 @@ def plan(request, master):
         "aggregation/plan.html",
         {"master": master, "filter": plan_filter, "page": page, "filter_query": query.urlencode(),
          "has_rows": rows.exists(), "children": master.connections.count(), "header": _plan_header(master),
-         "totals": plan_filter.qs.aggregate(order=Sum("order_quantity"), items=Count("pk"))},
+         "totals": plan_filter.qs.aggregate(order=Sum("order_quantity"), items=Count("pk")),
+         "held": len(matching_for(master).held)},
     )  # fmt: skip
 
 
@@ -462,3 +466,84 @@ def rate_delete(request, master, exchange_rate_id):
         )
         return redirect("aggregation:rates")
     return render(request, "aggregation/rate_delete.html", {"master": master, "rate": rate})
+
+
+# -- Product matching ------------------------------------------------------------------
+
+
+@master_required
+def matching(request, master):
+    """The conflicts of product matching (aggregation/matching.py), held ones first, and
+    the decisions taken on them; owners and admins decide."""
+    decisions = {(d.kind, d.key): d for d in master.match_decisions.select_related("decided_by")}
+    accounts = dict(master.connections.values_list("child_id", "child__name"))
+    rows = []
+    for conflict in matching_for(master).conflicts:
+        members = [
+            {"account": accounts.get(child_id, ""), "sku": sku, "name": name}
+            for child_id, sku, name in conflict.members
+        ]
+        rows.append(
+            {"conflict": conflict, "label": _conflict_label(conflict), "members": members,
+             "decision": decisions.pop((conflict.kind, conflict.key), None)}
+        )  # fmt: skip
+    return render(
+        request,
+        "aggregation/matching.html",
+        {"master": master, "held": [r for r in rows if r["conflict"].held],
+         "decided": [r for r in rows if not r["conflict"].held],
+         "unused": sorted(decisions.values(), key=lambda d: (d.kind, d.key)),
+         "may_manage": request.membership.role in MANAGERS, "threshold": NAME_THRESHOLD},
+    )  # fmt: skip
+
+
+def _conflict_label(conflict):
+    if conflict.kind == SAME_SKU:
+        return f"SKU {conflict.key}"
+    return f"The name “{conflict.members[0][2]}”"  # as an account writes it, not normalized
+
+
+def _decision_label(decision):
+    return f"SKU {decision.key}" if decision.kind == SAME_SKU else f"the name “{decision.key}”"
+
+
+@require_POST
+@master_required
+def matching_decide(request, master):
+    if request.membership.role not in MANAGERS:
+        raise Http404("No such page.")
+    form = MatchDecisionForm(request.POST)
+    if not form.is_valid():
+        return HttpResponseBadRequest("Not a product-matching decision.")
+    kind, key, action = (form.cleaned_data[field] for field in ("kind", "key", "action"))
+    conflict = next(
+        (c for c in matching_for(master).conflicts if (c.kind, c.key) == (kind, key)), None
+    )
+    if conflict is None:
+        messages.warning(
+            request,
+            "Nothing to decide there any more: the accounts' products changed since the page "
+            "was shown.",
+        )
+        return redirect("aggregation:matching")
+    services.decide_match(master=master, kind=kind, key=key, action=action, user=request.user)
+    outcome = "merged into one item" if action == MERGE else "kept apart"
+    messages.success(
+        request, f"{_conflict_label(conflict)}: {outcome}. The order plan is being recalculated."
+    )
+    return redirect("aggregation:matching")
+
+
+@require_POST
+@master_required
+def matching_undo(request, master, match_decision_id):
+    decision = master.match_decisions.filter(pk=match_decision_id).first()
+    if decision is None or request.membership.role not in MANAGERS:
+        raise Http404("No such decision.")
+    services.undo_match(decision=decision, user=request.user)
+    messages.success(
+        request,
+        f"Decision on {_decision_label(decision)} undone: it waits for a decision again. The "
+        "order plan is being recalculated.",
+    )
+    return redirect("aggregation:matching")

@@ -8,7 +8,7 @@ from factory.django import DjangoModelFactory
 from PIL import Image
 
 from accounts.models import Invitation, Membership, Organization, Region, Store, User
-from aggregation.models import Connection, ExchangeRate, LoadRun, MasterAccount
+from aggregation.models import Connection, ExchangeRate, LoadRun, MasterAccount, MatchDecision
 from core.models import ImportBatch
 from inventory.models import Adjustment, Product, SalesLine, Stock
 from partners.models import Partnership
@@ -216,4 +216,7 @@ TENANT_FACTORIES = {
     Connection: _connection,
     LoadRun: lambda org: LoadRun.objects.create(master=_connection(org).master, total=1),
     ExchangeRate: _exchange_rate,
+    MatchDecision: lambda org: MatchDecision.objects.create(
+        master=_connection(org).master, kind="same_sku", key="22156", action="apart"
+    ),
 }
