@@ -262,54 +262,98 @@ def _mean_observed(values):
     return statistics.fmean(observed) if observed else None
 
 
-# The grid searches run every weight combination at once, as numpy vectors: the same
-# recursions as holt() and holt_winters_additive(), one lane per combination. A plan of
-# thousands of SKUs is then seconds, not minutes. np.argmin takes the first minimum in
-# (alpha, beta, gamma) order, so ties still go to the smallest weights.
+# The grid searches run every weight combination at once, as numpy arrays of shape (series,
+# lanes), one lane per combination and one row per series: forecast() passes one row,
+# forecast_many() a batch. The recursions are holt() and holt_winters_additive() rewritten
+# in error-correction form (Hyndman and Athanasopoulos, 8.3), which is the same algebra:
+#   e = y - (level + trend + seasonal)
+#   level' = level + trend + alpha e;  trend' = trend + alpha beta e;  seasonal' = seasonal + gamma e
+# It takes 12 array passes a day instead of 19, and an unknown day is simply e = 0: every
+# update then adds zero, which leaves exactly the state the component form gives such a
+# day (level + trend, the same trend and effects). Both callers share this code, so their
+# sums of squares, and so their chosen weights, are the same to the last bit. np.argmin
+# takes the first minimum in (alpha, beta, gamma) order: ties go to the smallest weights.
+
+
+def _weight_lanes(*weights):
+    """Every combination of the weights, one lane each, in the order ties are broken."""
+    return tuple(grid.ravel() for grid in np.meshgrid(*weights, indexing="ij"))
+
+
+HOLT_LANES = _weight_lanes(ALPHAS, BETAS)
+HOLT_WINTERS_LANES = _weight_lanes(ALPHAS, BETAS, GAMMAS)
 
 
 def _best_holt(series, initial_level, initial_trend):
-    grid_alpha, grid_beta = (g.ravel() for g in np.meshgrid(ALPHAS, BETAS, indexing="ij"))
-    level = np.full(grid_alpha.size, float(initial_level))
-    trend = np.full(grid_alpha.size, float(initial_trend))
-    sse = np.zeros(grid_alpha.size)
-    for observed in series:
-        predicted = level + trend
-        if observed is None:
-            level = predicted
-            continue
-        sse += (observed - predicted) ** 2
-        new_level = grid_alpha * observed + (1 - grid_alpha) * predicted
-        trend = grid_beta * (new_level - level) + (1 - grid_beta) * trend
-        level = new_level
-    best = int(np.argmin(_rounded(sse)))
-    return float(grid_alpha[best]), float(grid_beta[best])
+    values, observed = _one_row(series)
+    sse = _grid_sse(values, observed, [initial_level], [initial_trend], None, HOLT_LANES)
+    best = _best_lanes(sse)[0]
+    return tuple(float(weights[best]) for weights in HOLT_LANES)
 
 
 def _best_holt_winters(series, season_length, initial_level, initial_trend, initial_seasonals):
-    grids = np.meshgrid(ALPHAS, BETAS, GAMMAS, indexing="ij")
-    grid_alpha, grid_beta, grid_gamma = (g.ravel() for g in grids)
-    lanes = grid_alpha.size
-    level = np.full(lanes, float(initial_level))
-    trend = np.full(lanes, float(initial_trend))
-    # A ring of the season's effects: day t reads slot t % m and writes the effect of t + m there.
-    seasonals = np.tile(np.asarray(initial_seasonals, dtype=float), (lanes, 1))
-    sse = np.zeros(lanes)
-    for day, observed in enumerate(series):
-        slot = day % season_length
-        seasonal = seasonals[:, slot].copy()
-        if observed is None:
-            level = level + trend
-            continue
-        sse += (observed - (level + trend + seasonal)) ** 2
-        new_level = grid_alpha * (observed - seasonal) + (1 - grid_alpha) * (level + trend)
-        seasonals[:, slot] = grid_gamma * (observed - level - trend) + (1 - grid_gamma) * seasonal
-        trend = grid_beta * (new_level - level) + (1 - grid_beta) * trend
-        level = new_level
-    best = int(np.argmin(_rounded(sse)))
-    return float(grid_alpha[best]), float(grid_beta[best]), float(grid_gamma[best])
+    values, observed = _one_row(series)
+    seasonals = np.asarray([initial_seasonals], dtype=float)
+    sse = _grid_sse(
+        values, observed, [initial_level], [initial_trend], seasonals, HOLT_WINTERS_LANES
+    )
+    best = _best_lanes(sse)[0]
+    return tuple(float(weights[best]) for weights in HOLT_WINTERS_LANES)
 
 
-def _rounded(sse):
-    """Sums that differ only by floating-point noise count as ties."""
-    return np.round(sse, 9)
+def _one_row(series):
+    """A series with None days as the (values, observed) rows the grid search reads."""
+    observed = np.array([[value is not None for value in series]])
+    values = np.array([[0.0 if value is None else value for value in series]], dtype=float)
+    return values, observed
+
+
+def _grid_sse(values, observed, initial_level, initial_trend, initial_seasonals, lanes):
+    """Sums of squared one-step errors, shape (series, lanes).
+
+    `values` and `observed` have one row per series, day 0 its first observed day; values
+    on days not observed (unknown, or after a shorter series' end) are ignored. Holt when
+    `initial_seasonals` is None, additive Holt-Winters with one season per row otherwise.
+    """
+    alpha, beta = lanes[0], lanes[1]
+    alpha_beta = alpha * beta
+    rows, days = values.shape
+    shape = (rows, alpha.size)
+    level = np.empty(shape)
+    level[:] = np.asarray(initial_level, dtype=float)[:, None]
+    trend = np.empty(shape)
+    trend[:] = np.asarray(initial_trend, dtype=float)[:, None]
+    if initial_seasonals is None:
+        ring = None
+    else:
+        gamma = lanes[2]
+        # A ring of the season's effects: day t reads slot t % m and leaves there the effect of t + m.
+        ring = [np.repeat(column[:, None], alpha.size, axis=1) for column in initial_seasonals.T]
+    weight = observed.astype(float)
+    sse, predicted, error, scratch = (np.zeros(shape) for _ in range(4))
+    for day in range(days):
+        value, seen = values[:, day, None], weight[:, day, None]
+        np.add(level, trend, out=predicted)
+        if ring is None:
+            np.subtract(value, predicted, out=error)
+        else:
+            seasonal = ring[day % len(ring)]
+            np.add(predicted, seasonal, out=error)
+            np.subtract(value, error, out=error)
+        error *= seen
+        np.multiply(error, error, out=scratch)
+        sse += scratch
+        np.multiply(alpha, error, out=scratch)
+        np.add(predicted, scratch, out=level)
+        np.multiply(alpha_beta, error, out=scratch)
+        trend += scratch
+        if ring is not None:
+            np.multiply(gamma, error, out=scratch)
+            seasonal += scratch
+    return sse
+
+
+def _best_lanes(sse):
+    """Each row's lane of least error. Sums that differ only by floating-point noise count
+    as ties, which go to the first lane: the smallest weights."""
+    return np.argmin(np.round(sse, 9), axis=1)
