@@ -40,9 +40,33 @@ observed demand itself.
 `forecast_many(histories, horizon)` gives forecast() of every history, computed
 together: numpy arrays of (series, weight combinations) for the grid search and of
 series for the chosen weights, in batches of a few thousand series so memory stays
-bounded. An order plan of 150,000 SKU histories takes seconds, not the minutes of a
-loop. Its methods, weights, fitted values and forecasts are forecast()'s to the last
-bit; sigma and mean daily demand agree to within rounding.
+bounded. 150,000 histories of 180 days take well under a minute, where a loop over
+forecast() takes several. Its methods, weights, fitted values and forecasts are
+forecast()'s to the last bit; sigma and mean daily demand agree to within rounding.
+
+How good is the forecast? `backtest_many(histories)` replays it over the last four
+weeks of each history, each time without the days being forecast (a rolling
+origin): 28, 21, 14 and 7 days before the end, forecast() is fitted on the history
+before that day, by the rules above, and forecasts the next 7 days. Each of those
+days whose demand is known (not None) is compared with the forecast and with the
+seasonal-naive forecast, the demand of the same weekday a week earlier; a day whose
+week-earlier demand is unknown is left out, so both are judged on the same days.
+Per history:
+
+- wape = sum |actual - forecast| / sum actual, the weighted absolute percentage
+  error: 0.25 means the forecast missed by a quarter of what sold;
+- bias = sum (forecast - actual) / sum actual: above zero, the forecast ran high;
+- naive_wape and naive_bias: the same for the seasonal-naive forecast;
+- days: the number of days compared;
+- worse_than_naive: wape > naive_wape, a forecast that did worse than repeating
+  last week.
+
+A history with less than six weeks of data, counted from its first observed day
+(four weeks to test, and two before them so that even the first forecast learns
+from two weeks), has no backtest (None); nor has one whose compared days sold
+nothing. With another season_length, a "week" is a season: origins every
+season_length days, forecasting season_length days, naive from one season before;
+`weeks` sets how many origins.
 
 The recursions are those of statsmodels' `ExponentialSmoothing` with additive
 trend and additive season, so with the same weights and initial values the two
@@ -85,6 +109,22 @@ class Forecast:
     sigma: float
     # Mean daily demand over the observed days.
     mean_daily: float
+
+
+@dataclass(frozen=True)
+class Backtest:
+    """How the forecast did over a history's last weeks (see the module doc)."""
+
+    # sum |actual - forecast| / sum actual
+    wape: float
+    # sum (forecast - actual) / sum actual; above zero, the forecast ran high.
+    bias: float
+    # The same for the seasonal-naive forecast (the demand a week earlier).
+    naive_wape: float
+    naive_bias: float
+    # Days compared: demand known, and known a week earlier.
+    days: int
+    worse_than_naive: bool
 
 
 def holt(
@@ -301,6 +341,76 @@ def forecast_many(
         for index, result in zip(indexes, _forecast_batch(batch, horizon), strict=True):
             results[index] = result
     return results
+
+
+def backtest_many(
+    histories: list[list[float | None]], season_length: int = 7, weeks: int = 4
+) -> list[Backtest | None]:
+    """A rolling-origin backtest of forecast() on every history (see the module doc)."""
+    _check_arguments(0, season_length)
+    if weeks < 1:
+        raise ValueError("A backtest needs at least one week.")
+    needed = (weeks + 2) * season_length
+    tested = [index for index, history in enumerate(histories) if _data_days(history) >= needed]
+    results: list[Backtest | None] = [None] * len(histories)
+    # Each history gives `weeks` training series: one batch of them per forecast_many()
+    # call keeps the prefixes and their forecasts in memory a batch at a time.
+    per_call = max(1, BATCH_SIZE // weeks)
+    for start in range(0, len(tested), per_call):
+        indexes = tested[start : start + per_call]
+        chunk = [histories[index] for index in indexes]
+        for index, result in zip(
+            indexes, _backtest_chunk(chunk, season_length, weeks), strict=True
+        ):
+            results[index] = result
+    return results
+
+
+def _data_days(history):
+    """Days from the first observed day to the end of the history."""
+    first = next((day for day, value in enumerate(history) if value is not None), len(history))
+    return len(history) - first
+
+
+def _backtest_chunk(histories, season_length, weeks):
+    tested = weeks * season_length
+    # Origins oldest first: the forecasts then lie end to end over the tested days.
+    training = [
+        history[: len(history) - tested + week * season_length]
+        for history in histories
+        for week in range(weeks)
+    ]
+    forecasts = forecast_many(training, horizon=season_length, season_length=season_length)
+    predicted = np.array([result.forecast for result in forecasts]).reshape(len(histories), tested)
+    # The tested days and the season before each: its seasonal-naive forecast.
+    recent = np.array([history[-tested - season_length :] for history in histories], dtype=float)
+    return _scores(recent[:, season_length:], predicted, recent[:, :tested])
+
+
+def _scores(actual, predicted, naive):
+    """Backtests from (histories, days) arrays; NaN where a demand is unknown."""
+    compared = ~np.isnan(actual) & ~np.isnan(naive)
+    actual = np.where(compared, actual, 0.0)
+    predicted = np.where(compared, predicted, 0.0)
+    naive = np.where(compared, naive, 0.0)
+    sold = actual.sum(axis=1)
+    weight = np.where(sold > 0, sold, 1.0)  # rows that sold nothing get None below
+    wape = np.abs(actual - predicted).sum(axis=1) / weight
+    bias = (predicted - actual).sum(axis=1) / weight
+    naive_wape = np.abs(actual - naive).sum(axis=1) / weight
+    naive_bias = (naive - actual).sum(axis=1) / weight
+    return [
+        Backtest(w, b, nw, nb, days, w > nw) if total > 0 else None
+        for w, b, nw, nb, days, total in zip(
+            wape.tolist(),
+            bias.tolist(),
+            naive_wape.tolist(),
+            naive_bias.tolist(),
+            compared.sum(axis=1).tolist(),
+            sold.tolist(),
+            strict=True,
+        )
+    ]
 
 
 @dataclass(frozen=True)
