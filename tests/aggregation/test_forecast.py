@@ -236,6 +236,27 @@ def test_the_grid_search_picks_the_smallest_squared_error():
     assert sse(result.params["alpha"], result.params["beta"]) == best
 
 
+def test_the_seasonal_grid_search_picks_the_smallest_squared_error():
+    """Holt-Winters' weights against the squared errors of holt_winters_additive() itself,
+    with out-of-stock days: the search runs another form of the same recursion."""
+    series = weekly_series(weeks=5)
+    series[9] = series[20] = series[21] = None
+    result = forecast(series, horizon=0)
+    params = result.params
+    initial = (params["initial_level"], params["initial_trend"], params["initial_seasonals"])
+
+    def sse(alpha, beta, gamma):
+        fitted, _ = holt_winters_additive(series, alpha, beta, gamma, WEEK, *initial, horizon=0)
+        return math.fsum(
+            (value - fit) ** 2
+            for value, fit in zip(series, fitted, strict=True)
+            if value is not None
+        )
+
+    best = min(sse(a, b, g) for a in ALPHAS for b in BETAS for g in GAMMAS)
+    assert sse(params["alpha"], params["beta"], params["gamma"]) == pytest.approx(best, rel=1e-12)
+
+
 def test_the_same_history_gives_the_same_forecast():
     series = weekly_series(weeks=4)
     assert forecast(series, horizon=14) == forecast(list(series), horizon=14)
