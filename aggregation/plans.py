@@ -37,16 +37,14 @@ import numpy as np
 from django.db import connection, transaction
 from django.utils import timezone
 
-from aggregation.forecast import forecast
+from aggregation.forecast import forecast_many
 from aggregation.matching import matching_for
 from aggregation.models import (
     ItemOverride,
     MasterAccount,
     PlanRow,
     ReplenishmentRule,
-    RollupSales,
     RollupStock,
-    StockoutDay,
 )
 from aggregation.planning import plan_lines, z_for_service_level
 from inventory.models import Product
@@ -167,15 +165,18 @@ def build_parts(master, *, members_of, products, pools, names, today=None):
 
 
 def fill_parts(master, parts, *, through, stock, products, rules, overrides, today=None):
-    """Give each part its stock, its demand history and its settings (in place)."""
-    sales, stockouts = _sales_by_member(master, parts, through)
+    """Give each part its stock, its demand history and its settings (in place). The
+    histories are read as one matrix (member x day) and sliced per account's window."""
+    members = sorted(
+        {m for item_parts in parts.values() for part in item_parts for m in part.members}
+    )
+    demand = _DemandMatrix(master, members, through)
     for item, item_parts in parts.items():
         override = overrides.get(item)
         for part in item_parts:
             ends = [through[child] for child in part.child_ids if child in through]
             if ends:
                 part.start, part.end = window(master, min(ends))
-                part.history = _history(part, sales, stockouts, override)
             for member in part.members:
                 on_hand, on_order = stock.get(member, (0, 0))
                 part.on_hand += on_hand
@@ -183,66 +184,114 @@ def fill_parts(master, parts, *, through, stock, products, rules, overrides, tod
             part.on_hand = max(part.on_hand, 0)
             part.on_order = max(part.on_order, 0)
             _settle(master, part, products, rules)
+        demand.fill(item_parts, override)
 
 
-def _sales_by_member(master, parts, through):
-    """{(child, sku): {date: (demand, returned, unpriced)}} and {(child, sku): {dates out}}
-    over each account's window."""
-    wanted = {
-        member for item_parts in parts.values() for part in item_parts for member in part.members
-    }
-    if not wanted or not through:
-        return {}, {}
-    since = min(window(master, last)[0] for last in through.values())
-    rows = RollupSales.objects.filter(master=master, date__gte=since)
-    outs = StockoutDay.objects.filter(master=master, date__gte=since)
-    skus = {sku for _, sku in wanted}
-    if len(skus) < 500:  # one item's page: read only its rows
-        rows, outs = rows.filter(sku__in=skus), outs.filter(sku__in=skus)
-    sales = defaultdict(dict)
-    for child, sku, date, demand, returned, unpriced in rows.values_list(
-        "child_id", "sku", "date", "demand", "returned", "unpriced"
-    ).iterator(chunk_size=20000):
-        if (child, sku) in wanted:
-            sales[child, sku][date] = (float(demand), float(returned), float(unpriced))
-    stockouts = defaultdict(set)
-    for child, sku, date in outs.values_list("child_id", "sku", "date").iterator(chunk_size=20000):
-        if (child, sku) in wanted:
-            stockouts[child, sku].add(date)
-    return sales, stockouts
+class _DemandMatrix:
+    """Every member's daily demand over one day axis, read from the rollup in one query:
+    demand, whether the day is known (sold, or not seen out of stock), and the units each
+    cleansing rule removed inside the member's own window."""
 
+    def __init__(self, master, members, through):
+        self.index = {member: row for row, member in enumerate(members)}
+        self.master = master
+        self.through = through
+        if not members or not through:
+            self.first = None
+            return
+        starts = {child: window(master, last)[0] for child, last in through.items()}
+        self.first = min(starts.values())
+        days = (max(through.values()) - self.first).days + 1
+        self.demand = np.zeros((len(members), days))
+        self.out = np.zeros((len(members), days), dtype=bool)
+        self.removed = np.zeros((len(members), 2))
+        rows, out_rows = self._read(members)
+        if rows:
+            member, day, values = self._columns(rows, 3)
+            self.demand[member, day] = values[:, 0]
+            inside = self._inside(member, day, members, starts)
+            np.add.at(self.removed, member[inside], values[inside, 1:])
+        if out_rows:
+            member, day, _ = self._columns(out_rows, 0)
+            self.out[member, day] = True
 
-def _history(part, sales, stockouts, override):
-    """The part's daily demand from its first sale in the window to its end; None for an
-    unknown day. Counts the units the cleansing rules removed."""
-    days = (part.end - part.start).days + 1
-    demand = [0.0] * days
-    known = [False] * days  # a member sold, or was not out of stock, that day
-    sold_any = False
-    for member in part.members:
-        member_sales = sales.get(member, {})
-        out = stockouts.get(member, set())
-        for offset in range(days):
-            day = part.start + datetime.timedelta(days=offset)
-            figures = member_sales.get(day)
-            if figures:
-                demand[offset] += figures[0]
-                part.removed["returned"] += figures[1]
-                part.removed["unpriced"] += figures[2]
-                sold_any = sold_any or figures[0] > 0
-            if (figures and figures[0] > 0) or day not in out:
-                known[offset] = True
-    history = [value if is_known else None for value, is_known in zip(demand, known, strict=True)]
-    if override and override.exclude_from and override.exclude_to:
-        for offset in range(days):
-            day = part.start + datetime.timedelta(days=offset)
-            if override.exclude_from <= day <= override.exclude_to:
-                history[offset] = None
-    first = next((i for i, value in enumerate(history) if value), None)
-    if not sold_any or first is None:
-        return []
-    part.start = part.start + datetime.timedelta(days=first)
-    return history[first:]
+    def _read(self, members):
+        """The rollup rows on or after the axis's first day (of the members' SKUs only when
+        they are few: one item's page), with the day as a number of days after it."""
+        skus = sorted({sku for _, sku in members})
+        few = len(skus) < 500
+        if connection.vendor == "postgresql":
+            offset = "(date - %s::date)"
+            values = "demand::float8, returned::float8, unpriced::float8"
+        else:
+            offset = "CAST(julianday(date) - julianday(%s) AS INTEGER)"
+            values = "CAST(demand AS REAL), CAST(returned AS REAL), CAST(unpriced AS REAL)"
+        found = []
+        for table, columns in (
+            ("aggregation_rollupsales", values),
+            ("aggregation_stockoutday", ""),
+        ):
+            params = [self.first.isoformat(), self.master.pk, self.first.isoformat()]
+            where = "master_id = %s AND date >= %s"
+            if few:
+                where += f" AND sku IN ({', '.join(['%s'] * len(skus))})"
+                params += skus
+            select = ", ".join(filter(None, ["child_id", "sku", offset, columns]))
+            with connection.cursor() as cursor:
+                cursor.execute(f"SELECT {select} FROM {table} WHERE {where}", params)  # noqa: S608 (constants; values are parameters)
+                found.append(cursor.fetchall())
+        return found
+
+    def _columns(self, rows, values):
+        """(member rows, day offsets, values matrix) of the rows whose member is wanted."""
+        index = self.index
+        member = np.fromiter(
+            (index.get((row[0], row[1]), -1) for row in rows), dtype=np.int64, count=len(rows)
+        )
+        day = np.fromiter((row[2] for row in rows), dtype=np.int64, count=len(rows))
+        wanted = (member >= 0) & (day >= 0) & (day < self.demand.shape[1])
+        figures = np.array([row[3:] for row in rows], dtype=float).reshape(len(rows), values)
+        return member[wanted], day[wanted], figures[wanted]
+
+    def _inside(self, member, day, members, starts):
+        """Whether each row's day lies in its member's account window."""
+        low = np.array([(starts[c] - self.first).days if c in starts else 0 for c, _ in members])
+        high = np.array(
+            [(self.through[c] - self.first).days if c in self.through else -1 for c, _ in members]
+        )
+        return (day >= low[member]) & (day <= high[member])
+
+    def fill(self, item_parts, override):
+        """Each part's history: from its first sale in its window to the window's end; NaN
+        for an unknown day."""
+        for part in item_parts:
+            if part.end is None or self.first is None:
+                part.history = []
+                continue
+            rows = [self.index[member] for member in part.members if member in self.index]
+            low, high = (part.start - self.first).days, (part.end - self.first).days + 1
+            demand = self.demand[rows, max(low, 0) : high].sum(axis=0)
+            known = (
+                (self.demand[rows, max(low, 0) : high] > 0) | ~self.out[rows, max(low, 0) : high]
+            ).any(axis=0)
+            if low < 0:  # the axis starts after this window (no sales that early)
+                demand = np.concatenate([np.zeros(-low), demand])
+                known = np.concatenate([np.ones(-low, dtype=bool), known])
+            part.removed = dict(
+                zip(("returned", "unpriced"), self.removed[rows].sum(axis=0).tolist(), strict=True)
+            )
+            history = np.where(known, demand, np.nan)
+            if override and override.exclude_from and override.exclude_to:
+                first_out = max((override.exclude_from - part.start).days, 0)
+                last_out = min((override.exclude_to - part.start).days, len(history) - 1)
+                if first_out <= last_out:
+                    history[first_out : last_out + 1] = np.nan
+            sold = np.flatnonzero(history > 0)
+            if not len(sold):
+                part.history = []
+                continue
+            part.start += datetime.timedelta(days=int(sold[0]))
+            part.history = history[sold[0] :].tolist()
 
 
 def _settle(master, part, products, rules):
@@ -274,10 +323,7 @@ def plan_parts(master, parts, overrides):
         return {}
     review = master.review_period_days
     horizon = max(part.lead_time_days for part in flat) + review
-    results = [forecast(part.history, horizon=horizon) for part in flat]
-    forecasts = np.array([result.forecast for result in results], dtype=float).reshape(
-        len(flat), horizon
-    )
+    results, forecasts = _forecasts([part.history for part in flat], horizon)
     _apply_manual_forecasts(parts, flat, forecasts, overrides)
     lines = plan_lines(
         on_hand=np.array([part.on_hand for part in flat], dtype=float),
@@ -303,6 +349,29 @@ def plan_parts(master, parts, overrides):
         )
         planned[part.item].append((part, figures))
     return planned
+
+
+def _forecasts(histories, horizon, chunk=5000):
+    """(forecast summaries, a matrix of the daily forecasts), every history at once; in
+    chunks, keeping of each forecast only what the plan needs (not its fitted values)."""
+    summaries, matrix = [], np.zeros((len(histories), horizon))
+    for first in range(0, len(histories), chunk):
+        for offset, result in enumerate(
+            forecast_many(histories[first : first + chunk], horizon=horizon)
+        ):
+            matrix[first + offset] = result.forecast
+            summaries.append(
+                _Forecasted(result.method, result.params, result.sigma, result.mean_daily)
+            )
+    return summaries, matrix
+
+
+@dataclass(frozen=True)
+class _Forecasted:
+    method: str
+    params: dict
+    sigma: float
+    mean_daily: float
 
 
 def _apply_manual_forecasts(parts, flat, forecasts, overrides):
@@ -331,7 +400,7 @@ def part_summary(part, figures, names):
         "on_order": part.on_order,
         "start": part.start.isoformat() if part.start else None,
         "end": part.end.isoformat() if part.end else None,
-        "days_used": sum(value is not None for value in part.history),
+        "days_used": sum(value == value for value in part.history),  # NaN: unknown
         "returned": round(part.removed["returned"], 2),
         "unpriced": round(part.removed["unpriced"], 2),
         "lead_time_days": part.lead_time_days,

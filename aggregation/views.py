@@ -286,10 +286,9 @@ def item(request, master, item):
     for part, summary in zip(parts, row.parts, strict=False):
         values = figures.get(id(part), {})
         horizon = part.lead_time_days + master.review_period_days
-        result = forecast(part.history, horizon=horizon) if part.history else None
-        chart = (
-            demand_chart(part.history, result.forecast, part.end) if result and part.end else None
-        )
+        history = [None if value != value else value for value in part.history]  # NaN: unknown
+        result = forecast(history, horizon=horizon) if history else None
+        chart = demand_chart(history, result.forecast, part.end) if result and part.end else None
         charts.append({"part": part, "summary": summary, "chart": chart, "figures": values,
                        "params": values.get("params", {})})  # fmt: skip
     members = [tuple(member) for summary in row.parts for member in summary["members"]]

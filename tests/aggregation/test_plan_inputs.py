@@ -48,7 +48,8 @@ class Shop:
 
     def sell(self, sku, day, quantity, amount=None):
         self.lines += 1
-        quantity = Decimal(quantity)
+        # As the column keeps it (SQLite would keep more digits of an unrounded Decimal).
+        quantity = Decimal(quantity).quantize(Decimal("0.01"))
         SalesLine.objects.create(
             organization=self.org, store=self.store, product=self.product(sku), date=day,
             quantity=quantity, retail_amount=quantity * 2 if amount is None else Decimal(amount),
