@@ -38,6 +38,13 @@ def rebuild_plan(master_id: int) -> int:
     return plans.rebuild(master) if master else 0
 
 
+@shared_task(name="aggregation.score_forecasts", acks_late=True)
+def score_forecasts(master_id: int) -> int:
+    """The forecast accuracy of each plan row (a backtest), after a rebuild."""
+    master = MasterAccount.objects.filter(pk=master_id).first()
+    return plans.score(master) if master else 0
+
+
 @shared_task(name="aggregation.preview_plan_settings", acks_late=True)
 def preview_plan_settings(master_id: int) -> dict:
     """Work out what the master's draft settings would change, without touching the plan.

@@ -37,7 +37,7 @@ import numpy as np
 from django.db import connection, transaction
 from django.utils import timezone
 
-from aggregation.forecast import forecast_many
+from aggregation.forecast import backtest_many, forecast_many
 from aggregation.matching import matching_for
 from aggregation.models import (
     ItemOverride,
@@ -469,11 +469,20 @@ def plan_row(master, item, planned, products, now):
     )
 
 
-def compute(master, today=None):
-    """Every plan row of the master, computed (not saved), and the plan's settings."""
+@dataclass
+class Gathered:
+    """Everything a plan is computed from: the parts of each item, filled."""
+
+    parts: dict
+    products: dict
+    overrides: dict
+    through: dict
+    names: dict
+
+
+def gather(master, today=None) -> Gathered:
     today = today or timezone.localdate()
     connections = list(master.connections.select_related("child"))
-    child_ids = [c.child_id for c in connections]
     names = {c.child_id: c.child.name for c in connections}
     pools = {c.child_id: c.stock_pool.strip().lower() for c in connections}
     through = sales_through(master, today)
@@ -483,7 +492,7 @@ def compute(master, today=None):
             "child_id", "sku", "on_hand", "on_order"
         )
     }
-    products = products_of(master, child_ids)
+    products = products_of(master, list(names))
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT DISTINCT child_id, sku FROM aggregation_rollupsales WHERE master_id = %s",
@@ -498,18 +507,71 @@ def compute(master, today=None):
     for key in present:
         members_of[item_of.get(key, key[1])].append(key)
     parts = build_parts(master, members_of=members_of, products=products, pools=pools, names=names)
-    rules = _rules(master)
     overrides = {o.item: o for o in ItemOverride.objects.filter(master=master)}
-    fill_parts(master, parts, through=through, stock=stock, products=products, rules=rules,
+    fill_parts(master, parts, through=through, stock=stock, products=products, rules=_rules(master),
                overrides=overrides)  # fmt: skip
-    planned = plan_parts(master, parts, overrides)
+    return Gathered(parts, products, overrides, through, names)
+
+
+def compute(master, today=None):
+    """Every plan row of the master, computed (not saved), and the plan's settings."""
+    found = gather(master, today)
+    planned = plan_parts(master, found.parts, found.overrides)
     now = timezone.now()
-    rows = [plan_row(master, item, planned[item], products, now) for item in sorted(planned)]
+    rows = [plan_row(master, item, planned[item], found.products, now) for item in sorted(planned)]
     plan_settings = settings_of(master) | {
-        "sales_through": {str(child): day.isoformat() for child, day in through.items()},
-        "accounts": {str(child): name for child, name in names.items()},
+        "sales_through": {str(child): day.isoformat() for child, day in found.through.items()},
+        "accounts": {str(child): name for child, name in found.names.items()},
     }
     return rows, plan_settings, now
+
+
+def item_history(parts):
+    """An item's daily demand over all its parts, up to the earliest part's end (so every
+    day counts every account); NaN where no part knows the day."""
+    parts = [part for part in parts if part.history]
+    if not parts:
+        return []
+    start, end = min(part.start for part in parts), min(part.end for part in parts)
+    days = (end - start).days + 1
+    if days <= 0:
+        return []
+    total, known = np.zeros(days), np.zeros(days, dtype=bool)
+    for part in parts:
+        values = np.asarray(part.history, dtype=float)
+        offset = (part.start - start).days
+        values = values[: max(days - offset, 0)]
+        if offset >= days or not len(values):
+            continue
+        seen = ~np.isnan(values)
+        total[offset : offset + len(values)] += np.where(seen, values, 0)
+        known[offset : offset + len(values)] |= seen
+    return np.where(known, total, np.nan).tolist()
+
+
+def score(master, today=None) -> int:
+    """Forecast accuracy of every plan row (aggregation/forecast.py backtest_many), on the
+    item's daily demand over all its accounts. A separate job after each rebuild: the plan
+    is there at once, its accuracy a moment later."""
+    found = gather(master, today)
+    items = sorted(found.parts)
+    scores = dict(
+        zip(items, backtest_many([item_history(found.parts[item]) for item in items]), strict=True)
+    )
+    rows = list(PlanRow.objects.filter(master=master).only("pk", "item"))
+    for row in rows:
+        result = scores.get(row.item)
+        row.wape = result.wape if result else None
+        row.bias = result.bias if result else None
+        row.naive_wape = result.naive_wape if result else None
+        row.naive_bias = result.naive_bias if result else None
+        row.worse_than_naive = bool(result and result.worse_than_naive)
+    PlanRow.objects.bulk_update(
+        rows,
+        ["wape", "bias", "naive_wape", "naive_bias", "worse_than_naive"],
+        batch_size=WRITE_BATCH,
+    )
+    return len(rows)
 
 
 def _rules(master):
@@ -525,12 +587,15 @@ def _rules(master):
 def rebuild(master: MasterAccount, today=None) -> int:
     """Recompute every item's plan row from the rollups; replace the master's rows at once."""
     rows, plan_settings, now = compute(master, today)
+    from aggregation.jobs import score_forecasts
+
     with transaction.atomic():
         PlanRow.objects.filter(master=master).delete()
         PlanRow.objects.bulk_create(rows, batch_size=WRITE_BATCH)
         MasterAccount.objects.filter(pk=master.pk).update(
             plan_computed_at=now, plan_settings=plan_settings
         )
+        score_forecasts.delay_on_commit(master.pk)
     return len(rows)
 
 

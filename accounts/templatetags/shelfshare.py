@@ -27,3 +27,17 @@ def money(amount, currency):
 @register.filter
 def currency_name(code):
     return _currency_name(code)
+
+
+@register.filter
+def percent(value):
+    """0.234 -> "23%"; empty for None."""
+    return "" if value is None else f"{value * 100:.0f}%"
+
+
+@register.filter
+def signed_percent(value):
+    """-0.04 -> "-4%" with a true minus sign, 0.02 -> "+2%"."""
+    if value is None:
+        return ""
+    return f"{value * 100:+.0f}%".replace("-", "\u2212")

@@ -14,7 +14,7 @@ from django.urls import reverse
 
 from accounts.models import Membership
 from aggregation import plans, rollups
-from aggregation.forecast import forecast
+from aggregation.forecast import backtest_many, forecast
 from aggregation.models import Connection, ItemOverride, MasterAccount, PlanRow, ReplenishmentRule
 from aggregation.planning import plan_line
 from inventory.models import Product, SalesLine, Stock
@@ -261,3 +261,27 @@ def test_negative_stock_counts_plan_as_none_on_hand(master):
     row = rebuilt(master, "N1")
     assert row.on_hand == 0
     assert row.order_quantity == math.ceil(row.order_up_to)
+
+
+def test_forecast_accuracy_is_scored_on_the_items_demand(master):
+    shop = Shop(master, "Gift Shop")
+    shop.sell_daily("22156", days_before(63), days_before(1), weekly)
+    shop.sell("22156", days_before(20), -5)  # a return: not demand, not in the score
+    rollups.refresh(master)
+    plans.rebuild(master, today=TODAY)
+    plans.score(master, today=TODAY)
+    row = PlanRow.objects.get(master=master, item="22156")
+    history = [float(weekly(days_before(n))) for n in range(63, 0, -1)]
+    (expected,) = backtest_many([history])
+    assert (row.wape, row.bias, row.naive_wape, row.naive_bias) == pytest.approx(
+        (expected.wape, expected.bias, expected.naive_wape, expected.naive_bias)
+    )
+    assert expected.naive_wape == 0  # a pure weekly pattern: last week's day is exact
+    assert row.worse_than_naive is expected.worse_than_naive
+    worse = PlanRow.objects.filter(master=master, worse_than_naive=True).count()
+    user = UserFactory()
+    MembershipFactory(user=user, organization=master.organization, role=Membership.Role.OWNER)
+    client = Client()
+    client.force_login(user)
+    page = client.get(reverse("aggregation:plan"), {"worse": "on"}).text
+    assert page.count('class="plan-item') == worse
