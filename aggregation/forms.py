@@ -6,7 +6,16 @@ from django import forms
 from django.db.models import Q
 
 from accounts.currencies import CurrencyFormField
-from aggregation.models import ExchangeRate, ItemOverride, MasterAccount, MatchDecision, PlanRow
+from aggregation.models import (
+    Connection,
+    ExchangeRate,
+    ItemOverride,
+    MasterAccount,
+    MatchDecision,
+    PlanRow,
+    ReplenishmentRule,
+)
+from inventory.models import normalize_sku
 
 
 class CsvConnectionForm(forms.Form):
@@ -237,3 +246,42 @@ class ExchangeRateForm(forms.ModelForm):
                 "first to change it."
             )
         return cleaned
+
+
+class ReplenishmentRuleForm(forms.ModelForm):
+    """A vendor's or an item's own lead time, MOQ and case pack (empty: the next rule's)."""
+
+    class Meta:
+        model = ReplenishmentRule
+        fields = ["vendor_name", "sku", "lead_time_days", "minimum_order", "case_pack"]
+        labels = {"vendor_name": "Vendor", "sku": "or one item's SKU"}
+        widgets = {"vendor_name": forms.TextInput(attrs={"list": "vendors"})}
+
+    def __init__(self, *args, master, **kwargs):
+        self.master = master
+        super().__init__(*args, **kwargs)
+
+    def clean(self):
+        data = super().clean()
+        vendor, sku = (data.get("vendor_name") or "").strip(), (data.get("sku") or "").strip()
+        if bool(vendor) == bool(sku):
+            raise forms.ValidationError("Name a vendor or an item's SKU, not both.")
+        if all(data.get(f) is None for f in ("lead_time_days", "minimum_order", "case_pack")):
+            raise forms.ValidationError("Give a lead time, a minimum order or a case pack.")
+        if data.get("case_pack") is not None and data["case_pack"] < 1:
+            self.add_error("case_pack", "A case holds at least 1 unit.")
+        data["vendor_name"] = vendor
+        data["sku"] = normalize_sku(sku) if sku else ""
+        rules = self.master.rules.filter(vendor_name__iexact=vendor, sku=data["sku"])
+        if rules.exists():
+            raise forms.ValidationError(
+                f"There is already a rule for {sku or vendor}: delete it first to change it."
+            )
+        return data
+
+
+class StockPoolForm(forms.ModelForm):
+    class Meta:
+        model = Connection
+        fields = ["stock_pool"]
+        labels = {"stock_pool": "Stock pool"}

@@ -15,6 +15,7 @@ from aggregation.models import (
     LoadRun,
     MasterAccount,
     MatchDecision,
+    ReplenishmentRule,
     SourceFile,
 )
 
@@ -271,3 +272,32 @@ def undo_match(*, decision, user) -> None:
         decision.pk, decision.kind, decision.key, decision.action, decision.master_id, user.pk,
     )  # fmt: skip
     rebuild_plan.delay_on_commit(decision.master_id)
+
+
+# -- Vendor and item rules, stock pools: each rebuilds the plan --------------------------
+
+
+def add_replenishment_rule(*, master, values):
+    from aggregation.jobs import rebuild_plan
+
+    with transaction.atomic():
+        rule = ReplenishmentRule.objects.create(master=master, **values)
+        rebuild_plan.delay_on_commit(master.pk)
+    return rule
+
+
+def delete_replenishment_rule(*, rule):
+    from aggregation.jobs import rebuild_plan
+
+    with transaction.atomic():
+        rule.delete()
+        rebuild_plan.delay_on_commit(rule.master_id)
+
+
+def set_stock_pool(*, connection, pool):
+    """Accounts with the same pool name share their stock and are planned together."""
+    from aggregation.jobs import rebuild_plan
+
+    with transaction.atomic():
+        Connection.objects.filter(pk=connection.pk).update(stock_pool=" ".join(pool.split()))
+        rebuild_plan.delay_on_commit(connection.master_id)

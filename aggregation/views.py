@@ -26,6 +26,8 @@ from aggregation.forms import (
     MasterSettingsForm,
     MatchDecisionForm,
     PlanFilter,
+    ReplenishmentRuleForm,
+    StockPoolForm,
 )
 from aggregation.matching import MERGE, NAME_THRESHOLD, SAME_SKU, matching_for
 from aggregation.models import Connection, ItemOverride, MasterAccount, PlanRow, RollupSales
@@ -546,3 +548,62 @@ def matching_undo(request, master, match_decision_id):
         "order plan is being recalculated.",
     )
     return redirect("aggregation:matching")
+
+
+# -- Vendor and item rules; stock pools ---------------------------------------------------
+
+
+@master_required
+def rules(request, master):
+    """Lead time, MOQ and case pack per vendor or per item, before the master's settings."""
+    may_manage = request.membership.role in MANAGERS
+    form = ReplenishmentRuleForm(request.POST or None, master=master)
+    if request.method == "POST":
+        if not may_manage:
+            raise Http404("No such page.")
+        if form.is_valid():
+            values = {key: form.cleaned_data[key] for key in form.Meta.fields}
+            services.add_replenishment_rule(master=master, values=values)
+            messages.success(request, "Rule added. The order plan is being recalculated.")
+            return redirect("aggregation:rules")
+    vendors = (
+        PlanRow.objects.filter(master=master).exclude(vendor="").order_by("vendor")
+        .values_list("vendor", flat=True).distinct()[:500]
+    )  # fmt: skip
+    return render(
+        request,
+        "aggregation/rules.html",
+        {"master": master, "rules": master.rules.all(), "form": form if may_manage else None,
+         "may_manage": may_manage, "vendors": vendors},
+    )  # fmt: skip
+
+
+@require_POST
+@master_required
+def rule_delete(request, master, replenishment_rule_id):
+    rule = master.rules.filter(pk=replenishment_rule_id).first()
+    if rule is None or request.membership.role not in MANAGERS:
+        raise Http404("No such rule.")
+    services.delete_replenishment_rule(rule=rule)
+    messages.success(request, f"Deleted the rule for {rule.sku or rule.vendor_name}.")
+    return redirect("aggregation:rules")
+
+
+@require_POST
+@master_required
+def connection_pool(request, master, connection_id):
+    connection = master.connections.filter(pk=connection_id).select_related("child").first()
+    if connection is None or request.membership.role not in MANAGERS:
+        raise Http404("No such connection.")
+    form = StockPoolForm(request.POST, instance=connection)
+    if form.is_valid():
+        services.set_stock_pool(connection=connection, pool=form.cleaned_data["stock_pool"])
+        pool = " ".join(form.cleaned_data["stock_pool"].split())
+        messages.success(
+            request,
+            f"{connection.child.name} shares the stock of pool {pool}." if pool
+            else f"{connection.child.name} plans with its own stock.",
+        )  # fmt: skip
+    else:
+        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
+    return redirect("aggregation:connections")

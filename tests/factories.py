@@ -8,7 +8,14 @@ from factory.django import DjangoModelFactory
 from PIL import Image
 
 from accounts.models import Invitation, Membership, Organization, Region, Store, User
-from aggregation.models import Connection, ExchangeRate, LoadRun, MasterAccount, MatchDecision
+from aggregation.models import (
+    Connection,
+    ExchangeRate,
+    LoadRun,
+    MasterAccount,
+    MatchDecision,
+    ReplenishmentRule,
+)
 from core.models import ImportBatch
 from inventory.models import Adjustment, Product, SalesLine, Stock
 from partners.models import Partnership
@@ -216,6 +223,9 @@ TENANT_FACTORIES = {
     Connection: _connection,
     LoadRun: lambda org: LoadRun.objects.create(master=_connection(org).master, total=1),
     ExchangeRate: _exchange_rate,
+    ReplenishmentRule: lambda org: ReplenishmentRule.objects.create(
+        master=_connection(org).master, vendor_name="Luxco-St Louis", lead_time_days=14
+    ),
     MatchDecision: lambda org: MatchDecision.objects.create(
         master=_connection(org).master, kind="same_sku", key="22156", action="apart"
     ),
