@@ -22,7 +22,7 @@ What goes in, per item (products matched across the children: aggregation/matchi
 - Lead time, minimum order and case pack come from a product's rule, else its vendor's
   rule, else (case pack only) the product's own case pack from its file, else the
   master's settings. The review period and the service level are the master's.
-- A negative stock count (a counting error) plans as 0 on hand.
+- A negative stock count of a product (a counting error) plans as 0 on hand.
 
 The forecast (aggregation/forecast.py) and the order line (aggregation/planning.py) are
 computed for all parts at once.
@@ -177,12 +177,10 @@ def fill_parts(master, parts, *, through, stock, products, rules, overrides, tod
             ends = [through[child] for child in part.child_ids if child in through]
             if ends:
                 part.start, part.end = window(master, min(ends))
-            for member in part.members:
+            for member in part.members:  # a negative count is an error, not stock owed
                 on_hand, on_order = stock.get(member, (0, 0))
-                part.on_hand += on_hand
-                part.on_order += on_order
-            part.on_hand = max(part.on_hand, 0)
-            part.on_order = max(part.on_order, 0)
+                part.on_hand += max(on_hand, 0)
+                part.on_order += max(on_order, 0)
             _settle(master, part, products, rules)
         demand.fill(item_parts, override)
 
