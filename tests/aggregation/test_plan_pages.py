@@ -2,6 +2,7 @@
 page, a planner's override of an item. Owners and admins change them (each rebuilds the
 plan once committed); members read; another master's ids are 404; GETs change nothing."""
 
+import csv
 import datetime
 from decimal import Decimal
 
@@ -176,3 +177,41 @@ def test_a_member_cannot_override_and_get_changes_nothing(member, owner, master)
     assert not ItemOverride.objects.exists()
     assert "Override this item" not in member.get(reverse("aggregation:item", args=["100"])).text
     assert Decimal("0") == sum((o.manual_daily or 0) for o in ItemOverride.objects.all())
+
+
+def test_the_export_says_what_the_plan_was_computed_with_and_rounds_as_the_page(owner, master):
+    response = owner.get(reverse("aggregation:plan_export"))
+    lines = list(csv.reader(b"".join(response.streaming_content).decode("utf-8-sig").splitlines()))
+    blank = lines.index([])
+    preamble = {line[0]: line[1] for line in lines[:blank]}
+    master.refresh_from_db()
+    assert preamble["Order plan"] == "Pages Group"
+    assert preamble["As of"].startswith(master.plan_computed_at.astimezone().strftime("%Y-%m-%d"))
+    assert preamble["Lead time (days)"] == str(master.lead_time_days)
+    assert preamble["Service level"] == str(float(master.service_level))
+    assert "Sales through" in preamble
+    header, row = lines[blank + 1], lines[blank + 2]
+    shown = dict(zip(header, row, strict=True))
+    plan_row = PlanRow.objects.get(master=master, item="100")
+    assert shown["Safety stock"] == f"{plan_row.safety_stock:.1f}"
+    assert shown["Order-up-to level"] == f"{plan_row.order_up_to:.1f}"
+    assert shown["Order quantity"] == str(plan_row.order_quantity)
+    assert shown["Accounts"] == plan_row.accounts
+
+
+def test_the_draft_page_polls_until_the_worker_has_worked_it_out(owner, master):
+    # The job is queued on commit; the test's transaction never commits, so it has not run.
+    owner.post(reverse("aggregation:settings"), {
+        "lead_time_days": 10, "review_period_days": 7, "service_level": "0.95", "history_days": 180,
+        "minimum_order": 0, "case_pack": 1, "reporting_currency": "USD"})  # fmt: skip
+    page = owner.get(reverse("aggregation:settings_draft")).text
+    assert "Working out the plan with these settings" in page and 'hx-trigger="every 2s"' in page
+    assert "Apply these settings" not in page
+    from aggregation.jobs import preview_plan_settings
+
+    preview_plan_settings(master.pk)
+    partial = owner.get(reverse("aggregation:settings_draft"), headers={"HX-Request": "true"}).text
+    assert (
+        partial.lstrip().startswith('<div id="draft-summary"') and "Apply these settings" in partial
+    )
+    assert "would order differently" in partial
