@@ -79,6 +79,7 @@ class Organization(models.Model):
     is_vendor = models.BooleanField("vendor", default=False)
     network = models.CharField(max_length=20, choices=Network, default=Network.NONE)
     currency = CurrencyField(
+        db_default="USD",
         default=DEFAULT_CURRENCY,
         help_text="The ISO 4217 code of the currency its prices and sales are in.",
     )

@@ -14,6 +14,6 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='organization',
             name='currency',
-            field=accounts.currencies.CurrencyField(default='USD', help_text='The ISO 4217 code of the currency its prices and sales are in.'),
+            field=accounts.currencies.CurrencyField(db_default='USD', default='USD', help_text='The ISO 4217 code of the currency its prices and sales are in.'),
         ),
     ]
