@@ -23,8 +23,11 @@ migrate: install
 seed: migrate
 	$(DEV_ENV) $(BIN)/python manage.py seed_demo
 
+# The web server, a Celery worker and beat together (Procfile), on the filesystem broker
+# under var/ without REDIS_URL, on Redis with it. Ctrl-C stops all three.
 run: seed
-	$(DEV_ENV) $(BIN)/python manage.py runserver 127.0.0.1:8000
+	mkdir -p var
+	$(DEV_ENV) PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start --procfile Procfile
 
 # One test process per core (pytest-xdist); PYTEST_WORKERS=0 runs them in this process.
 PYTEST_WORKERS ?= auto
@@ -32,11 +35,15 @@ PYTEST_WORKERS ?= auto
 test: install
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
+# One worker on every queue; QUEUES=emails (say) runs a worker for that queue alone.
+QUEUES ?= emails,imports,rollups,default
+
 worker: install
-	$(BIN)/celery -A config worker --loglevel=info --concurrency=2 -Q default
+	$(BIN)/celery -A config worker --loglevel=info --concurrency=2 --queues=$(QUEUES)
 
 beat: install
-	$(BIN)/celery -A config beat --loglevel=info --schedule /tmp/shelfshare-beat-schedule
+	mkdir -p var
+	$(BIN)/celery -A config beat --loglevel=info --schedule=var/celerybeat-schedule
 
 bench: install
 	$(BIN)/python -m bench

@@ -13,11 +13,14 @@ def setup_django():
     os.environ.setdefault("DEBUG", "on")
     os.environ.setdefault("DATABASE_URL", DEFAULT_DATABASE_URL)
     os.environ.setdefault("LOG_LEVEL", "WARNING")
-    os.environ.pop("REDIS_URL", None)  # jobs in-process: we time the work, not the queue
+    os.environ.pop("REDIS_URL", None)
     _create_database(os.environ["DATABASE_URL"])
     import django
 
     django.setup()
+    from config.celery import app
+
+    app.conf.task_always_eager = True  # jobs in-process: we time the work, not the queue
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)

@@ -1,6 +1,6 @@
 """Shelfshare settings: every value can be overridden by the environment or a .env file.
 
-The embedded defaults (SQLite, jobs run in-process, console email) give the
+The embedded defaults (SQLite, a filesystem broker for the worker, console email) give the
 one-command start; production sets DATABASE_URL, REDIS_URL, EMAIL_URL,
 SECRET_KEY, ALLOWED_HOSTS and DEBUG=off.
 """
@@ -100,6 +100,18 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = False
 # more time than a page's queries (measured by bench/bench_inventory_page.py).
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The embedded default has three processes on one file (web, worker, beat). WAL lets
+    # pages read while a job writes; IMMEDIATE takes the write lock when a transaction
+    # starts, so two writers queue up (for `timeout` seconds) instead of one failing with
+    # "database is locked" when it upgrades a read lock.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "transaction_mode": "IMMEDIATE",
+            "timeout": env.int("SQLITE_TIMEOUT", default=30),
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
@@ -178,7 +190,9 @@ IMPORT_MAX_LINE_LENGTH = env.int("IMPORT_MAX_LINE_LENGTH", default=20_000)
 IMPORT_INLINE_MAX_ROWS = env.int("IMPORT_INLINE_MAX_ROWS", default=2_000)
 # An import still queued or writing after this long is failed by a sweep (its job was lost
 # or its worker died); the page then says so instead of "Importing…" forever.
-IMPORT_STUCK_AFTER_MINUTES = env.int("IMPORT_STUCK_AFTER_MINUTES", default=30)
+IMPORT_STUCK_AFTER_MINUTES = env.int(
+    "IMPORT_STUCK_AFTER_MINUTES", default=env.int("JOB_STUCK_AFTER_MINUTES", default=30)
+)
 
 # Store visits: a check-in by location lists the shared stores within this radius, and a
 # check-in farther than it from the store is allowed but flagged. Stores of different
@@ -214,11 +228,15 @@ CACHES = {
     )
 }
 
-# Celery: without REDIS_URL, jobs run in-process, eagerly (the embedded default).
+# Celery. Jobs run in a worker: `make run` starts the web server, a worker and beat
+# together (Procfile). With REDIS_URL the broker is Redis; without it, kombu's filesystem
+# transport under var/broker/ (the embedded default: nothing to install). Job state is kept
+# in the database (LoadRun, ImportBatch, the outbox, MasterAccount's plan times), never in
+# Celery results, so no result backend is needed without Redis. Jobs run in-process
+# (eager) only where a test asks for it (config/settings_test.py) or a benchmark does.
 REDIS_URL = env.str("REDIS_URL", default="")
-CELERY_BROKER_URL = REDIS_URL or "memory://localhost/"
-CELERY_RESULT_BACKEND = REDIS_URL or None
-CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
+VAR_DIR = Path(env.str("VAR_DIR", default=str(BASE_DIR / "var")))
+CELERY_TASK_ALWAYS_EAGER = False
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -226,12 +244,72 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
+# Short jobs (an email, a sweep). Long ones (an import applied in the background, "Load data
+# from all connections", a rollup refresh, a plan rebuild) set LONG_JOB_* in their decorator.
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=300)
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=360)
+LONG_JOB_SOFT_TIME_LIMIT = env.int("LONG_JOB_SOFT_TIME_LIMIT", default=1200)
+LONG_JOB_TIME_LIMIT = env.int("LONG_JOB_TIME_LIMIT", default=1260)
+# A job taken by a worker that then died is given back by Redis after the visibility
+# timeout. It must be longer than the longest job may run (else a job still running is
+# handed to a second worker), and not much longer, or a lost job waits for nothing (Redis's
+# default is an hour). A redelivered job finds its run still marked running and takes it
+# over once that run's lease (the job's hard time limit) has passed.
+BROKER_VISIBILITY_TIMEOUT = env.int("BROKER_VISIBILITY_TIMEOUT", default=LONG_JOB_TIME_LIMIT + 120)
 CELERY_RESULT_EXPIRES = timedelta(days=1)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-# One queue per test worker process (tests/conftest.py), "default" everywhere else.
-CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="default")
+if REDIS_URL:
+    CELERY_BROKER_URL = REDIS_URL
+    CELERY_RESULT_BACKEND = REDIS_URL
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": BROKER_VISIBILITY_TIMEOUT,
+        # Look for messages past their visibility timeout every 10 s (default: ~100 s).
+        "unacked_restore_throttle": 1,
+    }
+else:
+    # kombu reads and writes these folders but does not make them. A message is a file,
+    # removed when a worker takes it: a worker killed mid-job loses it, and the sweeps in
+    # the beat schedule (below) re-queue or fail what it was doing.
+    _broker_dir = VAR_DIR / "broker"
+    for _folder in ("queue", "control", "processed"):
+        (_broker_dir / _folder).mkdir(parents=True, exist_ok=True)
+    CELERY_BROKER_URL = "filesystem://"
+    CELERY_RESULT_BACKEND = None
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(_broker_dir / "queue"),
+        "data_folder_out": str(_broker_dir / "queue"),
+        "control_folder": str(_broker_dir / "control"),
+        "processed_folder": str(_broker_dir / "processed"),
+        "store_processed": False,
+    }
+# Each kind of work has its own queue, so a long refresh never delays an email; the
+# Procfile's worker consumes them all, and a deployment may run a worker per queue (README).
+# The prefix gives each test process its own queues (tests/conftest.py).
+CELERY_QUEUE_PREFIX = env.str("CELERY_QUEUE_PREFIX", default="")
+JOB_QUEUES = {
+    "emails": ["core.send_outbox_email", "core.retry_outbox_emails"],
+    "imports": ["core.apply_import"],
+    "rollups": [
+        "aggregation.load_all_connections",
+        "aggregation.refresh_rollups",
+        "aggregation.refresh_all_rollups",
+        "aggregation.rebuild_plan",
+        "aggregation.score_forecasts",
+        "aggregation.preview_plan_settings",
+    ],
+    # The sweeps, and any job not named above.
+    "default": ["core.fail_stuck_imports", "aggregation.recover_stuck_runs"],
+}
+CELERY_TASK_DEFAULT_QUEUE = f"{CELERY_QUEUE_PREFIX}default"
+CELERY_TASK_ROUTES = {
+    job: {"queue": f"{CELERY_QUEUE_PREFIX}{queue}"}
+    for queue, jobs in JOB_QUEUES.items()
+    for job in jobs
+}
+# How long a load run, an import or a plan rebuild may stay queued or running before the
+# sweeps below re-queue or fail it: longer than a long job's hard limit plus the broker's
+# visibility timeout, so a redelivered job gets its chance first.
+JOB_STUCK_AFTER_MINUTES = env.int("JOB_STUCK_AFTER_MINUTES", default=30)
 CELERY_BEAT_SCHEDULE = {
     "refresh-all-rollups": {
         "task": "aggregation.refresh_all_rollups",
@@ -244,6 +322,10 @@ CELERY_BEAT_SCHEDULE = {
     "fail-stuck-imports": {
         "task": "core.fail_stuck_imports",
         "schedule": 300.0,
+    },
+    "recover-stuck-runs": {
+        "task": "aggregation.recover_stuck_runs",
+        "schedule": 60.0,
     },
 }
 
