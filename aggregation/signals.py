@@ -34,6 +34,9 @@ def refresh_after_import(sender, batch, rows, **kwargs):
     if master is None:
         return
     skus = changed_skus(rows)
+    # Robust: the import has committed by then, so a refresh (or the plan rebuild after it)
+    # that fails is logged and never reported as the import's failure.
     transaction.on_commit(
-        lambda: refresh_rollups.delay(master.pk, child_ids=[batch.organization_id], skus=skus)
+        lambda: refresh_rollups.delay(master.pk, child_ids=[batch.organization_id], skus=skus),
+        robust=True,
     )

@@ -1,14 +1,22 @@
-"""Background jobs of core: the import engine and the email outbox. They take ids and
-return quietly if the row is gone."""
+"""Background jobs of core: the import engine and the email outbox. They take ids, return
+quietly if the row is gone, and are safe to run twice. Their queues are set in
+config/settings.py (JOB_QUEUES): emails, imports, and the sweeps on default."""
 
 from celery import shared_task
+from django.conf import settings
 
 from core import outbox
 
 
-@shared_task(name="core.apply_import", acks_late=True)
+@shared_task(
+    name="core.apply_import",
+    acks_late=True,
+    soft_time_limit=settings.LONG_JOB_SOFT_TIME_LIMIT,
+    time_limit=settings.LONG_JOB_TIME_LIMIT,
+)
 def apply_import(batch_id: int) -> None:
-    """Apply a confirmed import. Taking the batch is conditional, so a rerun does nothing."""
+    """Apply a confirmed import. Taking the batch is conditional, so a rerun does nothing;
+    delivered again after its worker died, it writes the batch again."""
     from core.imports.service import apply_batch
 
     apply_batch(batch_id)

@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Q
@@ -267,16 +268,15 @@ def cancel(*, batch: ImportBatch) -> bool:
 def apply_batch(batch_id: int) -> None:
     """Write the file's rows in one transaction: all of them, or the valid ones only.
 
-    Safe to run twice: only a QUEUED batch is taken, and taking it is one conditional
-    UPDATE, so a second run finds nothing to do. Finishing is conditional too: if the
-    stuck-import sweep failed the batch meanwhile, the rows written are rolled back, so
-    the page's "nothing was imported" stays true."""
+    Safe to run twice: a QUEUED batch is taken with one conditional UPDATE, so a second run
+    finds nothing to do; an APPLYING one only once its worker is known dead (_take).
+    Finishing is conditional too: if the stuck-import sweep failed the batch meanwhile, the
+    rows written are rolled back, so the page's "nothing was imported" stays true. Work
+    after the commit (the rollup refresh a child's import asks for) is not the import's: if
+    it fails, the batch still says what was written."""
     from core.imports.registry import importer_for
 
-    taken = ImportBatch.objects.filter(pk=batch_id, status=Status.QUEUED).update(
-        status=Status.APPLYING, started_at=timezone.now()
-    )
-    if not taken:
+    if not _take(batch_id):
         return
     batch = ImportBatch.objects.select_related("organization").get(pk=batch_id)
     importer = importer_for(batch.kind)
@@ -305,10 +305,35 @@ def apply_batch(batch_id: int) -> None:
         log.warning("import %s was failed by the sweep while it ran; rolled back", batch_id)
     except (ImportRefused, ImportRejected) as refusal:
         _fail(batch_id, str(refusal))
+    except SoftTimeLimitExceeded:
+        minutes = round(settings.LONG_JOB_SOFT_TIME_LIMIT / 60)
+        _fail(batch_id, f"The import took longer than {minutes} minutes, so it was stopped and "
+                        "nothing was written. Split the file and upload the parts.")  # fmt: skip
     except Exception:
-        log.exception("import %s failed", batch_id)
-        _fail(batch_id, "The import failed on our side and nothing was written. Try again.")
+        if ImportBatch.objects.filter(pk=batch_id, status=Status.APPLIED).exists():
+            # Raised by work run on commit, after the rows were written: not the import's.
+            log.exception("import %s was applied; work after its commit failed", batch_id)
+        else:
+            log.exception("import %s failed", batch_id)
+            _fail(batch_id, "The import failed on our side and nothing was written. Try again.")
     forget_staged(batch_id)
+
+
+def _take(batch_id) -> bool:
+    """Take a QUEUED batch, or one left APPLYING by a worker that died: the job cannot run
+    longer than its hard time limit, and a dead worker's transaction was rolled back with
+    its connection, so after that long the batch is written by no one."""
+    now = timezone.now()
+    batches = ImportBatch.objects.filter(pk=batch_id)
+    if batches.filter(status=Status.QUEUED).update(status=Status.APPLYING, started_at=now):
+        return True
+    lease = timedelta(seconds=settings.LONG_JOB_TIME_LIMIT)
+    taken = batches.filter(status=Status.APPLYING, started_at__lt=now - lease).update(
+        started_at=now
+    )
+    if taken:
+        log.warning("import %s: its worker was lost while writing; writing it again", batch_id)
+    return bool(taken)
 
 
 def _take_turns(batch):
@@ -453,7 +478,11 @@ class Abandoned(Exception):
 
 
 def _fail(batch_id, message):
-    ImportBatch.objects.filter(pk=batch_id).update(status=Status.FAILED, message=message)
+    """Fail a batch still running. An applied batch stays applied whatever fails after its
+    commit: its rows were written, and the page must not say "nothing was written"."""
+    ImportBatch.objects.filter(pk=batch_id, status__in=ImportBatch.RUNNING).update(
+        status=Status.FAILED, message=message
+    )
 
 
 def fail_stuck_batches() -> int:
