@@ -8,6 +8,7 @@ transaction per refresh."""
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Now
 from django.urls import reverse
 from django.utils import timezone
 
@@ -52,6 +53,10 @@ class MasterAccount(models.Model):
     )
     refreshed_at = models.DateTimeField(null=True, blank=True)
     plan_computed_at = models.DateTimeField(null=True, blank=True)
+    # A rebuild asked for (a settings change, a planner's decision) and not yet done: the
+    # sweep re-queues one that a lost worker dropped, unless its last try failed.
+    plan_requested_at = models.DateTimeField(null=True, blank=True)
+    plan_failed_at = models.DateTimeField(null=True, blank=True)
     plan_settings = models.JSONField(
         default=dict, blank=True, help_text="The settings the live plan was computed with."
     )
@@ -132,13 +137,18 @@ class SourceFile(models.Model):
 
 
 class LoadRun(models.Model):
-    """One "Load data from all connections": every child reloaded, then the rollups."""
+    """One "Load data from all connections": every child reloaded, then the rollups.
+
+    A job claims the run (claimed_at, claimed_by) for as long as its hard time limit: a run
+    still running after that was left by a worker that died, and is taken over, re-queued or
+    failed (aggregation/loading.py)."""
 
     class Status(models.TextChoices):
         QUEUED = "queued", "Queued"
         RUNNING = "running", "Loading"
         DONE = "done", "Done"
         DONE_WITH_ERRORS = "done_with_errors", "Done, with errors"
+        FAILED = "failed", "Stopped"
 
     master = models.ForeignKey(MasterAccount, on_delete=models.CASCADE, related_name="load_runs")
     status = models.CharField(max_length=20, choices=Status, default=Status.QUEUED)
@@ -148,10 +158,28 @@ class LoadRun(models.Model):
     done = models.PositiveIntegerField(default=0)
     failed = models.PositiveIntegerField(default=0)
     errors = models.JSONField(default=dict, blank=True, help_text="Child name → its error.")
+    loaded = models.JSONField(
+        default=list, blank=True,
+        help_text="Connections this run has loaded (or failed): a run taken over resumes after them.",
+    )  # fmt: skip
+    message = models.TextField(
+        blank=True, db_default="", help_text="What happened to the run, for its page."
+    )
+    attempts = models.PositiveSmallIntegerField(
+        default=0, db_default=0, help_text="Jobs that have claimed this run."
+    )
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    claimed_by = models.CharField(
+        max_length=255,
+        blank=True,
+        db_default="",
+        help_text="The Celery worker that claimed the run.",
+    )
     started_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    queued_at = models.DateTimeField(default=timezone.now, db_default=Now())
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from django.db import connection, transaction
+from django.db.models import F, Q
 from django.utils import timezone
 
 from aggregation.forecast import backtest_many, forecast_many
@@ -595,6 +596,39 @@ def rebuild(master: MasterAccount, today=None) -> int:
         )
         score_forecasts.delay_on_commit(master.pk)
     return len(rows)
+
+
+def request_rebuild(master_id: int) -> None:
+    """Have a worker rebuild the plan once the current transaction commits. The request is
+    kept (plan_requested_at), so one that a lost worker dropped is asked for again by the
+    sweep (requeue_dropped_rebuilds)."""
+    from aggregation.jobs import rebuild_plan
+
+    MasterAccount.objects.filter(pk=master_id).update(plan_requested_at=timezone.now())
+    rebuild_plan.delay_on_commit(master_id)
+
+
+def rebuild_pending(master) -> bool:
+    """A rebuild was asked for and has not finished (nor failed) since."""
+    requested = master.plan_requested_at
+    return bool(requested) and not any(
+        done and done >= requested for done in (master.plan_computed_at, master.plan_failed_at)
+    )
+
+
+def requeue_dropped_rebuilds(lease) -> int:
+    """Ask again for the rebuilds asked for longer than `lease` ago (the job's hard time
+    limit) that neither finished nor failed since: their job was lost with its worker. A
+    rebuild is all from the rollups, so running it again is all it takes."""
+    dropped = (
+        MasterAccount.objects.filter(plan_requested_at__lt=timezone.now() - lease)
+        .filter(Q(plan_computed_at__isnull=True) | Q(plan_computed_at__lt=F("plan_requested_at")))
+        .exclude(plan_failed_at__gte=F("plan_requested_at"))
+    )
+    ids = list(dropped.values_list("pk", flat=True))
+    for master_id in ids:
+        request_rebuild(master_id)
+    return len(ids)
 
 
 def item_parts(master, row, today=None):

@@ -8,6 +8,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import Membership, Organization
+from aggregation import loading, plans
 from aggregation.models import (
     Connection,
     ExchangeRate,
@@ -127,19 +128,25 @@ def remove_connection(connection):
         transaction.on_commit(lambda: refresh_rollups.delay(master_id))
 
 
-def start_load(master, user):
+def start_load(master, user) -> LoadRun:
+    """The run the button shows: the one under way, else a new one queued for a worker. A run
+    whose worker was lost is re-queued or stopped first (aggregation/loading.py), so the
+    button never brings back a stuck run."""
     from aggregation.jobs import load_all_connections
 
     with transaction.atomic():
+        # One start at a time per master: two presses make one run.
+        MasterAccount.objects.select_for_update().filter(pk=master.pk).first()
+        loading.recover(LoadRun.objects.filter(master=master))
         running = LoadRun.objects.filter(
             master=master, status__in=[LoadRun.Status.QUEUED, LoadRun.Status.RUNNING]
         )
-        if running.exists():
-            return running.first()
+        if run := running.first():
+            return run
         run = LoadRun.objects.create(
             master=master, total=master.connections.count() + 1, started_by=user
         )
-        transaction.on_commit(lambda: load_all_connections.delay(run.pk))
+        load_all_connections.delay_on_commit(run.pk)
     return run
 
 
@@ -171,15 +178,13 @@ def preview_plan_settings(*, master, draft):
 
 def apply_plan_settings(*, master):
     """The draft becomes the live settings; the plan is rebuilt with them in a worker."""
-    from aggregation.jobs import rebuild_plan
-
     with transaction.atomic():
         master = MasterAccount.objects.select_for_update().get(pk=master.pk)
         for key, value in master.draft_settings.items():
             setattr(master, key, value)
         master.draft_settings, master.draft_summary = {}, {}
         master.save(update_fields=[*PLAN_SETTINGS, "draft_settings", "draft_summary"])
-        rebuild_plan.delay_on_commit(master.pk)
+        plans.request_rebuild(master.pk)
     return master
 
 
@@ -191,21 +196,17 @@ def discard_plan_settings(*, master):
 
 
 def save_item_override(*, master, item, values, user):
-    from aggregation.jobs import rebuild_plan
-
     with transaction.atomic():
         ItemOverride.objects.update_or_create(
             master=master, item=item, defaults={**values, "created_by": user}
         )
-        rebuild_plan.delay_on_commit(master.pk)
+        plans.request_rebuild(master.pk)
 
 
 def remove_item_override(*, master, item):
-    from aggregation.jobs import rebuild_plan
-
     with transaction.atomic():
         ItemOverride.objects.filter(master=master, item=item).delete()
-        rebuild_plan.delay_on_commit(master.pk)
+        plans.request_rebuild(master.pk)
 
 
 @transaction.atomic
@@ -248,15 +249,13 @@ def decide_match(*, master, kind, key, action, user) -> MatchDecision:
     """Merge the products of a matching conflict into one item, or keep them apart; a new
     decision on the same conflict replaces the old one. The order plan is rebuilt with it
     once the decision is committed."""
-    from aggregation.jobs import rebuild_plan
-
     if kind not in MatchDecision.Kind.values or action not in MatchDecision.Action.values:
         raise ValueError(f"not a matching decision: {kind!r}, {action!r}")
     decision, _ = MatchDecision.objects.update_or_create(
         master=master, kind=kind, key=key,
         defaults={"action": action, "decided_by": user, "decided_at": timezone.now()},
     )  # fmt: skip
-    rebuild_plan.delay_on_commit(master.pk)
+    plans.request_rebuild(master.pk)
     return decision
 
 
@@ -264,40 +263,32 @@ def decide_match(*, master, kind, key, action, user) -> MatchDecision:
 def undo_match(*, decision, user) -> None:
     """Forget a decision: its conflict is held again, and the plan rebuilt without it.
     The row was the record of the decision; who undid it goes to the log."""
-    from aggregation.jobs import rebuild_plan
-
     MatchDecision.objects.filter(pk=decision.pk).delete()
     log.info(
         "match decision %s (%s %s: %s) of master %s undone by user %s",
         decision.pk, decision.kind, decision.key, decision.action, decision.master_id, user.pk,
     )  # fmt: skip
-    rebuild_plan.delay_on_commit(decision.master_id)
+    plans.request_rebuild(decision.master_id)
 
 
 # -- Vendor and item rules, stock pools: each rebuilds the plan --------------------------
 
 
 def add_replenishment_rule(*, master, values):
-    from aggregation.jobs import rebuild_plan
-
     with transaction.atomic():
         rule = ReplenishmentRule.objects.create(master=master, **values)
-        rebuild_plan.delay_on_commit(master.pk)
+        plans.request_rebuild(master.pk)
     return rule
 
 
 def delete_replenishment_rule(*, rule):
-    from aggregation.jobs import rebuild_plan
-
     with transaction.atomic():
         rule.delete()
-        rebuild_plan.delay_on_commit(rule.master_id)
+        plans.request_rebuild(rule.master_id)
 
 
 def set_stock_pool(*, connection, pool):
     """Accounts with the same pool name share their stock and are planned together."""
-    from aggregation.jobs import rebuild_plan
-
     with transaction.atomic():
         Connection.objects.filter(pk=connection.pk).update(stock_pool=" ".join(pool.split()))
-        rebuild_plan.delay_on_commit(connection.master_id)
+        plans.request_rebuild(connection.master_id)

@@ -195,6 +195,11 @@ def _plan_header(master):
         "settings": computed,
         "as_of": master.plan_computed_at,
         "sales_through": sorted(through),
+        "rebuild_pending": plans.rebuild_pending(master),
+        "rebuild_failed": bool(
+            master.plan_failed_at
+            and (master.plan_computed_at is None or master.plan_failed_at > master.plan_computed_at)
+        ),
     }
 
 
