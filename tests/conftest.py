@@ -1,3 +1,4 @@
+import contextlib
 import os
 import shutil
 
@@ -128,6 +129,82 @@ def _database_url(settings_dict):
     return f"postgres://{user}{password}@{host}:{port}/{settings_dict['NAME']}"
 
 
+def job_routes(prefix):
+    """The settings' routes with every queue name prefixed: (routes, default queue, queues)."""
+    from django.conf import settings
+
+    queues = [f"{prefix}{queue}" for queue in settings.JOB_QUEUES]
+    routes = {
+        job: {"queue": f"{prefix}{queue}"}
+        for queue, jobs in settings.JOB_QUEUES.items()
+        for job in jobs
+    }
+    return routes, f"{prefix}default", queues
+
+
+def start_worker(*, name, env, log_path, extra_args=()):
+    """Start `celery worker` (solo pool: a job runs in the process itself, so killing the
+    process kills the job) on the queues named by env's CELERY_QUEUE_PREFIX, and wait until
+    it answers a ping. Returns the process."""
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    from config.celery import app
+
+    _, _, queues = job_routes(env["CELERY_QUEUE_PREFIX"])
+    command = [
+        sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo",
+        "--loglevel=info", "--without-gossip", "--without-mingle",
+        f"--queues={','.join(queues)}", f"--hostname={name}@%h", *extra_args,
+    ]  # fmt: skip
+    log = open(log_path, "a+")  # noqa: SIM115
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    process.log = log
+    hostname = f"{name}@{socket.gethostname()}"
+    process.hostname = hostname
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            log.seek(0)
+            pytest.fail(f"the Celery worker exited at start:\n{log.read()[-3000:]}")
+        if app.control.ping(destination=[hostname], timeout=1.0):
+            return process
+    process.kill()
+    pytest.fail("the Celery worker did not answer a ping within 60 s")
+
+
+def stop_worker(process):
+    import subprocess
+
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+    process.log.close()
+
+
+def worker_env(settings_dict, *, prefix, mail_dir, media_dir, **extra):
+    """The environment of a worker on the test database, Redis and its own queues."""
+    from django.conf import settings
+
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "DEBUG": "on",
+        "SECRET_KEY": settings.SECRET_KEY,  # links signed by the worker must verify here
+        "DATABASE_URL": _database_url(settings_dict),
+        "EMAIL_URL": f"file://{mail_dir}",
+        "MEDIA_ROOT": str(media_dir),  # uploads saved by the test are read by the worker
+        "SITE_URL": settings.SITE_URL,
+        "CELERY_QUEUE_PREFIX": prefix,
+        **extra,
+    }
+
+
 @pytest.fixture(scope="session")
 def celery_worker_process(django_db_setup, tmp_path_factory, worker_id):
     """Start `celery worker` against the test database and Redis; yield its mail folder.
@@ -135,69 +212,52 @@ def celery_worker_process(django_db_setup, tmp_path_factory, worker_id):
     The worker is a separate process with its own connections, so the tests that
     use it commit their data (transactional_db) and read email from files. Under
     pytest-xdist each test process has its own database, so it gets its own Celery
-    worker on its own queue: a job is never taken by a worker reading another database.
+    worker on its own queues: a job is never taken by a worker reading another database.
     """
-    import socket
-    import subprocess
-    import sys
-    import time
-
-    from django.conf import settings
     from django.db import connection
 
     if connection.vendor != "postgresql":
         pytest.skip("the real worker needs PostgreSQL: set DATABASE_URL")
     mail_dir = tmp_path_factory.mktemp("worker-mail")
     media_dir = tmp_path_factory.mktemp("worker-media")
-    log = open(tmp_path_factory.mktemp("worker-log") / "worker.log", "w+")  # noqa: SIM115
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings",
-        "DEBUG": "on",
-        "SECRET_KEY": settings.SECRET_KEY,  # links signed by the worker must verify here
-        "DATABASE_URL": _database_url(connection.settings_dict),
-        "EMAIL_URL": f"file://{mail_dir}",
-        "MEDIA_ROOT": str(media_dir),  # uploads saved by the test are read by the worker
-        "SITE_URL": settings.SITE_URL,
-        "CELERY_TASK_DEFAULT_QUEUE": f"shelfshare-test-{worker_id}",
-    }
-    command = [
-        sys.executable,
-        "-m",
-        "celery",
-        "-A",
-        "config",
-        "worker",
-        "--pool=solo",
-        "--loglevel=info",
-        "--purge",
-        "--without-gossip",
-        "--without-mingle",
-        f"--queues=shelfshare-test-{worker_id}",
-        f"--hostname=shelfshare-test-{worker_id}@%h",
-    ]
-    hostname = f"shelfshare-test-{worker_id}@{socket.gethostname()}"
-    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    prefix = f"shelfshare-test-{worker_id}-"
+    env = worker_env(
+        connection.settings_dict, prefix=prefix, mail_dir=mail_dir, media_dir=media_dir
+    )
+    process = start_worker(
+        name=f"shelfshare-test-{worker_id}",
+        env=env,
+        log_path=tmp_path_factory.mktemp("worker-log") / "worker.log",
+        extra_args=["--purge"],
+    )
+    try:
+        yield mail_dir, media_dir, prefix
+    finally:
+        stop_worker(process)
+
+
+@contextlib.contextmanager
+def jobs_through(prefix):
+    """Jobs go through Redis to the workers on the prefixed queues, not in-process."""
     from config.celery import app
 
+    saved = app.conf.task_always_eager, app.conf.task_routes, app.conf.task_default_queue
+    routes, default, _ = job_routes(prefix)
+    app.conf.task_always_eager = False
+    app.conf.task_routes = routes
+    app.conf.task_default_queue = default
+    _reroute(app)
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                log.seek(0)
-                pytest.fail(f"the Celery worker exited at start:\n{log.read()[-3000:]}")
-            if app.control.ping(destination=[hostname], timeout=1.0):
-                break
-        else:
-            pytest.fail("the Celery worker did not answer a ping within 60 s")
-        yield mail_dir, media_dir, env["CELERY_TASK_DEFAULT_QUEUE"]
+        yield
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
+        app.conf.task_always_eager, app.conf.task_routes, app.conf.task_default_queue = saved
+        _reroute(app)
+
+
+def _reroute(app):
+    # Celery caches the routing table and the router it makes from it.
+    app.amqp.flush_routes()
+    app.amqp.router = app.amqp.Router()
 
 
 @pytest.fixture
@@ -205,17 +265,12 @@ def real_worker(celery_worker_process, transactional_db, settings):
     """Jobs go through Redis to the worker instead of running in-process.
 
     Yields the folder where the worker's emails land."""
-    from config.celery import app
-
-    mail_dir, media_dir, queue = celery_worker_process
+    mail_dir, media_dir, prefix = celery_worker_process
     settings.MEDIA_ROOT = media_dir
     for old in mail_dir.glob("*.log"):
         old.unlink()  # each test reads only the mail it caused
-    app.conf.task_always_eager = False
-    app.conf.task_default_queue = queue
-    yield mail_dir
-    app.conf.task_always_eager = True
-    app.conf.task_default_queue = settings.CELERY_TASK_DEFAULT_QUEUE
+    with jobs_through(prefix):
+        yield mail_dir
 
 
 def wait_for_files(folder, count=1, timeout=30):
