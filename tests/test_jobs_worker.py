@@ -104,3 +104,117 @@ def test_a_large_import_is_applied_by_the_worker(real_worker, client, owner, org
         time.sleep(0.2)
     assert (batch.status, batch.created_count) == ("applied", 2500), batch.message
     assert Store.objects.for_org(org).count() == 2500
+
+
+# -- A worker killed in the middle of "Load data from all connections" ---------------------
+
+
+def csv_children(master, count, products):
+    """`count` CSV children of `master`, each with one store and `products` products."""
+    from django.core.files.base import ContentFile
+
+    from aggregation.models import Connection, SourceFile
+    from tests.factories import OrganizationFactory
+
+    files = {
+        "stores": b"Store number,Name\n1,Online shop\n",
+        "products": b"sku,name\n" + b"".join(b"K%05d,Item %d\n" % (i, i) for i in range(products)),
+        "stock": b"store,sku,on_hand,on_order\n"
+        + b"".join(b"1,K%05d,%d,0\n" % (i, i % 40) for i in range(products)),
+    }
+    for n in range(count):
+        connection = Connection.objects.create(
+            master=master, child=OrganizationFactory(name=f"Shop {n}"), kind="csv"
+        )
+        for kind, content in files.items():
+            SourceFile.objects.create(
+                connection=connection, kind=kind, original_name=f"{kind}.csv",
+                file=ContentFile(content, name=f"{kind}.csv"),
+            )  # fmt: skip
+
+
+def test_a_load_run_whose_worker_is_killed_ends_done_after_a_restart_and_the_sweep(
+    transactional_db, settings, tmp_path, worker_id, client, owner, org
+):
+    """SIGKILL the worker mid-run: the run stays RUNNING (the job is lost with it). A new
+    worker and the sweep (or Redis giving the job back after its visibility timeout, which
+    follows the short time limits given to these workers) finish it, and the rollups are
+    what a clean refresh makes."""
+    import signal
+    import time
+
+    from django.db import connection
+
+    from aggregation import loading, rollups
+    from aggregation.jobs import recover_stuck_runs
+    from aggregation.models import LoadRun, MasterAccount
+    from tests.conftest import jobs_through, start_worker, stop_worker, worker_env
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the real worker needs PostgreSQL: set DATABASE_URL")
+    settings.MEDIA_ROOT = tmp_path / "media"
+    master = MasterAccount.objects.create(organization=org)
+    csv_children(master, count=4, products=1500)
+    prefix = f"shelfshare-kill-{worker_id}-"
+    limits = {
+        "LONG_JOB_SOFT_TIME_LIMIT": "12",
+        "LONG_JOB_TIME_LIMIT": "15",  # the lease of a claim
+        "BROKER_VISIBILITY_TIMEOUT": "20",
+    }
+    env = worker_env(
+        connection.settings_dict, prefix=prefix, mail_dir=tmp_path, media_dir=settings.MEDIA_ROOT,
+        **limits,
+    )  # fmt: skip
+    first = start_worker(
+        name=f"shelfshare-kill-{worker_id}", env=env, log_path=tmp_path / "1.log",
+        extra_args=["--purge"],
+    )  # fmt: skip
+    second = None
+    try:
+        with jobs_through(prefix):
+            client.force_login(owner)
+            run = LoadRun.objects.get(
+                pk=client.post(reverse("aggregation:load")).url.split("/")[-2]
+            )
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                run.refresh_from_db()
+                if run.status != "queued":
+                    break
+                time.sleep(0.02)
+            first.send_signal(signal.SIGKILL)
+            first.wait()
+            first.log.close()
+            run.refresh_from_db()
+            assert run.status == "running" and run.done < run.total, "killed too late"
+            killed_at = run.done
+
+            # Under another name: nothing is recovered at start; the lease must pass first.
+            second = start_worker(
+                name=f"shelfshare-kill2-{worker_id}", env=env, log_path=tmp_path / "2.log"
+            )
+            time.sleep(3)
+            run.refresh_from_db()
+            assert (run.status, run.attempts) == ("running", 1)  # no one takes it within its lease
+            lease_ends = run.claimed_at.timestamp() + int(limits["LONG_JOB_TIME_LIMIT"])
+            time.sleep(max(0.0, lease_ends - time.time()) + 1)
+            recover_stuck_runs.delay()  # what beat sends every minute
+            deadline = time.monotonic() + 90
+            while time.monotonic() < deadline:
+                run.refresh_from_db()
+                if run.status not in ("queued", "running"):
+                    break
+                time.sleep(0.2)
+    finally:
+        if second is not None:
+            stop_worker(second)
+        if first.poll() is None:
+            stop_worker(first)
+    assert (run.status, run.done, run.total, run.failed) == ("done", 5, 5, 0), run.message
+    assert run.attempts == 2 and run.message == loading.RESTARTED
+    assert killed_at <= len(run.loaded) == 4
+    # The rollups are what a clean refresh makes: refreshing again changes nothing.
+    again = rollups.refresh(master)
+    assert (again.stock_written, again.stock_deleted) == (0, 0)
+    page = client.get(run.get_absolute_url()).text
+    assert "Done" in page and loading.RESTARTED in page
