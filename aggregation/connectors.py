@@ -7,6 +7,7 @@
 Inventory-system and e-commerce API connectors plug in here: a class with `kind` and
 `load(connection)`, registered in CONNECTORS."""
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.utils import timezone
 
 from aggregation.models import Connection, SourceFile
@@ -89,6 +90,8 @@ def load(connection, user):
             last_error=str(error), last_error_at=timezone.now()
         )
         raise
+    except SoftTimeLimitExceeded:
+        raise  # the whole load is out of time: not this child's error
     except Exception as error:
         message = f"The load failed on our side: {type(error).__name__}."
         Connection.objects.filter(pk=connection.pk).update(

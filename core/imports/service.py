@@ -309,6 +309,8 @@ def apply_batch(batch_id: int) -> None:
         minutes = round(settings.LONG_JOB_SOFT_TIME_LIMIT / 60)
         _fail(batch_id, f"The import took longer than {minutes} minutes, so it was stopped and "
                         "nothing was written. Split the file and upload the parts.")  # fmt: skip
+        forget_staged(batch_id)
+        raise  # the job that called this is out of time too (a load of every connection)
     except Exception:
         if ImportBatch.objects.filter(pk=batch_id, status=Status.APPLIED).exists():
             # Raised by work run on commit, after the rows were written: not the import's.
