@@ -589,6 +589,10 @@ def rebuild(master: MasterAccount, today=None) -> int:
     from aggregation.jobs import score_forecasts
 
     with transaction.atomic():
+        # One write at a time per master: a second rebuild (a job delivered twice, the
+        # sweep's re-queue, a refresh's rebuild) waits here, then replaces the first's rows
+        # instead of colliding with them on (master, item).
+        MasterAccount.objects.select_for_update().filter(pk=master.pk).first()
         PlanRow.objects.filter(master=master).delete()
         PlanRow.objects.bulk_create(rows, batch_size=WRITE_BATCH)
         MasterAccount.objects.filter(pk=master.pk).update(

@@ -288,3 +288,55 @@ def test_long_jobs_have_long_limits_and_the_broker_waits_longer_than_they_run():
     assert visibility > django_settings.LONG_JOB_TIME_LIMIT
     assert visibility < django_settings.JOB_STUCK_AFTER_MINUTES * 60
     assert visibility < django_settings.IMPORT_STUCK_AFTER_MINUTES * 60
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_rebuilds_of_one_plan_at_once_end_with_one_plan(org, monkeypatch):
+    import threading
+
+    from django.db import connection
+
+    from aggregation import rollups
+    from aggregation.models import PlanRow
+    from tests.factories import ProductFactory, StockFactory, StoreFactory
+
+    if connection.vendor != "postgresql":
+        pytest.skip("concurrency is tested on PostgreSQL, where row locks mean something")
+    master = MasterAccount.objects.create(organization=org)
+    child = OrganizationFactory(name="Heartland Online")
+    Connection.objects.create(master=master, child=child, kind=Connection.Kind.ACCOUNT)
+    store = StoreFactory(organization=child)
+    for sku in ("71053", "85123A"):
+        StockFactory(
+            organization=child, store=store, product=ProductFactory(organization=child, sku=sku)
+        )
+    rollups.refresh(master)
+    barrier = threading.Barrier(2)
+    real_compute = plans.compute
+
+    def compute_then_meet(master, today=None):
+        computed = real_compute(master, today)
+        barrier.wait()  # both write at once, as a duplicate delivery would
+        return computed
+
+    monkeypatch.setattr(plans, "compute", compute_then_meet)
+    errors = []
+
+    def rebuild():
+        try:
+            plans.rebuild(MasterAccount.objects.get(pk=master.pk))
+        except Exception as error:
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=rebuild) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert sorted(PlanRow.objects.filter(master=master).values_list("item", flat=True)) == [
+        "71053",
+        "85123A",
+    ]
