@@ -90,6 +90,8 @@ class LoadRunAdmin(ReadOnlyMixin, admin.ModelAdmin):
         "done",
         "total",
         "failed",
+        "attempts",
+        "claimed_by",
         "created_at",
         "finished_at",
     ]
