@@ -47,6 +47,7 @@ from aggregation.models import (
     RollupStock,
 )
 from aggregation.planning import plan_lines, z_for_service_level
+from core.queue import enqueue_on_commit
 from inventory.models import Product
 
 WRITE_BATCH = 2000
@@ -593,7 +594,7 @@ def rebuild(master: MasterAccount, today=None) -> int:
         MasterAccount.objects.filter(pk=master.pk).update(
             plan_computed_at=now, plan_settings=plan_settings
         )
-        score_forecasts.delay_on_commit(master.pk)
+        enqueue_on_commit(score_forecasts, master.pk)
     return len(rows)
 
 

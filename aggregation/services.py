@@ -18,6 +18,7 @@ from aggregation.models import (
     ReplenishmentRule,
     SourceFile,
 )
+from core.queue import enqueue_on_commit
 
 log = logging.getLogger(__name__)
 
@@ -124,7 +125,7 @@ def remove_connection(connection):
     master_id = connection.master_id
     with transaction.atomic():
         connection.delete()
-        transaction.on_commit(lambda: refresh_rollups.delay(master_id))
+        enqueue_on_commit(refresh_rollups, master_id)
 
 
 def start_load(master, user):
@@ -139,7 +140,7 @@ def start_load(master, user):
         run = LoadRun.objects.create(
             master=master, total=master.connections.count() + 1, started_by=user
         )
-        transaction.on_commit(lambda: load_all_connections.delay(run.pk))
+        enqueue_on_commit(load_all_connections, run.pk)
     return run
 
 
@@ -165,7 +166,7 @@ def preview_plan_settings(*, master, draft):
     }
     with transaction.atomic():
         MasterAccount.objects.filter(pk=master.pk).update(draft_settings=values, draft_summary={})
-        preview_job.delay_on_commit(master.pk)
+        enqueue_on_commit(preview_job, master.pk)
     return values
 
 
@@ -179,7 +180,7 @@ def apply_plan_settings(*, master):
             setattr(master, key, value)
         master.draft_settings, master.draft_summary = {}, {}
         master.save(update_fields=[*PLAN_SETTINGS, "draft_settings", "draft_summary"])
-        rebuild_plan.delay_on_commit(master.pk)
+        enqueue_on_commit(rebuild_plan, master.pk)
     return master
 
 
@@ -197,7 +198,7 @@ def save_item_override(*, master, item, values, user):
         ItemOverride.objects.update_or_create(
             master=master, item=item, defaults={**values, "created_by": user}
         )
-        rebuild_plan.delay_on_commit(master.pk)
+        enqueue_on_commit(rebuild_plan, master.pk)
 
 
 def remove_item_override(*, master, item):
@@ -205,7 +206,7 @@ def remove_item_override(*, master, item):
 
     with transaction.atomic():
         ItemOverride.objects.filter(master=master, item=item).delete()
-        rebuild_plan.delay_on_commit(master.pk)
+        enqueue_on_commit(rebuild_plan, master.pk)
 
 
 @transaction.atomic
@@ -256,7 +257,7 @@ def decide_match(*, master, kind, key, action, user) -> MatchDecision:
         master=master, kind=kind, key=key,
         defaults={"action": action, "decided_by": user, "decided_at": timezone.now()},
     )  # fmt: skip
-    rebuild_plan.delay_on_commit(master.pk)
+    enqueue_on_commit(rebuild_plan, master.pk)
     return decision
 
 
@@ -271,7 +272,7 @@ def undo_match(*, decision, user) -> None:
         "match decision %s (%s %s: %s) of master %s undone by user %s",
         decision.pk, decision.kind, decision.key, decision.action, decision.master_id, user.pk,
     )  # fmt: skip
-    rebuild_plan.delay_on_commit(decision.master_id)
+    enqueue_on_commit(rebuild_plan, decision.master_id)
 
 
 # -- Vendor and item rules, stock pools: each rebuilds the plan --------------------------
@@ -282,7 +283,7 @@ def add_replenishment_rule(*, master, values):
 
     with transaction.atomic():
         rule = ReplenishmentRule.objects.create(master=master, **values)
-        rebuild_plan.delay_on_commit(master.pk)
+        enqueue_on_commit(rebuild_plan, master.pk)
     return rule
 
 
@@ -291,7 +292,7 @@ def delete_replenishment_rule(*, rule):
 
     with transaction.atomic():
         rule.delete()
-        rebuild_plan.delay_on_commit(rule.master_id)
+        enqueue_on_commit(rebuild_plan, rule.master_id)
 
 
 def set_stock_pool(*, connection, pool):
@@ -300,4 +301,4 @@ def set_stock_pool(*, connection, pool):
 
     with transaction.atomic():
         Connection.objects.filter(pk=connection.pk).update(stock_pool=" ".join(pool.split()))
-        rebuild_plan.delay_on_commit(connection.master_id)
+        enqueue_on_commit(rebuild_plan, connection.master_id)

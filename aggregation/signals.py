@@ -1,7 +1,6 @@
 """After a child's import, refresh its master's rollups for what the import changed."""
 
-from django.db import transaction
-
+from core.queue import enqueue_on_commit
 from inventory.models import Product, normalize_sku
 
 ROLLED_UP = {"products", "stock", "sales"}
@@ -34,6 +33,4 @@ def refresh_after_import(sender, batch, rows, **kwargs):
     if master is None:
         return
     skus = changed_skus(rows)
-    transaction.on_commit(
-        lambda: refresh_rollups.delay(master.pk, child_ids=[batch.organization_id], skus=skus)
-    )
+    enqueue_on_commit(refresh_rollups, master.pk, child_ids=[batch.organization_id], skus=skus)
