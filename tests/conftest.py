@@ -14,6 +14,15 @@ def _media_root(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
 
 
+@pytest.fixture(autouse=True)
+def _fresh_throttle_counts(monkeypatch):
+    """Each test counts its own attempts: the cache outlives a test (locmem in a process,
+    Redis across runs), and clearing Redis would clear the broker's queues with it."""
+    import uuid
+
+    monkeypatch.setattr("core.throttle.KEY_PREFIX", f"throttle-test-{uuid.uuid4().hex}")
+
+
 @pytest.fixture
 def org(db):
     return OrganizationFactory(name="Heartland Test Mart")
