@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from accounts import services
+from accounts.emails import reset_link_lifetime
 from accounts.forms import (
     EmailLoginForm,
     InviteForm,
@@ -88,14 +89,24 @@ class PasswordResetView(auth_views.PasswordResetView):
 
 
 password_reset = login_not_required(PasswordResetView.as_view())
-password_reset_done = login_not_required(
-    auth_views.PasswordResetDoneView.as_view(template_name="accounts/password_reset_done.html")
-)
+
+
+class PasswordResetDoneView(auth_views.PasswordResetDoneView):
+    template_name = "accounts/password_reset_done.html"
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), "link_lifetime": reset_link_lifetime()}
+
+
+password_reset_done = login_not_required(PasswordResetDoneView.as_view())
 
 
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     template_name = "accounts/password_reset_confirm.html"
     success_url = reverse_lazy("accounts:password_reset_complete")
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), "link_lifetime": reset_link_lifetime()}
 
     def form_valid(self, form):
         response = super().form_valid(form)

@@ -97,3 +97,21 @@ def test_with_the_cache_down_a_reset_still_goes_out(
     with django_capture_on_commit_callbacks(execute=True):
         assert reset(client, "forgetful@heartland.test").status_code == 302
     assert len(mail.outbox) == 1
+
+
+def test_the_email_and_pages_say_how_long_the_link_works_from_the_settings(
+    client, settings, django_capture_on_commit_callbacks
+):
+    settings.PASSWORD_RESET_TIMEOUT = 2 * 60 * 60
+    UserFactory(email="o'brien&co@heartland.test", full_name="Ann")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = reset(client, "o'brien&co@heartland.test")
+    (message,) = mail.outbox
+    assert "account (o'brien&co@heartland.test)" in message.body  # as typed, not &#x27;
+    assert "open this link within 2 hours:" in message.body
+    assert "within 2 hours" in message.alternatives[0][0]
+    assert "It works once and for 2 hours." in client.get(response["Location"]).text
+    expired = client.get(
+        reverse("accounts:password_reset_confirm", args=["MQ", "set-password"]), follow=True
+    )
+    assert "expire after 2 hours" in expired.text
