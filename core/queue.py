@@ -11,13 +11,15 @@ queue again what is left undone.
 Publishing tries once, and once more on a fresh connection (a pooled connection the broker
 closed meanwhile), then gives up: no back-off, and no result subscription (the job's rows
 in the database are its result, nobody reads Celery's). Each connection attempt waits at
-most CELERY_BROKER_CONNECTION_TIMEOUT seconds (config/settings.py).
+most CELERY_BROKER_CONNECTION_TIMEOUT seconds (config/settings.py), and after a failure
+the process does not try again for PAUSE_AFTER_FAILURE seconds.
 
 In-process (eager) mode has no broker to fail: the job runs inside the call, and its own
 errors propagate as they always did.
 """
 
 import logging
+import time
 from functools import partial
 
 from celery import Task
@@ -25,6 +27,12 @@ from django.db import transaction
 from kombu.exceptions import KombuError
 
 logger = logging.getLogger(__name__)
+
+# After a failed publish this process leaves the broker alone for this many seconds: a
+# request queueing several jobs (three emails) waits out a connect timeout once, not three
+# times, and so do the requests right after it.
+PAUSE_AFTER_FAILURE = 10.0
+_paused_until = 0.0
 
 # One retry, at once: enough for a stale pooled connection, never a wait on a dead broker.
 PUBLISH_RETRY_POLICY = {
@@ -38,14 +46,23 @@ PUBLISH_RETRY_POLICY = {
 def enqueue(task: Task, *args, **kwargs) -> bool:
     """Queue `task(*args, **kwargs)` now. False (and a log line) when the broker could not
     take it; True when it is queued, or has run in-process."""
+    global _paused_until
     if task.app.conf.task_always_eager:
         task.apply_async(args, kwargs)
         return True
+    if time.monotonic() < _paused_until:
+        logger.warning(
+            "Not queueing %s%r: the broker was unreachable moments ago. The work is kept in "
+            "the database; a sweep queues it again.",
+            task.name, args,
+        )  # fmt: skip
+        return False
     try:
         task.apply_async(
             args, kwargs, ignore_result=True, retry=True, retry_policy=PUBLISH_RETRY_POLICY
         )
     except _broker_errors(task) as error:
+        _paused_until = time.monotonic() + PAUSE_AFTER_FAILURE
         logger.warning(
             "Could not queue %s%r: the broker is unreachable (%s: %s). The work is kept in "
             "the database; a sweep queues it again.",

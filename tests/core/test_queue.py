@@ -67,3 +67,21 @@ def test_every_job_is_queued_through_core_queue():
         if direct.search(line)
     ]
     assert offenders == []
+
+
+def test_after_a_failure_the_broker_is_left_alone_for_a_while(broker_down, monkeypatch):
+    # A broker that drops packets costs a connect timeout per try: one request queueing
+    # three emails, and the requests right after it, must not pay it each time.
+    tries = []
+    real = send_outbox_email.apply_async
+
+    def counted(*args, **kwargs):
+        tries.append(args)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(send_outbox_email, "apply_async", counted)
+    assert [enqueue(send_outbox_email, pk) for pk in (1, 2, 3)] == [False, False, False]
+    assert len(tries) == 1
+    monkeypatch.setattr("core.queue._paused_until", time.monotonic() - 1)  # the pause is over
+    assert enqueue(send_outbox_email, 4) is False
+    assert len(tries) == 2
