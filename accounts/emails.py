@@ -3,6 +3,9 @@ password resets. Each is a row written in the transaction that asks for it; its 
 made when the email is sent (the builders below, registered in AccountsConfig.ready), so
 no reset token or link is ever stored."""
 
+from datetime import timedelta
+
+from django.conf import settings
 from django.contrib.auth.tokens import default_token_generator
 from django.urls import reverse
 from django.utils import timezone
@@ -11,7 +14,7 @@ from django.utils.http import urlsafe_base64_encode
 
 from accounts.invitations import make_token
 from accounts.models import Invitation, User
-from core.emails import absolute_url
+from core.emails import absolute_url, duration_text
 from core.outbox import NoLongerApplies, queue_emails
 
 INVITATION_KIND = "invitation"
@@ -69,4 +72,8 @@ def password_reset_context(*, subject_id: int, template: str, email: str) -> dic
             "token": default_token_generator.make_token(user),
         },
     )
-    return {"user": user, "link": absolute_url(path)}
+    return {"user": user, "link": absolute_url(path), "link_lifetime": reset_link_lifetime()}
+
+
+def reset_link_lifetime() -> str:
+    return duration_text(timedelta(seconds=settings.PASSWORD_RESET_TIMEOUT))

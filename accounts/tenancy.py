@@ -11,6 +11,8 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 from django.utils.functional import SimpleLazyObject
 
+from core.logs import set_organization
+
 SESSION_KEY = "organization_id"
 
 
@@ -118,6 +120,8 @@ class CurrentOrganizationMiddleware:
         def membership():
             if "m" not in cache:
                 cache["m"] = _current_membership(request)
+                # Log lines from here on say which organization the request acts for.
+                set_organization(cache["m"].organization_id if cache["m"] else None)
             return cache["m"]
 
         request.membership = SimpleLazyObject(membership)

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from accounts import services
+from accounts.emails import reset_link_lifetime
 from accounts.forms import (
     EmailLoginForm,
     InviteForm,
@@ -27,6 +28,7 @@ from accounts.invitations import InvitationUsed, accept_invitation, check_token
 from accounts.models import Invitation, Membership, User
 from accounts.services import LOGIN_BACKEND
 from accounts.tenancy import inherited_membership, organization_required, switch_organization
+from accounts.throttling import password_reset_allowed
 from core.links import LinkCheck
 from core.tenancy import get_for_org_or_404
 
@@ -61,21 +63,50 @@ class LoginView(auth_views.LoginView):
 login_view = login_not_required(LoginView.as_view())
 logout_view = auth_views.LogoutView.as_view()
 
-password_reset = login_not_required(
-    auth_views.PasswordResetView.as_view(
-        template_name="accounts/password_reset.html",
-        form_class=QueuedPasswordResetForm,
-        success_url=reverse_lazy("accounts:password_reset_done"),
-    )
-)
-password_reset_done = login_not_required(
-    auth_views.PasswordResetDoneView.as_view(template_name="accounts/password_reset_done.html")
-)
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Throttled per client and per address (accounts/throttling.py). A client over its
+    limit is told so; an address over its limit gets no more email, and the page says the
+    same as for any other address."""
+
+    template_name = "accounts/password_reset.html"
+    form_class = QueuedPasswordResetForm
+    success_url = reverse_lazy("accounts:password_reset_done")
+
+    def form_valid(self, form):
+        client_ok, address_ok = password_reset_allowed(self.request, form.cleaned_data["email"])
+        if not client_ok:
+            minutes = settings.PASSWORD_RESET_LIMIT_WINDOW_MINUTES
+            form.add_error(
+                None,
+                "Too many password reset requests from your network. "
+                f"Try again in {minutes} minutes.",
+            )
+            return self.render_to_response(self.get_context_data(form=form), status=429)
+        if not address_ok:
+            return HttpResponseRedirect(self.get_success_url())
+        return super().form_valid(form)
+
+
+password_reset = login_not_required(PasswordResetView.as_view())
+
+
+class PasswordResetDoneView(auth_views.PasswordResetDoneView):
+    template_name = "accounts/password_reset_done.html"
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), "link_lifetime": reset_link_lifetime()}
+
+
+password_reset_done = login_not_required(PasswordResetDoneView.as_view())
 
 
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     template_name = "accounts/password_reset_confirm.html"
     success_url = reverse_lazy("accounts:password_reset_complete")
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), "link_lifetime": reset_link_lifetime()}
 
     def form_valid(self, form):
         response = super().form_valid(form)

@@ -137,6 +137,7 @@ def recover(runs, *, lost=None) -> tuple[int, int]:
 
 def _requeue(runs) -> int:
     from aggregation.jobs import load_all_connections
+    from core.queue import enqueue_on_commit
 
     count = 0
     for run_id, claimed_at in runs.values_list("pk", "claimed_at"):
@@ -145,7 +146,7 @@ def _requeue(runs) -> int:
                 pk=run_id, status=Status.RUNNING, claimed_at=claimed_at
             ).update(status=Status.QUEUED, queued_at=timezone.now(), message=RESTARTED)
             if given_back:
-                load_all_connections.delay_on_commit(run_id)
+                enqueue_on_commit(load_all_connections, run_id)
                 count += 1
     return count
 

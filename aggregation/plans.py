@@ -48,6 +48,7 @@ from aggregation.models import (
     RollupStock,
 )
 from aggregation.planning import plan_lines, z_for_service_level
+from core.queue import enqueue_on_commit
 from inventory.models import Product
 
 WRITE_BATCH = 2000
@@ -598,7 +599,7 @@ def rebuild(master: MasterAccount, today=None) -> int:
         MasterAccount.objects.filter(pk=master.pk).update(
             plan_computed_at=now, plan_settings=plan_settings
         )
-        score_forecasts.delay_on_commit(master.pk)
+        enqueue_on_commit(score_forecasts, master.pk)
     return len(rows)
 
 
@@ -607,9 +608,10 @@ def request_rebuild(master_id: int) -> None:
     kept (plan_requested_at), so one that a lost worker dropped is asked for again by the
     sweep (requeue_dropped_rebuilds)."""
     from aggregation.jobs import rebuild_plan
+    from core.queue import enqueue_on_commit
 
     MasterAccount.objects.filter(pk=master_id).update(plan_requested_at=timezone.now())
-    rebuild_plan.delay_on_commit(master_id)
+    enqueue_on_commit(rebuild_plan, master_id)
 
 
 def rebuild_pending(master) -> bool:

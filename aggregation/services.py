@@ -19,6 +19,7 @@ from aggregation.models import (
     ReplenishmentRule,
     SourceFile,
 )
+from core.queue import enqueue_on_commit
 
 log = logging.getLogger(__name__)
 
@@ -125,7 +126,7 @@ def remove_connection(connection):
     master_id = connection.master_id
     with transaction.atomic():
         connection.delete()
-        transaction.on_commit(lambda: refresh_rollups.delay(master_id))
+        enqueue_on_commit(refresh_rollups, master_id)
 
 
 def start_load(master, user) -> LoadRun:
@@ -146,7 +147,7 @@ def start_load(master, user) -> LoadRun:
         run = LoadRun.objects.create(
             master=master, total=master.connections.count() + 1, started_by=user
         )
-        load_all_connections.delay_on_commit(run.pk)
+        enqueue_on_commit(load_all_connections, run.pk)
     return run
 
 
@@ -172,7 +173,7 @@ def preview_plan_settings(*, master, draft):
     }
     with transaction.atomic():
         MasterAccount.objects.filter(pk=master.pk).update(draft_settings=values, draft_summary={})
-        preview_job.delay_on_commit(master.pk)
+        enqueue_on_commit(preview_job, master.pk)
     return values
 
 

@@ -1,7 +1,10 @@
 """After a child's import, refresh its master's rollups for what the import changed."""
 
+from functools import partial
+
 from django.db import transaction
 
+from core.queue import enqueue
 from inventory.models import Product, normalize_sku
 
 ROLLED_UP = {"products", "stock", "sales"}
@@ -35,8 +38,9 @@ def refresh_after_import(sender, batch, rows, **kwargs):
         return
     skus = changed_skus(rows)
     # Robust: the import has committed by then, so a refresh (or the plan rebuild after it)
-    # that fails is logged and never reported as the import's failure.
+    # that fails is logged and never reported as the import's failure; a broker that is
+    # down fails nothing either (core/queue.py).
     transaction.on_commit(
-        lambda: refresh_rollups.delay(master.pk, child_ids=[batch.organization_id], skus=skus),
+        partial(enqueue, refresh_rollups, master.pk, child_ids=[batch.organization_id], skus=skus),
         robust=True,
     )

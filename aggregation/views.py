@@ -33,6 +33,7 @@ from aggregation.matching import MERGE, NAME_THRESHOLD, SAME_SKU, matching_for
 from aggregation.models import Connection, ItemOverride, MasterAccount, PlanRow, RollupSales
 from aggregation.planning import z_for_service_level
 from core.exports import csv_response
+from core.queue import enqueue_on_commit
 
 PAGE_SIZE = 50
 MANAGERS = ("owner", "admin")
@@ -121,7 +122,7 @@ def _connected(request, master, connection, *, load):
         return redirect(run)
     from aggregation.jobs import refresh_rollups
 
-    refresh_rollups.delay_on_commit(master.pk)
+    enqueue_on_commit(refresh_rollups, master.pk)
     return redirect("aggregation:connections")
 
 

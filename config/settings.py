@@ -55,6 +55,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # An id for every request (X-Request-ID, or a new one), in its log lines (core/logs.py).
+    "core.logs.RequestIdMiddleware",
+    # /healthz and /readyz answer before the HTTPS redirect and the host check (core/health.py).
+    "core.health.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
@@ -65,6 +69,7 @@ MIDDLEWARE = [
     # Every page needs a login unless its view says @login_not_required.
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "accounts.tenancy.CurrentOrganizationMiddleware",
+    "core.middleware.NoStoreWhenSignedInMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -152,6 +157,10 @@ AXES_CLIENT_IP_CALLABLE = "accounts.throttling.client_ip"
 INVITATION_MAX_AGE = timedelta(days=env.int("INVITATION_MAX_AGE_DAYS", default=7))
 PARTNER_LINK_MAX_AGE = timedelta(days=env.int("PARTNER_LINK_MAX_AGE_DAYS", default=14))
 PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=60 * 60 * 24)
+# Password reset emails, counted in the cache per client address and per email address.
+PASSWORD_RESET_LIMIT_PER_CLIENT = env.int("PASSWORD_RESET_LIMIT_PER_CLIENT", default=10)
+PASSWORD_RESET_LIMIT_PER_ADDRESS = env.int("PASSWORD_RESET_LIMIT_PER_ADDRESS", default=3)
+PASSWORD_RESET_LIMIT_WINDOW_MINUTES = env.int("PASSWORD_RESET_LIMIT_WINDOW_MINUTES", default=60)
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")
@@ -222,11 +231,21 @@ DEMO_DATA_DIR = Path(env.str("DEMO_DATA_DIR", default=str(BASE_DIR / "demo" / "d
 
 CACHES = {
     "default": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": env.str("REDIS_URL")}
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": env.str("REDIS_URL"),
+            # A page that counts or reads something in the cache (the password-reset
+            # throttle, an import's progress) must not hang on a Redis that is down.
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+        }
         if env.str("REDIS_URL", default="")
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )
 }
+
+# Log lines: plain text for a developer, one JSON object a line in production, each with
+# the request id and the organization id (core/logs.py).
+LOG_FORMAT = env.str("LOG_FORMAT", default="text" if DEBUG else "json")
 
 # Celery. Jobs run in a worker: `make run` starts the web server, a worker and beat
 # together (Procfile). With REDIS_URL the broker is Redis; without it, kombu's filesystem
@@ -258,6 +277,12 @@ LONG_JOB_TIME_LIMIT = env.int("LONG_JOB_TIME_LIMIT", default=1260)
 BROKER_VISIBILITY_TIMEOUT = env.int("BROKER_VISIBILITY_TIMEOUT", default=LONG_JOB_TIME_LIMIT + 120)
 CELERY_RESULT_EXPIRES = timedelta(days=1)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# With JSON logs the worker writes through LOGGING (below) instead of its own handlers.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = LOG_FORMAT != "json"
+# A request queues its jobs after it commits (core/queue.py) and must not hang on a broker
+# that is down: each connection attempt gives up after this many seconds. Redis takes it as
+# a transport option; without one, a host that drops packets holds the socket for minutes.
+CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECTION_TIMEOUT", default=2.0)
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     CELERY_RESULT_BACKEND = REDIS_URL
@@ -265,6 +290,7 @@ if REDIS_URL:
         "visibility_timeout": BROKER_VISIBILITY_TIMEOUT,
         # Look for messages past their visibility timeout every 10 s (default: ~100 s).
         "unacked_restore_throttle": 1,
+        "socket_connect_timeout": CELERY_BROKER_CONNECTION_TIMEOUT,
     }
 else:
     # kombu reads and writes these folders but does not make them. A message is a file,
@@ -361,7 +387,18 @@ if not DEBUG:
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request": {"()": "core.logs.RequestContextFilter"}},
+    "formatters": {
+        "json": {"()": "core.logs.JsonFormatter"},
+        "text": {"format": "%(message)s"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["request"],
+            "formatter": "json" if LOG_FORMAT == "json" else "text",
+        }
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"axes": {"level": "WARNING"}, "celery.app.trace": {"level": "WARNING"}},
 }

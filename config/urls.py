@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from accounts import views as account_views
+from core import health
 
 admin.site.site_header = "Shelfshare administration"
 admin.site.site_title = "Shelfshare admin"
@@ -14,4 +15,6 @@ urlpatterns = [
     path("tasks/", include("tasks.urls")),
     path("load-data/", include("aggregation.urls")),
     path("admin/", admin.site.urls),
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
 ]

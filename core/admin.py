@@ -47,10 +47,14 @@ class OutboxEmailAdmin(ReadOnlyMixin, admin.ModelAdmin):
     @admin.action(description="Send the selected failed emails again now")
     def retry_now(self, request, queryset):
         from core.jobs import send_outbox_email
+        from core.queue import enqueue
 
         failed = [OutboxEmail.Status.FAILED, OutboxEmail.Status.GAVE_UP]
         ids = list(queryset.filter(status__in=failed).values_list("pk", flat=True))
         OutboxEmail.objects.filter(pk__in=ids).update(status=OutboxEmail.Status.FAILED)
-        for pk in ids:
-            send_outbox_email.delay(pk)
-        self.message_user(request, f"Queued {len(ids)} email(s) again.")
+        queued = sum(enqueue(send_outbox_email, pk) for pk in ids)
+        message = f"Queued {queued} email(s) again."
+        if queued < len(ids):
+            # The rows stay FAILED: the outbox sweep sends them once the broker is back.
+            message += f" {len(ids) - queued} wait for the broker, which is unreachable."
+        self.message_user(request, message)

@@ -4,6 +4,7 @@ import csv
 
 from django.http import StreamingHttpResponse
 from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
 
 # A cell starting with one of these is run as a formula by spreadsheets.
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
@@ -49,4 +50,6 @@ def csv_response(filename_stem, header, rows, preamble=()):
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename_stem}-{stamp}.csv"'
     response["X-Content-Type-Options"] = "nosniff"
+    # An export is an organization's data on a download link: never kept by a cache.
+    add_never_cache_headers(response)
     return response

@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from core.emails import send_templated_email
 from core.models import OutboxEmail
+from core.queue import enqueue_on_commit
 
 Status = OutboxEmail.Status
 MAX_ATTEMPTS = 6
@@ -87,7 +88,7 @@ def queue_emails(
     )
     pending = OutboxEmail.objects.filter(key__in=list(keys), status=Status.PENDING)
     for pk in pending.values_list("pk", flat=True):
-        send_outbox_email.delay_on_commit(pk)
+        enqueue_on_commit(send_outbox_email, pk)
 
 
 def backoff(attempts: int) -> int:

@@ -3,6 +3,7 @@ dead once the request has left PENDING. Opening one changes nothing."""
 
 from django.conf import settings
 
+from core.emails import duration_text
 from core.links import LinkCheck, LinkExpired, LinkNotValid, make_link_token, read_link_token
 from partners.models import Partnership
 
@@ -22,7 +23,7 @@ def check_token(token: str) -> LinkCheck:
         return LinkCheck(
             title="This link has expired",
             problem="Links in partner request emails work for "
-            f"{settings.PARTNER_LINK_MAX_AGE.days} days. Log in and open 3rd Party "
+            f"{duration_text(settings.PARTNER_LINK_MAX_AGE)}. Log in and open 3rd Party "
             "Connections to see the request.",
         )
     except LinkNotValid:

@@ -12,10 +12,11 @@ queued only once it commits: a rolled-back change sends nothing.
   unapproved  the partner's admins           (the requester stopped sharing)
 """
 
+from django.conf import settings
 from django.urls import reverse
 
 from accounts.models import Membership, User
-from core.emails import absolute_url
+from core.emails import absolute_url, duration_text
 from core.outbox import queue_emails
 from partners import links
 from partners.models import Partnership, PartnershipEvent
@@ -87,6 +88,7 @@ def event_context(*, subject_id: int, template: str, email: str) -> dict:
         "scope_lines": partnership.scope_description(),
         "store_count": partnership.effective_stores().count(),
         "page_link": absolute_url(partnership.get_absolute_url()),
+        "link_lifetime": duration_text(settings.PARTNER_LINK_MAX_AGE),
     }
     if template == "partnership_requested":
         token = links.make_token(partnership, email)

@@ -15,6 +15,15 @@ def _media_root(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
 
 
+@pytest.fixture(autouse=True)
+def _fresh_throttle_counts(monkeypatch):
+    """Each test counts its own attempts: the cache outlives a test (locmem in a process,
+    Redis across runs), and clearing Redis would clear the broker's queues with it."""
+    import uuid
+
+    monkeypatch.setattr("core.throttle.KEY_PREFIX", f"throttle-test-{uuid.uuid4().hex}")
+
+
 @pytest.fixture
 def org(db):
     return OrganizationFactory(name="Heartland Test Mart")
@@ -283,3 +292,45 @@ def wait_for_files(folder, count=1, timeout=30):
             return files
         time.sleep(0.2)
     raise AssertionError(f"expected {count} email file(s) in {folder} within {timeout} s")
+
+
+# -- A broker that is down ---------------------------------------------------------------
+
+
+def closed_port():
+    """A local port with nothing listening: connecting to it is refused at once."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _use_broker(app, url, *, eager):
+    app.conf.broker_url = url
+    app.conf.task_always_eager = eager
+    # The app keeps its connections and producers in pools made from the old URL; kombu
+    # keeps the pools themselves (one per URL), so they are dropped here, never closed.
+    app._pool = None
+    app.amqp._producer_pool = None
+    # core.queue leaves a broker that just failed alone for a while; this one is new.
+    from core import queue
+
+    queue._paused_until = 0.0
+
+
+@pytest.fixture
+def broker_down():
+    """Jobs are queued, not run in-process, to a broker nobody answers on. Yields a function
+    that brings the broker back: jobs run in-process again (a real worker's tests pass
+    the broker URL to bring back)."""
+    from config.celery import app
+
+    url, eager = app.conf.broker_url, app.conf.task_always_eager
+    _use_broker(app, f"redis://127.0.0.1:{closed_port()}/0", eager=False)
+
+    def back(to_url=None):
+        _use_broker(app, to_url or url, eager=to_url is None)
+
+    yield back
+    _use_broker(app, url, eager=eager)

@@ -27,6 +27,8 @@ SAMPLE_VALUES = {
     "item": "NOSUCHITEM",  # an item of a master's order plan
 }
 TOKEN_KWARGS = {"token", "uidb64", "sku", "item"}  # samples that name nothing: a 404 is right
+# Views that set their own Cache-Control (a task photo is cached privately for an hour).
+OWN_CACHE_CONTROL = {"tasks:photo"}
 
 
 def discover(patterns=None, namespace=""):
@@ -133,6 +135,9 @@ def test_members_of_the_owning_organization_never_get_a_server_error(name, patte
     assert response.status_code < 500
     if who == "owner" and not TOKEN_KWARGS & set(pattern.pattern.converters):
         assert response.status_code != 404, f"{url} answered 404 to the owner"
+    if response.status_code == 200 and name not in OWN_CACHE_CONTROL:
+        # An organization's data is never kept by a browser or proxy cache.
+        assert "no-store" in response.get("Cache-Control", ""), f"{url} may be cached"
     if response.get("Content-Type", "").startswith("text/html"):
         # A filter field with no label of its own shows django-filter's placeholder.
         assert b"[invalid name]" not in response.content, (

@@ -250,9 +250,10 @@ def confirm(
         apply_batch(batch.pk)
         return False
     from core.jobs import apply_import
+    from core.queue import enqueue_on_commit
 
     set_progress(batch.pk, 0, batch.total_rows)
-    apply_import.delay_on_commit(batch.pk)
+    enqueue_on_commit(apply_import, batch.pk)
     return True
 
 

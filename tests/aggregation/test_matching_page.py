@@ -40,7 +40,10 @@ def master(org):
 def jobs_queued(monkeypatch):
     """The plan rebuilds queued, by master id, instead of run."""
     queued = []
-    monkeypatch.setattr(jobs.rebuild_plan, "delay", queued.append)
+    # core.queue publishes through apply_async(args, kwargs, **options).
+    monkeypatch.setattr(
+        jobs.rebuild_plan, "apply_async", lambda args, kwargs, **options: queued.append(*args)
+    )
     return queued
 
 

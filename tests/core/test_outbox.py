@@ -137,3 +137,23 @@ def test_staff_can_send_a_failed_email_again(
     assert "Queued 1 email(s) again." in response.text
     failed.refresh_from_db()
     assert failed.status == "sent" and len(mail.outbox) == 1
+
+
+def test_staff_resending_while_the_broker_is_down_are_told_and_the_sweep_sends_later(
+    staff_client, shelf_kind, broker_down, django_capture_on_commit_callbacks
+):
+    failed = queue_shelf(1, django_capture_on_commit_callbacks)
+    OutboxEmail.objects.filter(pk=failed.pk).update(status="gave_up", attempts=6)
+    response = staff_client.post(
+        reverse("admin:core_outboxemail_changelist"),
+        {"action": "retry_now", "_selected_action": [failed.pk]},
+        follow=True,
+    )
+    assert response.status_code == 200
+    assert "Queued 0 email(s) again. 1 wait for the broker, which is unreachable." in response.text
+    failed.refresh_from_db()
+    assert failed.status == "failed"
+    broker_down()
+    assert retry_outbox_emails() == 1
+    failed.refresh_from_db()
+    assert failed.status == "sent"

@@ -142,6 +142,20 @@ def test_seed_demo_builds_the_demo_world_and_can_run_twice(capsys):
     for user in User.objects.filter(is_staff=False):
         assert user.email in printed
         assert user.check_password(PASSWORD)
+    # It says what it does while it runs, with what the demo then holds...
+    assert "  Stores of Heartland Mart from walmart_store_openings_1962_2006.csv...\n" in printed
+    assert f"    {retailer.stores.count()} stores (" in printed
+    assert "    1175 products, " in printed
+    assert "Heartland Group, owned by owner@heartland.example, over Heartland Mart, " in printed
+    # ...and ends with every login and its organizations, the master account's owner too.
+    listing = printed.rsplit("Every demo login uses the password:", 1)[1].splitlines()[1:]
+    logins = dict(line.split(None, 1) for line in listing if line.strip())
+    assert logins["owner@heartland.example"] == (
+        "Hannah Hart: owner of Heartland Group (master account); owner of Heartland Mart"
+    )
+    assert logins["rep@fieldforce.example"] == "Ray Rep: member of FieldForce Merchandising"
+    assert logins["admin@shelfshare.example"] == "Platform Admin: staff, Django admin at /admin/"
+    assert len(logins) == User.objects.count()
 
 
 def test_seed_demo_says_where_the_data_should_be(settings, tmp_path):

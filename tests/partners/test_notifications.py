@@ -250,3 +250,21 @@ def test_emails_about_a_deleted_partnership_are_marked_not_sent(
         ("not_sent", 0, "The partnership event it was about is gone.")
     }
     assert retry_outbox_emails() == 0
+
+
+def test_plain_text_says_names_as_written_and_the_link_lifetime_from_the_settings(
+    world, settings, django_capture_on_commit_callbacks
+):
+    settings.PARTNER_LINK_MAX_AGE = timedelta(days=3)
+    world["retailer"].name = "A & B <Markets>"
+    world["retailer"].save()
+    with django_capture_on_commit_callbacks(execute=True):
+        request(world)
+    to_partner = next(m for m in mail.outbox if m.to == [world["partner_admin"].email])
+    assert to_partner.subject == "A & B <Markets> asks FieldForce to partner on Shelfshare"
+    assert "A & B <Markets> asks FieldForce" in to_partner.body
+    assert "&amp;" not in to_partner.body and "&lt;" not in to_partner.body
+    assert "for 3 days, while the request is pending" in to_partner.body
+    html = to_partner.alternatives[0][0]
+    assert "A &amp; B &lt;Markets&gt;" in html  # the HTML part is still escaped
+    assert "for 3 days" in html and "14 days" not in html

@@ -4,6 +4,7 @@ import csv
 import datetime
 import random
 import tempfile
+import time
 from decimal import Decimal
 from pathlib import Path
 
@@ -82,6 +83,90 @@ REGIONS = [
 ]
 
 
+class counts:
+    """What the demo holds after each step, counted from the database: a rerun that skips
+    a step says the same as the run that did it."""
+
+    @staticmethod
+    def _retailer():
+        return Organization.objects.get(name="Heartland Mart")
+
+    @staticmethod
+    def people():
+        names = [name for name, _, _, _ in ORGANIZATIONS]
+        organizations = Organization.objects.filter(name__in=names)
+        logins = User.objects.filter(memberships__organization__in=organizations).distinct()
+        return f"{organizations.count()} organizations, {logins.count()} logins"
+
+    @classmethod
+    def stores(cls):
+        return f"{Store.objects.for_org(cls._retailer()).count()} stores"
+
+    @classmethod
+    def regions(cls):
+        names = Region.objects.for_org(cls._retailer()).values_list("name", flat=True)
+        return f"{len(names)}: {', '.join(names)}"
+
+    @staticmethod
+    def staff():
+        return ", ".join(User.objects.filter(is_staff=True).values_list("email", flat=True))
+
+    @classmethod
+    def partnerships(cls):
+        from partners.models import Partnership
+
+        shares = Partnership.objects.filter(organization=cls._retailer()).select_related("partner")
+        said = ", ".join(f"{p.partner_name} ({p.get_status_display().lower()})" for p in shares)
+        return f"{len(shares)}: {said}"
+
+    @classmethod
+    def inventory(cls):
+        from inventory.models import Product, SalesLine, Stock
+
+        retailer = cls._retailer()
+        return (
+            f"{Product.objects.for_org(retailer).count()} products, "
+            f"{Stock.objects.filter(organization=retailer).count()} stock rows, "
+            f"{SalesLine.objects.filter(organization=retailer).count()} sales lines"
+        )
+
+    @classmethod
+    def tasks(cls):
+        from tasks.models import Campaign, Task, TaskPhoto, Visit
+
+        retailer = cls._retailer()
+        return (
+            f"{Campaign.objects.for_org(retailer).count()} campaign, "
+            f"{Task.objects.for_org(retailer).count()} tasks, "
+            f"{TaskPhoto.objects.filter(update__task__organization=retailer).count()} photos, "
+            f"{Visit.objects.count()} visits"
+        )
+
+    @classmethod
+    def master(cls):
+        from aggregation.models import MasterAccount, PlanRow
+
+        master = MasterAccount.objects.select_related("organization").get(
+            connections__child=cls._retailer()
+        )
+        children = sorted(master.connections.values_list("child__name", flat=True))
+        owners = master.organization.memberships.filter(role=Role.OWNER)
+        return (
+            f"{master.organization.name}, owned by "
+            f"{', '.join(owners.values_list('user__email', flat=True))}, over "
+            f"{', '.join(children)}; {PlanRow.objects.filter(master=master).count()} plan rows"
+        )
+
+    @classmethod
+    def currencies(cls):
+        from aggregation.models import ExchangeRate
+
+        rates = ExchangeRate.objects.filter(master__connections__child=cls._retailer())
+        return ", ".join(
+            f"1 {r.currency} = {r.rate.normalize()} from {r.valid_from}" for r in rates
+        )
+
+
 class Command(BaseCommand):
     help = "Load demo organizations, users and stores (idempotent). Logins are printed."
 
@@ -110,33 +195,81 @@ class Command(BaseCommand):
         quiet = override_settings(
             MAILERS={"default": {"BACKEND": "django.core.mail.backends.dummy.EmailBackend"}}
         )
+        started = time.monotonic()
+        self.stdout.write("Loading the demo data (a step already done is skipped):")
         with quiet, transaction.atomic():
-            organizations = {}
-            logins = []
-            for name, kinds, network, people in ORGANIZATIONS:
-                organization = self._organization(name, kinds, network)
-                organizations[name] = organization
-                for email, full_name, role in people:
-                    self._member(organization, email, full_name, role)
-                    logins.append((organization.name, email, role.label))
+            organizations = self._step("Organizations and logins", self._people, counts.people)
             retailer = organizations["Heartland Mart"]
+            merchandiser = organizations["FieldForce Merchandising"]
             owner = User.objects.get(email="owner@heartland.example")
-            created = self._stores(retailer, owner, path)
-            self._regions(retailer)
-            self._staff()
-            self._partnerships(organizations)
-            self._inventory(retailer, owner)
-            self._tasks(retailer, owner, organizations["FieldForce Merchandising"])
-            self._master(retailer, owner)
-            self._currencies(retailer, owner)
-
-        self.stdout.write(self.style.SUCCESS(f"Demo data ready ({created} new stores)."))
-        self.stdout.write(f"\nEvery demo login uses the password: {PASSWORD}\n")
-        width = max(len(email) for _, email, _ in logins)
-        for org_name, email, role in logins:
-            self.stdout.write(f"  {email.ljust(width)}  {role.ljust(6)}  {org_name}")
+            steps = [
+                (f"Stores of {retailer.name} from {path.name}",
+                 lambda: self._stores(retailer, owner, path), counts.stores),
+                ("Custom regions", lambda: self._regions(retailer), counts.regions),
+                ("Platform staff", self._staff, counts.staff),
+                ("Partnerships", lambda: self._partnerships(organizations), counts.partnerships),
+                (f"Products, stock and 90 days of sales of {retailer.name}",
+                 lambda: self._inventory(retailer, owner), counts.inventory),
+                ("Merchandising tasks and store visits",
+                 lambda: self._tasks(retailer, owner, merchandiser), counts.tasks),
+                ("Master account Heartland Group, its online shops and order plan",
+                 lambda: self._master(retailer, owner), counts.master),
+                ("Currencies and exchange rates",
+                 lambda: self._currencies(retailer, owner), counts.currencies),
+            ]  # fmt: skip
+            for title, work, said in steps:
+                self._step(title, work, said)
+            # Jobs queued by the steps (rollup refreshes, plan rebuilds) go once this commits.
+            self.stdout.write("  Saving; the jobs the steps queued run now...")
         self.stdout.write(
-            f"  {'admin@shelfshare.example'.ljust(width)}  staff   Django admin at /admin/\n"
+            self.style.SUCCESS(f"Demo data ready in {time.monotonic() - started:.0f} s.")
+        )
+        self._logins()
+
+    def _step(self, title, work, counts):
+        """Say what is being done before doing it (a step can take a minute), then what the
+        demo holds now and how long it took."""
+        self.stdout.write(f"  {title}...")
+        self.stdout.flush()
+        started = time.monotonic()
+        result = work()
+        self.stdout.write(f"    {counts()} ({time.monotonic() - started:.1f} s)")
+        return result
+
+    def _people(self):
+        organizations = {}
+        for name, kinds, network, people in ORGANIZATIONS:
+            organization = self._organization(name, kinds, network)
+            organizations[name] = organization
+            for email, full_name, role in people:
+                self._member(organization, email, full_name, role)
+        return organizations
+
+    def _logins(self):
+        """Every demo login with the organizations it may switch between, as the database
+        has them now: the master account (made by the Heartland Mart owner) included."""
+        from aggregation.models import MasterAccount
+
+        masters = set(MasterAccount.objects.values_list("organization_id", flat=True))
+        emails = [email for _, _, _, people in ORGANIZATIONS for email, _, _ in people]
+        users = {u.email: u for u in User.objects.filter(email__in=emails)}
+        self.stdout.write(f"\nEvery demo login uses the password: {PASSWORD}\n")
+        width = max(len(email) for email in [*emails, "admin@shelfshare.example"])
+        for email in emails:
+            memberships = (
+                Membership.objects.filter(user=users[email])
+                .select_related("organization")
+                .order_by("organization__name")
+            )
+            where = "; ".join(
+                f"{m.get_role_display().lower()} of {m.organization.name}"
+                + (" (master account)" if m.organization_id in masters else "")
+                for m in memberships
+            )
+            self.stdout.write(f"  {email.ljust(width)}  {users[email].full_name}: {where}")
+        self.stdout.write(
+            f"  {'admin@shelfshare.example'.ljust(width)}  Platform Admin: staff, Django admin "
+            "at /admin/\n"
         )
 
     def _organization(self, name, kinds, network):
