@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Length, Lower
 from django.urls import reverse
@@ -7,6 +8,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from accounts.currencies import DEFAULT_CURRENCY, CurrencyField
+from accounts.names import normalize_organization_name, organization_name_key
 from core.tenancy import OrgQuerySet
 
 
@@ -73,6 +75,12 @@ class Organization(models.Model):
         NONE = "none", "Not in network"
 
     name = models.CharField(max_length=200)
+    # Empty only in a row written by older code (an older migration state): save() sets it.
+    name_key = models.CharField(  # noqa: DJ001 (NULL, not "", so many legacy rows fit unique)
+        max_length=600, unique=True, null=True, editable=False,
+        help_text="The name's normal form, case-folded (accounts/names.py): look-alike names "
+        "are one name.",
+    )  # fmt: skip
     slug = models.SlugField(max_length=220, unique=True)
     is_retailer = models.BooleanField("retailer / brand", default=False)
     is_merchandiser = models.BooleanField("merchandiser", default=False)
@@ -99,9 +107,23 @@ class Organization(models.Model):
         return self.name
 
     def save(self, *args, **kwargs):
+        # Every way in (forms, admin, the demo seed, imports of accounts) stores the
+        # normal form, and the key the database keeps unique.
+        self.name = normalize_organization_name(self.name)
+        self.name_key = organization_name_key(self.name)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "name" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "name_key"}
         if not self.slug:
             self.slug = self._unique_slug()
         super().save(*args, **kwargs)
+
+    def clean(self):
+        super().clean()
+        self.name = normalize_organization_name(self.name)
+        clash = Organization.objects.filter(name_key=organization_name_key(self.name))
+        if self.name and clash.exclude(pk=self.pk).exists():
+            raise ValidationError({"name": NAME_TAKEN})
 
     def _unique_slug(self):
         base = slugify(self.name)[:200] or "organization"
@@ -121,6 +143,9 @@ class Organization(models.Model):
             )
             if flag
         ]
+
+
+NAME_TAKEN = "An organization with this name is already on Shelfshare."
 
 
 class Membership(models.Model):

@@ -1,10 +1,11 @@
 """Writes of the accounts app: keyword-only, one transaction each, emails through the outbox."""
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.emails import queue_invitation_email
-from accounts.models import Invitation, Membership, Organization, User
+from accounts.models import NAME_TAKEN, Invitation, Membership, Organization, User
+from accounts.names import organization_name_key
 
 # Logins made by the app itself (sign-up, an accepted invitation, a partner joining from
 # an emailed link) name the backend, since django-axes is configured beside it.
@@ -15,15 +16,63 @@ class MembershipError(Exception):
     """A membership change the rules forbid; the message is shown to the user."""
 
 
+class Taken(Exception):
+    """A name or an email someone else took between the form's check and the save (two
+    sign-ups at once): `field` is the form field to show str(exc) at."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+
+
+EMAIL_TAKEN = "An account with this email already exists. Log in, or reset your password."
+
+
 @transaction.atomic
 def user_create(*, email: str, password: str, full_name: str = "") -> User:
-    return User.objects.create_user(email=email, password=password, full_name=full_name)
+    try:
+        with transaction.atomic():
+            return User.objects.create_user(email=email, password=password, full_name=full_name)
+    except IntegrityError:
+        if User.objects.filter(email__iexact=email).exists():
+            raise Taken("email", EMAIL_TAKEN) from None
+        raise
+
+
+def new_organization(**fields) -> Organization:
+    """Organization.objects.create, where losing a race for the name is Taken, not a 500.
+    The form checked the name; the unique key decides between two saves at once. (A race
+    for the slug alone, between two names that slugify alike, takes the next slug.)"""
+    for _attempt in range(3):
+        try:
+            with transaction.atomic():
+                return Organization.objects.create(**fields)
+        except IntegrityError:
+            key = organization_name_key(fields.get("name", ""))
+            if Organization.objects.filter(name_key=key).exists():
+                raise Taken("organization_name", NAME_TAKEN) from None
+    raise Taken("organization_name", "Many organizations are being made at once: save again.")
 
 
 @transaction.atomic
 def organization_create(*, owner: User, name: str, **fields) -> Organization:
-    organization = Organization.objects.create(name=name, **fields)
+    organization = new_organization(name=name, **fields)
     Membership.objects.create(user=owner, organization=organization, role=Membership.Role.OWNER)
+    return organization
+
+
+@transaction.atomic
+def organization_settings_save(*, organization: Organization) -> Organization:
+    """Save the organization settings' form (its name, its currency): a new name racing
+    another organization's is Taken, as at sign-up."""
+    try:
+        with transaction.atomic():
+            organization.save()
+    except IntegrityError:
+        others = Organization.objects.exclude(pk=organization.pk)
+        if others.filter(name_key=organization_name_key(organization.name)).exists():
+            raise Taken("name", NAME_TAKEN) from None
+        raise
     return organization
 
 

@@ -4,10 +4,14 @@ removal, starting a load of every connection, the master's exchange rates and pr
 import logging
 
 from django.contrib.auth import authenticate
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from accounts.forms import clean_organization_name
 from accounts.models import Membership, Organization
+from accounts.names import organization_name_key
+from accounts.services import Taken, new_organization
 from aggregation.models import (
     Connection,
     ExchangeRate,
@@ -26,6 +30,24 @@ class ConnectionRefused(Exception):
     """str(exc) tells the user what to do instead."""
 
 
+def _new_name(value, taken):
+    """A new account's name as stored, refused as a look-alike of an existing one
+    (accounts/names.py) or when too long."""
+    try:
+        return clean_organization_name(value, taken=taken)
+    except ValidationError as error:
+        raise ConnectionRefused(" ".join(error.messages)) from None
+
+
+def _new_organization(**fields):
+    try:
+        return new_organization(**fields)
+    except Taken as taken:  # another account took the name since the check
+        raise ConnectionRefused(
+            f"An organization named {fields['name']} already exists: choose another name."
+        ) from taken
+
+
 def _master_for(organization, user, master_name):
     """The master the current account adds connections to; the first connection makes it,
     with the current account as its first child."""
@@ -40,13 +62,12 @@ def _master_for(organization, user, master_name):
             f"{organization.name} is a child of {existing.master.organization.name}. "
             f"Switch to {existing.master.organization.name} to add connections."
         )
-    name = (master_name or f"{organization.name} Group").strip()
-    if Organization.objects.filter(name__iexact=name).exists():
-        raise ConnectionRefused(
-            f"An organization named {name} already exists: choose another master name."
-        )
+    name = _new_name(
+        master_name or f"{organization.name} Group",
+        "An organization named {name} already exists: choose another master name.",
+    )
     # The master reports in its first child's currency until someone says otherwise.
-    master_org = Organization.objects.create(
+    master_org = _new_organization(
         name=name, is_retailer=organization.is_retailer, currency=organization.currency
     )
     Membership.objects.create(user=user, organization=master_org, role=Membership.Role.OWNER)
@@ -68,12 +89,10 @@ def add_csv_connection(*, organization, user, child_name, files, master_name="",
             "Attach at least one CSV file: a store list, products, stock or sales."
         )
     master = _master_for(organization, user, master_name)
-    name = child_name.strip()
-    if Organization.objects.filter(name__iexact=name).exists():
-        raise ConnectionRefused(
-            f"An organization named {name} already exists: choose another account name."
-        )
-    child = Organization.objects.create(
+    name = _new_name(
+        child_name, "An organization named {name} already exists: choose another account name."
+    )
+    child = _new_organization(
         name=name, is_retailer=True, currency=currency or organization.currency
     )
     connection = Connection.objects.create(
@@ -96,7 +115,7 @@ def add_account_connection(
     if owner is None:
         raise ConnectionRefused("That email and password do not log in to Shelfshare.")
     child = Organization.objects.filter(
-        name__iexact=account_name.strip(),
+        name_key=organization_name_key(account_name),
         memberships__user=owner,
         memberships__role=Membership.Role.OWNER,
     ).first()

@@ -14,7 +14,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from accounts.models import Membership, Organization, User
-from accounts.services import LOGIN_BACKEND, organization_create, user_create
+from accounts.names import MAX_LENGTH, normalize_organization_name
+from accounts.services import LOGIN_BACKEND, Taken, organization_create, user_create
 from accounts.tenancy import organization_required, switch_organization
 from core.imports.reading import ImportRejected
 from core.imports.registry import importer_for
@@ -160,7 +161,8 @@ def _search(organization, query):
 @organization_required(*Membership.MANAGERS)
 def partner_search(request):
     """Live search as you type: the result list only."""
-    query = request.GET.get("q", "").strip()
+    # Searched as names are stored (accounts/names.py): a pasted look-alike finds the name.
+    query = normalize_organization_name(request.GET.get("q", "")[: MAX_LENGTH * 2])[:MAX_LENGTH]
     return render(
         request,
         "partners/new_request.html#results",
@@ -620,6 +622,10 @@ def join(request, token):
             check.title = "Nothing was changed"
             check.problem = str(error)
             return _problem(request, check, status=409)
+        except Taken as taken:  # the name (or the email) was taken since the form's check
+            form.add_error(taken.field if taken.field in form.fields else None, str(taken))
+            return render(request, "partners/join.html", {"partnership": partnership, "form": form,
+                          "email": check.email, "store_count": partnership.effective_stores().count()})  # fmt: skip
         login(request, user, backend=LOGIN_BACKEND)
         switch_organization(request, organization)
         messages.success(
