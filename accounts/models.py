@@ -9,6 +9,7 @@ from django.utils.text import slugify
 
 from accounts.currencies import DEFAULT_CURRENCY, CurrencyField
 from accounts.names import normalize_organization_name, organization_name_key
+from core.models import EditedRecord
 from core.tenancy import OrgQuerySet
 
 
@@ -225,8 +226,9 @@ class StoreQuerySet(OrgQuerySet):
         return self.order_by(Length("number"), "number")
 
 
-class Store(models.Model):
-    """A physical location of the organization (the data owner)."""
+class Store(EditedRecord):
+    """A physical location of the organization (the data owner). Edited on its page and by
+    store imports, each change counted in `version` (core/models.py)."""
 
     # The unique (organization, number) constraint serves lookups by organization: an index
     # of its own would only be another write per store imported.
@@ -266,11 +268,12 @@ class Store(models.Model):
         return reverse("accounts:stores")
 
 
-class Region(models.Model):
+class Region(EditedRecord):
     """A custom region: a named, reusable set of an organization's stores.
 
     Its stores are the ones picked by hand plus, when a rule is set, every store
-    matching the rule *now*: users of a region always see its current stores.
+    matching the rule *now*: users of a region always see its current stores. Every change
+    (its name, rule or picked stores) counts in `version` (core/models.py).
     """
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="regions")
