@@ -12,6 +12,7 @@ from accounts.forms import clean_organization_name
 from accounts.models import Membership, Organization
 from accounts.names import organization_name_key
 from accounts.services import Taken, new_organization
+from aggregation import plans
 from aggregation.models import (
     Connection,
     ExchangeRate,
@@ -22,6 +23,7 @@ from aggregation.models import (
     ReplenishmentRule,
     SourceFile,
 )
+from core.versions import check_version
 
 log = logging.getLogger(__name__)
 
@@ -174,36 +176,83 @@ PLAN_SETTINGS = (
 )
 
 
-def preview_plan_settings(*, master, draft):
+# The settings form, its draft and applying it are one record with one `version`
+# (core/models.py): a form read before another planner's draft, or a draft page read
+# before another's change, is refused with who changed what and when.
+
+
+def _locked_master(master, version):
+    locked = (
+        MasterAccount.objects.select_for_update().select_related("changed_by").get(pk=master.pk)
+    )
+    check_version(locked, version, lambda m: m.last_change())
+    return locked
+
+
+def _settings_words(settings):
+    return ", ".join(
+        f"{MasterAccount._meta.get_field(key).verbose_name} {value}"
+        for key, value in settings.items()
+    )
+
+
+def preview_plan_settings(*, master, draft, actor=None, version=None):
     """Keep `draft` (the settings form's values) beside the live settings and work out in a
-    worker what it would change; the live plan is not touched."""
+    worker what it would change; the live plan is not touched. A new reporting currency,
+    which changes no order, is saved at once."""
     from aggregation.jobs import preview_plan_settings as preview_job
 
     values = {
         key: float(draft[key]) if key == "service_level" else draft[key] for key in PLAN_SETTINGS
     }
     with transaction.atomic():
-        MasterAccount.objects.filter(pk=master.pk).update(draft_settings=values, draft_summary={})
+        locked = _locked_master(master, version)
+        words = []
+        currency = draft.get("reporting_currency")
+        if currency and currency != locked.reporting_currency:
+            set_reporting_currency(master=locked, currency=currency)
+            locked.reporting_currency = currency
+            words.append(f"changed the reporting currency to {currency}")
+        current = plans.settings_of(locked)
+        changed = {key: value for key, value in values.items() if current.get(key) != value}
+        words.append(
+            f"saved draft settings ({_settings_words(changed)})"
+            if changed
+            else "saved draft settings"
+        )
+        locked.draft_settings, locked.draft_summary = values, {}
+        fields = locked.record_change(actor=actor, change=" and ".join(words))
+        locked.save(update_fields=[*fields, "draft_settings", "draft_summary"])
+        master.version = locked.version
         preview_job.delay_on_commit(master.pk)
     return values
 
 
-def apply_plan_settings(*, master):
-    """The draft becomes the live settings; the plan is rebuilt with them in a worker."""
+def apply_plan_settings(*, master, actor=None, version=None):
+    """The draft becomes the live settings; the plan is rebuilt with them in a worker.
+    `version` is the draft's as its page showed it."""
     from aggregation.jobs import rebuild_plan
 
     with transaction.atomic():
-        master = MasterAccount.objects.select_for_update().get(pk=master.pk)
-        for key, value in master.draft_settings.items():
+        master = _locked_master(master, version)
+        draft = dict(master.draft_settings)
+        for key, value in draft.items():
             setattr(master, key, value)
         master.draft_settings, master.draft_summary = {}, {}
-        master.save(update_fields=[*PLAN_SETTINGS, "draft_settings", "draft_summary"])
+        fields = master.record_change(
+            actor=actor, change=f"applied the draft settings ({_settings_words(draft)})"
+        )
+        master.save(update_fields=[*PLAN_SETTINGS, *fields, "draft_settings", "draft_summary"])
         rebuild_plan.delay_on_commit(master.pk)
     return master
 
 
-def discard_plan_settings(*, master):
-    MasterAccount.objects.filter(pk=master.pk).update(draft_settings={}, draft_summary={})
+def discard_plan_settings(*, master, actor=None, version=None):
+    with transaction.atomic():
+        master = _locked_master(master, version)
+        master.draft_settings, master.draft_summary = {}, {}
+        fields = master.record_change(actor=actor, change="discarded the draft settings")
+        master.save(update_fields=[*fields, "draft_settings", "draft_summary"])
 
 
 # -- A planner's override of one item ---------------------------------------------------
