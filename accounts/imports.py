@@ -252,7 +252,13 @@ class RegionStoreListImporter(StoreListImporter):
         return self.target.effective_stores().values_list("pk", flat=True)
 
     def add(self, organization, store_ids):
-        self.target.stores.add(*store_ids)
+        from accounts.services import region_add_stores  # services import this module's kin
+
+        region_add_stores(
+            region=self.target,
+            stores=Store.objects.filter(pk__in=store_ids).order_by("pk"),
+            actor=self.applied_by,
+        )
 
     def back_link(self, batch):
         region = Region.objects.filter(
