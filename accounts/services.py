@@ -148,7 +148,12 @@ def membership_remove(*, membership: Membership, actor_membership: Membership):
 def _locked(record, version):
     """`record`'s row locked, once the form's `version` is still its own (None: not
     from a form). The instance takes the locked row's version, ready for record_change."""
-    locked = type(record).objects.select_for_update().select_related("changed_by").get(pk=record.pk)
+    locked = (
+        type(record)
+        .objects.select_for_update(of=("self",))
+        .select_related("changed_by")
+        .get(pk=record.pk)
+    )
     check_version(locked, version, lambda row: row.last_change())
     record.version = locked.version
     return locked

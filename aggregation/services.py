@@ -32,13 +32,13 @@ class ConnectionRefused(Exception):
     """str(exc) tells the user what to do instead."""
 
 
-def _new_name(value, taken):
+def _new_name(value, taken, label):
     """A new account's name as stored, refused as a look-alike of an existing one
-    (accounts/names.py) or when too long."""
+    (accounts/names.py) or when too long; `label` names the field in the refusal."""
     try:
         return clean_organization_name(value, taken=taken)
     except ValidationError as error:
-        raise ConnectionRefused(" ".join(error.messages)) from None
+        raise ConnectionRefused(f"{label}: {' '.join(error.messages)}") from None
 
 
 def _new_organization(**fields):
@@ -67,6 +67,7 @@ def _master_for(organization, user, master_name):
     name = _new_name(
         master_name or f"{organization.name} Group",
         "An organization named {name} already exists: choose another master name.",
+        "Name of the master account",
     )
     # The master reports in its first child's currency until someone says otherwise.
     master_org = _new_organization(
@@ -92,7 +93,9 @@ def add_csv_connection(*, organization, user, child_name, files, master_name="",
         )
     master = _master_for(organization, user, master_name)
     name = _new_name(
-        child_name, "An organization named {name} already exists: choose another account name."
+        child_name,
+        "An organization named {name} already exists: choose another account name.",
+        "Name of the new account",
     )
     child = _new_organization(
         name=name, is_retailer=True, currency=currency or organization.currency
@@ -183,7 +186,9 @@ PLAN_SETTINGS = (
 
 def _locked_master(master, version):
     locked = (
-        MasterAccount.objects.select_for_update().select_related("changed_by").get(pk=master.pk)
+        MasterAccount.objects.select_for_update(of=("self",))
+        .select_related("changed_by")
+        .get(pk=master.pk)
     )
     check_version(locked, version, lambda m: m.last_change())
     return locked

@@ -181,7 +181,9 @@ def _locked_geography(partnership, organization, actor, version):
     geography and the form's `version` is still its own (None: not from a form)."""
     check_requester(partnership, organization, actor)
     locked = (
-        Partnership.objects.select_for_update().select_related("changed_by").get(pk=partnership.pk)
+        Partnership.objects.select_for_update(of=("self",))
+        .select_related("changed_by")
+        .get(pk=partnership.pk)
     )
     check_version(locked, version, lambda p: p.last_change())
     return locked

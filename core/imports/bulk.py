@@ -43,18 +43,18 @@ def import_change(model, now, target=None) -> dict:
     return changes
 
 
-def _count_import_change(model, rows, now):
+def _count_import_change(model, written, now):
     """import_change() after Django's upsert (SQLite), which cannot add to a column: the
-    rows it just wrote are the organization's with this very updated_at."""
+    rows it wrote, whose ids the upsert returned, one statement per batch."""
     names = {f.attname for f in model._meta.concrete_fields}
-    if "version" not in names or "updated_at" not in names:
+    if "version" not in names:
         return
     changes = {"version": F("version") + 1}
     if "changed_by_id" in names:
         changes |= {"changed_by": None, "changed_at": now, "change": ""}
-    model.objects.filter(organization_id=rows[0]["organization_id"], updated_at=now).update(
-        **changes
-    )
+    ids = [obj.pk for obj in written]
+    for start in range(0, len(ids), 2000):
+        model.objects.filter(pk__in=ids[start : start + 2000]).update(**changes)
 
 
 def bulk_upsert(model, rows: list[dict], *, unique_fields: list[str], update_fields: list[str]):
@@ -69,15 +69,14 @@ def bulk_upsert(model, rows: list[dict], *, unique_fields: list[str], update_fie
     columns = [*rows[0].keys(), *defaults.keys()]
     updates = list(dict.fromkeys([*update_fields, *auto_now]))
     if connection.vendor != "postgresql":
-        model.objects.bulk_create(
+        written = model.objects.bulk_create(
             [model(**row, **defaults) for row in rows],
             batch_size=2000,
             update_conflicts=True,
             unique_fields=unique_fields,
             update_fields=[model._meta.get_field(f).name for f in updates],
         )
-        if auto_now:
-            _count_import_change(model, rows, defaults[auto_now[0]])
+        _count_import_change(model, written, timezone.now())
         return
     changes = import_change(model, defaults[auto_now[0]] if auto_now else timezone.now())
     table = model._meta.db_table
