@@ -1,3 +1,5 @@
+import re
+
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.core.exceptions import ValidationError
@@ -328,10 +330,11 @@ class Region(EditedRecord):
         if self.rule_banners:
             q &= models.Q(banner__in=self.rule_banners)
         if self.rule_postal_prefixes:
-            prefixes = models.Q()
-            for prefix in self.rule_postal_prefixes:
-                prefixes |= models.Q(postal_code__startswith=prefix)
-            q &= prefixes
+            # One condition however many prefixes: an OR per prefix nests the query one
+            # level deeper each, and SQLite refuses an expression past 1,000 levels (a
+            # partnership sharing several regions adds theirs up).
+            alternatives = "|".join(re.escape(prefix) for prefix in self.rule_postal_prefixes)
+            q &= models.Q(postal_code__regex=f"^({alternatives})")
         return q
 
     def store_q(self):
