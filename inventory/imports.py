@@ -13,7 +13,7 @@ from django import forms
 
 from accounts.imports import clean_number
 from accounts.models import Organization, Store
-from core.imports.base import Importer, RowInvalid
+from core.imports.base import Importer, RowInvalid, too_long
 from core.imports.bulk import in_one_parameter
 from core.imports.columns import DATE, NUMBER, Column
 from core.limits import PRICE_MAX, QUANTITY_MAX
@@ -38,7 +38,7 @@ def _sku(values):
     if sku.endswith(".0") and sku[:-2].isdigit():
         sku = sku[:-2]
     if len(sku) > 64:
-        raise RowInvalid("SKU", "the SKU is longer than 64 characters")
+        raise RowInvalid("SKU", too_long(sku, 64))
     what = NON_PRODUCT_CODES.get(sku.upper())
     if what:
         raise RowInvalid("SKU", f"{sku} is {what}, not a product; such lines are not imported")
@@ -50,9 +50,7 @@ def _text(values, field_name, label, max_length):
     the value, never a cut (an import never silently changes a value)."""
     text = " ".join(values.get(field_name, "").split())
     if len(text) > max_length:
-        raise RowInvalid(
-            label, f"{text[:40]!r}… is {len(text):,} characters; at most {max_length} fit"
-        )
+        raise RowInvalid(label, too_long(text, max_length))
     return text
 
 
@@ -304,7 +302,7 @@ class SalesImporter(_StoreProductLookups):
         if customer.endswith(".0") and customer[:-2].isdigit():
             customer = customer[:-2]
         if len(customer) > 80:
-            raise RowInvalid("Customer", f"{customer[:40]!r}… is longer than 80 characters")
+            raise RowInvalid("Customer", too_long(customer, 80))
         base = f"{day.isoformat()}|{number}|{sku}|{values.get('reference', '').strip()}"
         # Identical lines are distinct sales: number them in file order, the same way every
         # time. A digest per line keeps the count of a million lines small.

@@ -106,12 +106,13 @@ class TaskForm(forms.Form):
     due_date = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
     priority = forms.ChoiceField(choices=Priority.choices, initial=Priority.NORMAL)
     skus = forms.CharField(
-        label="Products (SKUs, optional)", required=False, help_text="Separate SKUs with commas."
-    )
+        label="Products (SKUs, optional)", required=False, max_length=2000,
+        help_text="Separate SKUs with commas.",
+    )  # fmt: skip
     target = forms.ChoiceField(
         label="For", choices=TARGETS, widget=forms.RadioSelect, initial="store"
     )
-    store = forms.CharField(label="Store #", required=False)
+    store = forms.CharField(label="Store #", required=False, max_length=50)
     region = forms.ModelChoiceField(
         label="Custom region", queryset=Region.objects.none(), required=False
     )

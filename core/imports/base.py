@@ -52,6 +52,13 @@ class RowError:
         return {"line": self.line, "column": self.column, "message": self.message}
 
 
+def too_long(text: str, limit: int) -> str:
+    """A row error's words for text longer than its column: its start and its length, so
+    the line can be found and fixed (never cut: an import changes no value silently)."""
+    shown = text if len(text) <= 40 else text[:40] + "…"
+    return f"{shown!r} is longer than {limit} characters ({len(text):,})"
+
+
 class RowInvalid(Exception):
     def __init__(self, column: str, message: str):
         super().__init__(message)
