@@ -43,15 +43,16 @@ def version_initial(record):
 
 
 def when(moment) -> str:
-    """ "10:42" today, "Mar 3 at 10:42" another day (the site's time zone)."""
+    """The time of a change as people say it: 10:42 today, 10:42 on Mar 3 another day
+    (in the site's time zone)."""
     local = timezone.localtime(moment)
     if local.date() == timezone.localdate():
         return f"{local:%H:%M}"
-    return f"{local:%b} {local.day} at {local:%H:%M}"
+    return f"{local:%H:%M} on {local:%b} {local.day}"
 
 
 def change_words(who: str, what: str, moment) -> str:
-    """ "Ray Rep changed status to In progress 40% at 10:42"."""
+    """Who changed what and when: Ray Rep changed status to In progress 40% at 10:42."""
     return f"{who} {what} at {when(moment)}"
 
 

@@ -393,3 +393,15 @@ def test_a_task_reads_its_version_from_the_database_not_the_page(shop, task):
     )
     assert NOT_SAVED in refusal(response.text)
     assert Task.objects.get(pk=task.pk).status == "open"
+
+
+def test_a_change_on_another_day_says_the_day():
+    import datetime
+
+    from django.utils import timezone
+
+    moment = timezone.now() - datetime.timedelta(days=3)
+    local = timezone.localtime(moment)
+    assert when(moment) == f"{local:%H:%M} on {local:%b} {local.day}"
+    now = timezone.now()
+    assert when(now) == f"{timezone.localtime(now):%H:%M}"
