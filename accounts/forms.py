@@ -5,6 +5,31 @@ from django.db import transaction
 
 from accounts.emails import queue_password_reset_email
 from accounts.models import Membership, Organization, User
+from accounts.names import MAX_LENGTH, normalize_organization_name, organization_name_key
+
+ALREADY_ON_SHELFSHARE = (
+    "{name} is already on Shelfshare. Ask one of its admins to invite you instead."
+)
+
+
+def clean_organization_name(value, *, taken=ALREADY_ON_SHELFSHARE, exclude=None) -> str:
+    """An organization name as it will be stored (accounts/names.py). Refused when nothing
+    of it shows, when it is too long, or when it is one of an existing organization's
+    look-alikes: `taken` is the message then, with {name} the existing name."""
+    name = normalize_organization_name(value)
+    if not name:
+        raise forms.ValidationError("Give a name with letters or digits that show.")
+    if len(name) > MAX_LENGTH:  # NFKC spells a few characters ("㍿") as several
+        raise forms.ValidationError(
+            f"Keep the name to {MAX_LENGTH} characters (it has {len(name):,})."
+        )
+    existing = Organization.objects.filter(name_key=organization_name_key(name))
+    if exclude is not None:
+        existing = existing.exclude(pk=exclude.pk)
+    existing = existing.first()
+    if existing is not None:
+        raise forms.ValidationError(taken.format(name=existing.name))
+    return name
 
 
 class EmailLoginForm(AuthenticationForm):
@@ -48,7 +73,7 @@ class PasswordFieldsMixin(forms.Form):
 
 
 class OrganizationFieldsMixin(forms.Form):
-    organization_name = forms.CharField(label="Company name", max_length=200)
+    organization_name = forms.CharField(label="Company name", max_length=MAX_LENGTH)
     kinds = forms.MultipleChoiceField(
         label="We are a",
         choices=[
@@ -61,13 +86,7 @@ class OrganizationFieldsMixin(forms.Form):
     )
 
     def clean_organization_name(self):
-        name = " ".join(self.cleaned_data["organization_name"].split())
-        if Organization.objects.filter(name__iexact=name).exists():
-            raise forms.ValidationError(
-                "An organization with this name is already on Shelfshare. "
-                "Ask one of its admins to invite you instead."
-            )
-        return name
+        return clean_organization_name(self.cleaned_data["organization_name"])
 
     def organization_kwargs(self):
         kinds = set(self.cleaned_data["kinds"])
@@ -148,11 +167,20 @@ class InviteForm(forms.Form):
 class OrganizationSettingsForm(forms.ModelForm):
     class Meta:
         model = Organization
-        fields = ["currency"]
+        fields = ["name", "currency"]
+        labels = {"name": "Company name"}
         help_texts = {
+            "name": "As partners find and see it.",
             "currency": "The currency of its prices and sales. Changing it relabels the money "
-            "already loaded; it converts nothing."
+            "already loaded; it converts nothing.",
         }
+
+    def clean_name(self):
+        return clean_organization_name(
+            self.cleaned_data["name"],
+            taken="{name} is already on Shelfshare: choose another name.",
+            exclude=self.instance,
+        )
 
 
 class RoleForm(forms.Form):

@@ -7,7 +7,7 @@ from decimal import Decimal
 from accounts.countries import COUNTRY_NAMES
 from accounts.models import Region, Store
 from core.imports import columns
-from core.imports.base import Importer, RowInvalid
+from core.imports.base import Importer, RowInvalid, too_long
 from core.imports.bulk import in_one_parameter
 from core.imports.columns import Column
 from core.imports.reading import ImportRejected
@@ -112,7 +112,7 @@ class StoreImporter(Importer):
         if not number:
             raise RowInvalid("Store number", "the store number is missing")
         if len(number) > 50:
-            raise RowInvalid("Store number", "the store number is longer than 50 characters")
+            raise RowInvalid("Store number", too_long(number, 50))
         if not NUMBER_PATTERN.match(number):
             odd = "".join(sorted({ch for ch in number if not NUMBER_CHARS.match(ch)}))
             raise RowInvalid(
@@ -125,9 +125,7 @@ class StoreImporter(Importer):
             if field_name in values:
                 text = " ".join(values[field_name].split())
                 if len(text) > limit:
-                    raise RowInvalid(
-                        self.column(field_name).label, f"is longer than {limit} characters"
-                    )
+                    raise RowInvalid(self.column(field_name).label, too_long(text, limit))
                 row[field_name] = text
         if "state" in row:
             row["state"] = row["state"].upper() if len(row["state"]) <= 3 else row["state"]
@@ -252,7 +250,13 @@ class RegionStoreListImporter(StoreListImporter):
         return self.target.effective_stores().values_list("pk", flat=True)
 
     def add(self, organization, store_ids):
-        self.target.stores.add(*store_ids)
+        from accounts.services import region_add_stores  # services import this module's kin
+
+        region_add_stores(
+            region=self.target,
+            stores=Store.objects.filter(pk__in=store_ids).order_by("pk"),
+            actor=self.applied_by,
+        )
 
     def back_link(self, batch):
         region = Region.objects.filter(

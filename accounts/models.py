@@ -1,5 +1,8 @@
+import re
+
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Length, Lower
 from django.urls import reverse
@@ -7,6 +10,8 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from accounts.currencies import DEFAULT_CURRENCY, CurrencyField
+from accounts.names import normalize_organization_name, organization_name_key
+from core.models import EditedRecord
 from core.tenancy import OrgQuerySet
 
 
@@ -73,6 +78,12 @@ class Organization(models.Model):
         NONE = "none", "Not in network"
 
     name = models.CharField(max_length=200)
+    # Empty only in a row written by older code (an older migration state): save() sets it.
+    name_key = models.CharField(  # noqa: DJ001 (NULL, not "", so many legacy rows fit unique)
+        max_length=600, unique=True, null=True, editable=False,
+        help_text="The name's normal form, case-folded (accounts/names.py): look-alike names "
+        "are one name.",
+    )  # fmt: skip
     slug = models.SlugField(max_length=220, unique=True)
     is_retailer = models.BooleanField("retailer / brand", default=False)
     is_merchandiser = models.BooleanField("merchandiser", default=False)
@@ -99,9 +110,23 @@ class Organization(models.Model):
         return self.name
 
     def save(self, *args, **kwargs):
+        # Every way in (forms, admin, the demo seed, imports of accounts) stores the
+        # normal form, and the key the database keeps unique.
+        self.name = normalize_organization_name(self.name)
+        self.name_key = organization_name_key(self.name)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "name" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "name_key"}
         if not self.slug:
             self.slug = self._unique_slug()
         super().save(*args, **kwargs)
+
+    def clean(self):
+        super().clean()
+        self.name = normalize_organization_name(self.name)
+        clash = Organization.objects.filter(name_key=organization_name_key(self.name))
+        if self.name and clash.exclude(pk=self.pk).exists():
+            raise ValidationError({"name": NAME_TAKEN})
 
     def _unique_slug(self):
         base = slugify(self.name)[:200] or "organization"
@@ -121,6 +146,9 @@ class Organization(models.Model):
             )
             if flag
         ]
+
+
+NAME_TAKEN = "An organization with this name is already on Shelfshare."
 
 
 class Membership(models.Model):
@@ -200,8 +228,9 @@ class StoreQuerySet(OrgQuerySet):
         return self.order_by(Length("number"), "number")
 
 
-class Store(models.Model):
-    """A physical location of the organization (the data owner)."""
+class Store(EditedRecord):
+    """A physical location of the organization (the data owner). Edited on its page and by
+    store imports, each change counted in `version` (core/models.py)."""
 
     # The unique (organization, number) constraint serves lookups by organization: an index
     # of its own would only be another write per store imported.
@@ -241,11 +270,12 @@ class Store(models.Model):
         return reverse("accounts:stores")
 
 
-class Region(models.Model):
+class Region(EditedRecord):
     """A custom region: a named, reusable set of an organization's stores.
 
     Its stores are the ones picked by hand plus, when a rule is set, every store
-    matching the rule *now*: users of a region always see its current stores.
+    matching the rule *now*: users of a region always see its current stores. Every change
+    (its name, rule or picked stores) counts in `version` (core/models.py).
     """
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="regions")
@@ -300,10 +330,11 @@ class Region(models.Model):
         if self.rule_banners:
             q &= models.Q(banner__in=self.rule_banners)
         if self.rule_postal_prefixes:
-            prefixes = models.Q()
-            for prefix in self.rule_postal_prefixes:
-                prefixes |= models.Q(postal_code__startswith=prefix)
-            q &= prefixes
+            # One condition however many prefixes: an OR per prefix nests the query one
+            # level deeper each, and SQLite refuses an expression past 1,000 levels (a
+            # partnership sharing several regions adds theirs up).
+            alternatives = "|".join(re.escape(prefix) for prefix in self.rule_postal_prefixes)
+            q &= models.Q(postal_code__regex=f"^({alternatives})")
         return q
 
     def store_q(self):

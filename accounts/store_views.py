@@ -5,6 +5,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 from django_tables2 import RequestConfig
 
+from accounts import services
 from accounts.models import Membership, Region, Store
 from accounts.stores import (
     STORE_EXPORT_FIELDS,
@@ -21,6 +22,13 @@ from core.imports.reading import ImportRejected
 from core.imports.registry import importer_for
 from core.imports.service import start_import
 from core.tenancy import get_for_org_or_404
+from core.versions import (
+    StaleVersion,
+    changes_in_words,
+    posted_version,
+    version_initial,
+    with_version,
+)
 
 MANAGERS = Membership.MANAGERS
 
@@ -81,15 +89,31 @@ def store_create(request):
 def store_edit(request, store_id):
     store = get_for_org_or_404(Store, request.organization, pk=store_id)
     may_edit = request.membership.is_manager
-    form = StoreForm(request.POST or None, instance=store, organization=request.organization)
+    form = StoreForm(
+        request.POST or None, instance=store, organization=request.organization,
+        initial=version_initial(store),
+    )  # fmt: skip
     if request.method == "POST":
         if not may_edit:
             messages.error(request, "Only owners and admins change stores.")
             return redirect("accounts:store_edit", store_id=store.pk)
         if form.is_valid():
-            form.save()
-            messages.success(request, f"Store {store.number} was saved.")
-            return redirect("accounts:stores")
+            try:
+                services.store_update(
+                    store=form.save(commit=False), actor=request.user,
+                    version=form.cleaned_data["version"], change=changes_in_words(form),
+                )  # fmt: skip
+            except StaleVersion as stale:
+                store = get_for_org_or_404(Store, request.organization, pk=store_id)
+                form = StoreForm(
+                    with_version(request.POST, store.version), instance=store,
+                    organization=request.organization,
+                )  # fmt: skip
+                form.is_valid()
+                form.add_error(None, str(stale))
+            else:
+                messages.success(request, f"Store {store.number} was saved.")
+                return redirect("accounts:stores")
     regions = [
         r
         for r in Region.objects.for_org(request.organization)
@@ -106,11 +130,17 @@ def store_edit(request, store_id):
 @organization_required(*MANAGERS)
 def store_open_close(request, store_id):
     store = get_for_org_or_404(Store, request.organization, pk=store_id)
-    store.is_open = not store.is_open
-    store.save(update_fields=["is_open", "updated_at"])
-    messages.success(
-        request, f"Store {store.number} is now {'open' if store.is_open else 'closed'}."
-    )
+    try:
+        services.store_set_open(
+            store=store, actor=request.user, is_open=not store.is_open,
+            version=posted_version(request),
+        )  # fmt: skip
+    except StaleVersion as stale:
+        messages.error(request, str(stale))
+    else:
+        messages.success(
+            request, f"Store {store.number} is now {'open' if store.is_open else 'closed'}."
+        )
     return redirect("accounts:store_edit", store_id=store.pk)
 
 
@@ -171,11 +201,27 @@ def region_detail(request, region_id):
 @organization_required(*MANAGERS)
 def region_edit(request, region_id):
     region = get_for_org_or_404(Region, request.organization, pk=region_id)
-    form = RegionForm(request.POST or None, instance=region, organization=request.organization)
+    form = RegionForm(
+        request.POST or None, instance=region, organization=request.organization,
+        initial=version_initial(region),
+    )  # fmt: skip
     if request.method == "POST" and form.is_valid():
-        form.save()
-        messages.success(request, f"Region {region.name} was saved.")
-        return redirect(region)
+        try:
+            services.region_update(
+                region=form.save(commit=False), actor=request.user,
+                version=form.cleaned_data["version"], change=changes_in_words(form),
+            )  # fmt: skip
+        except StaleVersion as stale:
+            region = get_for_org_or_404(Region, request.organization, pk=region_id)
+            form = RegionForm(
+                with_version(request.POST, region.version), instance=region,
+                organization=request.organization,
+            )  # fmt: skip
+            form.is_valid()
+            form.add_error(None, str(stale))
+        else:
+            messages.success(request, f"Region {region.name} was saved.")
+            return redirect(region)
     return render(
         request, "accounts/region_form.html", {"form": form, "region": region, "tab": "regions"}
     )
@@ -193,8 +239,15 @@ def region_add_matching(request, region_id):
         messages.error(request, "The filter is not valid; nothing was added.")
         return redirect(region)
     stores = list(store_filter.qs.exclude(regions=region))
-    region.stores.add(*stores)
-    messages.success(request, f"{len(stores)} stores were added to {region.name}.")
+    try:
+        services.region_add_stores(
+            region=region, stores=stores, actor=request.user,
+            version=posted_version(request, required=False),
+        )  # fmt: skip
+    except StaleVersion as stale:
+        messages.error(request, str(stale))
+    else:
+        messages.success(request, f"{len(stores)} stores were added to {region.name}.")
     return redirect(region)
 
 
@@ -203,7 +256,14 @@ def region_add_matching(request, region_id):
 def region_remove_store(request, region_id, store_id):
     region = get_for_org_or_404(Region, request.organization, pk=region_id)
     store = get_for_org_or_404(Store, request.organization, pk=store_id)
-    region.stores.remove(store)
+    try:
+        services.region_remove_store(
+            region=region, store=store, actor=request.user,
+            version=posted_version(request, required=False),
+        )  # fmt: skip
+    except StaleVersion as stale:
+        messages.error(request, str(stale))
+        return redirect(region)
     still = region.effective_stores().filter(pk=store.pk).exists()
     messages.success(
         request,
@@ -222,6 +282,15 @@ def region_upload(request, region_id):
     form = StoreListUploadForm(request.POST, request.FILES)
     if not form.is_valid():
         messages.error(request, "Choose a CSV file to upload.")
+        return redirect(region)
+    try:
+        # The list only adds stores when confirmed; it is refused here if the page was
+        # read before another change, so the user sees that change first.
+        posted = posted_version(request, required=False)
+        if posted is not None and posted != region.version:
+            raise StaleVersion(region.last_change())
+    except StaleVersion as stale:
+        messages.error(request, str(stale))
         return redirect(region)
     try:
         batch = start_import(

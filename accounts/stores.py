@@ -11,6 +11,8 @@ from django.utils.html import format_html
 
 from accounts.countries import country_name
 from accounts.models import Region, Store
+from core.limits import RULE_ITEMS_MAX, RULE_TEXT_MAX_LENGTH
+from core.versions import VersionedForm
 
 STORE_EXPORT_FIELDS = [
     ("number", "Store number"), ("name", "Name"), ("banner", "Banner"), ("address", "Address"),
@@ -234,7 +236,9 @@ class StoreTable(tables.Table):
         return (queryset.reverse() if is_descending else queryset), True
 
 
-class StoreForm(forms.ModelForm):
+class StoreForm(VersionedForm, forms.ModelForm):
+    """A store, carrying its version as the page showed it (core/versions.py)."""
+
     class Meta:
         model = Store
         fields = ["number", "name", "banner", "address", "city", "state", "postal_code",
@@ -278,20 +282,35 @@ def split_list(value):
     return [part.strip() for part in value.replace(";", ",").split(",") if part.strip()]
 
 
-class RegionForm(forms.ModelForm):
+# Each rule list: its form field, its store field (whose length bounds an item).
+RULES = {
+    "rule_states_text": "state",
+    "rule_banners_text": "banner",
+    "rule_postal_prefixes_text": "postal_code",
+}
+
+
+class RegionForm(VersionedForm, forms.ModelForm):
+    """A region's name and rule, carrying its version as the page showed it. A rule is
+    bounded: so many characters, so many items, each no longer than the store field it
+    matches (core/limits.py)."""
+
     rule_states_text = forms.CharField(
         label="Rule: states",
         required=False,
+        max_length=RULE_TEXT_MAX_LENGTH,
         help_text="Comma-separated, e.g. AR, MO. Every store in them joins.",
     )
     rule_banners_text = forms.CharField(
         label="Rule: banners",
         required=False,
+        max_length=RULE_TEXT_MAX_LENGTH,
         help_text="Comma-separated banner names, exactly as on the stores.",
     )
     rule_postal_prefixes_text = forms.CharField(
         label="Rule: postal-code prefixes",
         required=False,
+        max_length=RULE_TEXT_MAX_LENGTH,
         help_text="Comma-separated, e.g. 727, 728.",
     )
 
@@ -315,6 +334,20 @@ class RegionForm(forms.ModelForm):
         if clash.exists():
             raise forms.ValidationError(f"A region named {name} already exists.")
         return name
+
+    def clean(self):
+        cleaned = super().clean()
+        for name, store_field in RULES.items():
+            items = split_list(cleaned.get(name) or "")
+            longest = Store._meta.get_field(store_field).max_length
+            label = self.fields[name].label.removeprefix("Rule: ")
+            if len(items) > RULE_ITEMS_MAX:
+                self.add_error(
+                    name, f"At most {RULE_ITEMS_MAX} {label} in a rule (this has {len(items):,})."
+                )
+            elif any(len(item) > longest for item in items):
+                self.add_error(name, f"Each of the {label} is at most {longest} characters.")
+        return cleaned
 
     def save(self, commit=True):
         region = self.instance

@@ -41,12 +41,16 @@ def signup(request):
         return redirect("home")
     form = SignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        user, organization = services.signup(
-            email=form.cleaned_data["email"],
-            password=form.cleaned_data["password1"],
-            full_name=form.cleaned_data["full_name"],
-            organization=form.organization_kwargs(),
-        )
+        try:
+            user, organization = services.signup(
+                email=form.cleaned_data["email"],
+                password=form.cleaned_data["password1"],
+                full_name=form.cleaned_data["full_name"],
+                organization=form.organization_kwargs(),
+            )
+        except services.Taken as taken:  # another sign-up with this name won the race
+            form.add_error(taken.field, str(taken))
+            return render(request, "accounts/signup.html", {"form": form})
         login(request, user, backend=LOGIN_BACKEND)
         switch_organization(request, organization)
         messages.success(request, f"Welcome to Shelfshare. {organization.name} is ready.")
@@ -126,9 +130,13 @@ password_reset_complete = login_not_required(
 def organization_create(request):
     form = OrganizationCreateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        organization = services.organization_create(
-            owner=request.user, **form.organization_kwargs()
-        )
+        try:
+            organization = services.organization_create(
+                owner=request.user, **form.organization_kwargs()
+            )
+        except services.Taken as taken:
+            form.add_error(taken.field, str(taken))
+            return render(request, "accounts/organization_create.html", {"form": form})
         switch_organization(request, organization)
         messages.success(request, f"{organization.name} is ready. You are its owner.")
         return redirect("home")
@@ -189,9 +197,15 @@ def organization_settings(request):
         raise PermissionDenied("Your role in this organization does not allow this.")
     form = OrganizationSettingsForm(request.POST or None, instance=organization)
     if request.method == "POST" and form.is_valid():
-        form.save()
-        messages.success(request, f"Saved. {organization.name} sells in {organization.currency}.")
-        return redirect("accounts:organization_settings")
+        try:
+            services.organization_settings_save(organization=form.save(commit=False))
+        except services.Taken as taken:
+            form.add_error(taken.field, str(taken))
+        else:
+            messages.success(
+                request, f"Saved. {organization.name} sells in {organization.currency}."
+            )
+            return redirect("accounts:organization_settings")
     return render(
         request,
         "accounts/organization_settings.html",

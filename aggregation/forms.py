@@ -15,6 +15,8 @@ from aggregation.models import (
     PlanRow,
     ReplenishmentRule,
 )
+from core.limits import DAYS_MAX, QUANTITY_MAX
+from core.versions import VersionedForm
 from inventory.models import normalize_sku
 
 
@@ -115,7 +117,17 @@ class PlanFilter(django_filters.FilterSet):
         return queryset.filter(worse_than_naive=True) if value else queryset
 
 
-class MasterSettingsForm(forms.ModelForm):
+def _bounded(form, name, low, high, message):
+    value = form.cleaned_data[name]
+    if value is not None and not low <= value <= high:
+        raise forms.ValidationError(message)
+    return value
+
+
+class MasterSettingsForm(VersionedForm, forms.ModelForm):
+    """The order plan settings, carrying the master's version as the page showed it: the
+    draft they make is refused if another planner changed the settings meanwhile."""
+
     class Meta:
         model = MasterAccount
         fields = [
@@ -156,10 +168,27 @@ class MasterSettingsForm(forms.ModelForm):
         return value
 
     def clean_case_pack(self):
-        value = self.cleaned_data["case_pack"]
-        if value < 1:
-            raise forms.ValidationError("A case holds at least 1 unit (1: order single units).")
-        return value
+        return _bounded(
+            self, "case_pack", 1, QUANTITY_MAX,
+            f"A case holds 1 to {QUANTITY_MAX:,} units (1: order single units).",
+        )  # fmt: skip
+
+    def clean_lead_time_days(self):
+        return _bounded(
+            self, "lead_time_days", 0, DAYS_MAX, f"Give a lead time of 0 to {DAYS_MAX} days."
+        )
+
+    def clean_review_period_days(self):
+        return _bounded(
+            self, "review_period_days", 1, DAYS_MAX,
+            f"Give a review period of 1 to {DAYS_MAX} days.",
+        )  # fmt: skip
+
+    def clean_minimum_order(self):
+        return _bounded(
+            self, "minimum_order", 0, QUANTITY_MAX,
+            f"Give a minimum order of 0 to {QUANTITY_MAX:,} units (0: none).",
+        )  # fmt: skip
 
 
 class ItemOverrideForm(forms.ModelForm):
@@ -186,6 +215,8 @@ class ItemOverrideForm(forms.ModelForm):
         manual = data.get("manual_daily")
         if manual is not None and manual < 0:
             self.add_error("manual_daily", "A forecast is 0 or more units a day.")
+        elif manual is not None and manual > QUANTITY_MAX:
+            self.add_error("manual_daily", f"A forecast is at most {QUANTITY_MAX:,} units a day.")
         if manual is None and not start:
             raise forms.ValidationError("Give a manual forecast, a date range to exclude, or both.")
         return data
@@ -268,8 +299,12 @@ class ReplenishmentRuleForm(forms.ModelForm):
             raise forms.ValidationError("Name a vendor or an item's SKU, not both.")
         if all(data.get(f) is None for f in ("lead_time_days", "minimum_order", "case_pack")):
             raise forms.ValidationError("Give a lead time, a minimum order or a case pack.")
-        if data.get("case_pack") is not None and data["case_pack"] < 1:
-            self.add_error("case_pack", "A case holds at least 1 unit.")
+        if data.get("case_pack") is not None and not 1 <= data["case_pack"] <= QUANTITY_MAX:
+            self.add_error("case_pack", f"A case holds 1 to {QUANTITY_MAX:,} units.")
+        if data.get("lead_time_days") is not None and data["lead_time_days"] > DAYS_MAX:
+            self.add_error("lead_time_days", f"Give a lead time of 0 to {DAYS_MAX} days.")
+        if data.get("minimum_order") is not None and data["minimum_order"] > QUANTITY_MAX:
+            self.add_error("minimum_order", f"Give a minimum order of at most {QUANTITY_MAX:,}.")
         data["vendor_name"] = vendor
         data["sku"] = normalize_sku(sku) if sku else ""
         rules = self.master.rules.filter(vendor_name__iexact=vendor, sku=data["sku"])

@@ -14,9 +14,13 @@ from django.utils import timezone
 
 from accounts.currencies import DEFAULT_CURRENCY, CurrencyField
 from accounts.models import Organization
+from core.models import EditedRecord
 
 
-class MasterAccount(models.Model):
+class MasterAccount(EditedRecord):
+    """A master account and its order plan settings. Its `version` counts the changes of its
+    settings and of their draft (core/models.py): a draft is applied only as it was shown."""
+
     organization = models.OneToOneField(
         Organization, on_delete=models.CASCADE, related_name="master_account"
     )

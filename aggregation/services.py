@@ -4,10 +4,14 @@ removal, starting a load of every connection, the master's exchange rates and pr
 import logging
 
 from django.contrib.auth import authenticate
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from accounts.forms import clean_organization_name
 from accounts.models import Membership, Organization
+from accounts.names import organization_name_key
+from accounts.services import Taken, new_organization
 from aggregation import loading, plans
 from aggregation.models import (
     Connection,
@@ -20,12 +24,31 @@ from aggregation.models import (
     SourceFile,
 )
 from core.queue import enqueue_on_commit
+from core.versions import check_version
 
 log = logging.getLogger(__name__)
 
 
 class ConnectionRefused(Exception):
     """str(exc) tells the user what to do instead."""
+
+
+def _new_name(value, taken, label):
+    """A new account's name as stored, refused as a look-alike of an existing one
+    (accounts/names.py) or when too long; `label` names the field in the refusal."""
+    try:
+        return clean_organization_name(value, taken=taken)
+    except ValidationError as error:
+        raise ConnectionRefused(f"{label}: {' '.join(error.messages)}") from None
+
+
+def _new_organization(**fields):
+    try:
+        return new_organization(**fields)
+    except Taken as taken:  # another account took the name since the check
+        raise ConnectionRefused(
+            f"An organization named {fields['name']} already exists: choose another name."
+        ) from taken
 
 
 def _master_for(organization, user, master_name):
@@ -42,13 +65,13 @@ def _master_for(organization, user, master_name):
             f"{organization.name} is a child of {existing.master.organization.name}. "
             f"Switch to {existing.master.organization.name} to add connections."
         )
-    name = (master_name or f"{organization.name} Group").strip()
-    if Organization.objects.filter(name__iexact=name).exists():
-        raise ConnectionRefused(
-            f"An organization named {name} already exists: choose another master name."
-        )
+    name = _new_name(
+        master_name or f"{organization.name} Group",
+        "An organization named {name} already exists: choose another master name.",
+        "Name of the master account",
+    )
     # The master reports in its first child's currency until someone says otherwise.
-    master_org = Organization.objects.create(
+    master_org = _new_organization(
         name=name, is_retailer=organization.is_retailer, currency=organization.currency
     )
     Membership.objects.create(user=user, organization=master_org, role=Membership.Role.OWNER)
@@ -70,12 +93,12 @@ def add_csv_connection(*, organization, user, child_name, files, master_name="",
             "Attach at least one CSV file: a store list, products, stock or sales."
         )
     master = _master_for(organization, user, master_name)
-    name = child_name.strip()
-    if Organization.objects.filter(name__iexact=name).exists():
-        raise ConnectionRefused(
-            f"An organization named {name} already exists: choose another account name."
-        )
-    child = Organization.objects.create(
+    name = _new_name(
+        child_name,
+        "An organization named {name} already exists: choose another account name.",
+        "Name of the new account",
+    )
+    child = _new_organization(
         name=name, is_retailer=True, currency=currency or organization.currency
     )
     connection = Connection.objects.create(
@@ -98,7 +121,7 @@ def add_account_connection(
     if owner is None:
         raise ConnectionRefused("That email and password do not log in to Shelfshare.")
     child = Organization.objects.filter(
-        name__iexact=account_name.strip(),
+        name_key=organization_name_key(account_name),
         memberships__user=owner,
         memberships__role=Membership.Role.OWNER,
     ).first()
@@ -163,34 +186,83 @@ PLAN_SETTINGS = (
 )
 
 
-def preview_plan_settings(*, master, draft):
+# The settings form, its draft and applying it are one record with one `version`
+# (core/models.py): a form read before another planner's draft, or a draft page read
+# before another's change, is refused with who changed what and when.
+
+
+def _locked_master(master, version):
+    locked = (
+        MasterAccount.objects.select_for_update(of=("self",))
+        .select_related("changed_by")
+        .get(pk=master.pk)
+    )
+    check_version(locked, version, lambda m: m.last_change())
+    return locked
+
+
+def _settings_words(settings):
+    return ", ".join(
+        f"{MasterAccount._meta.get_field(key).verbose_name} {value}"
+        for key, value in settings.items()
+    )
+
+
+def preview_plan_settings(*, master, draft, actor=None, version=None):
     """Keep `draft` (the settings form's values) beside the live settings and work out in a
-    worker what it would change; the live plan is not touched."""
+    worker what it would change; the live plan is not touched. A new reporting currency,
+    which changes no order, is saved at once."""
     from aggregation.jobs import preview_plan_settings as preview_job
 
     values = {
         key: float(draft[key]) if key == "service_level" else draft[key] for key in PLAN_SETTINGS
     }
     with transaction.atomic():
-        MasterAccount.objects.filter(pk=master.pk).update(draft_settings=values, draft_summary={})
+        locked = _locked_master(master, version)
+        words = []
+        currency = draft.get("reporting_currency")
+        if currency and currency != locked.reporting_currency:
+            set_reporting_currency(master=locked, currency=currency)
+            locked.reporting_currency = currency
+            words.append(f"changed the reporting currency to {currency}")
+        current = plans.settings_of(locked)
+        changed = {key: value for key, value in values.items() if current.get(key) != value}
+        words.append(
+            f"saved draft settings ({_settings_words(changed)})"
+            if changed
+            else "saved draft settings"
+        )
+        locked.draft_settings, locked.draft_summary = values, {}
+        fields = locked.record_change(actor=actor, change=" and ".join(words))
+        locked.save(update_fields=[*fields, "draft_settings", "draft_summary"])
+        master.version = locked.version
         enqueue_on_commit(preview_job, master.pk)
     return values
 
 
-def apply_plan_settings(*, master):
-    """The draft becomes the live settings; the plan is rebuilt with them in a worker."""
+def apply_plan_settings(*, master, actor=None, version=None):
+    """The draft becomes the live settings; the plan is rebuilt with them in a worker.
+    `version` is the draft's as its page showed it."""
     with transaction.atomic():
-        master = MasterAccount.objects.select_for_update().get(pk=master.pk)
-        for key, value in master.draft_settings.items():
+        master = _locked_master(master, version)
+        draft = dict(master.draft_settings)
+        for key, value in draft.items():
             setattr(master, key, value)
         master.draft_settings, master.draft_summary = {}, {}
-        master.save(update_fields=[*PLAN_SETTINGS, "draft_settings", "draft_summary"])
+        fields = master.record_change(
+            actor=actor, change=f"applied the draft settings ({_settings_words(draft)})"
+        )
+        master.save(update_fields=[*PLAN_SETTINGS, *fields, "draft_settings", "draft_summary"])
         plans.request_rebuild(master.pk)
     return master
 
 
-def discard_plan_settings(*, master):
-    MasterAccount.objects.filter(pk=master.pk).update(draft_settings={}, draft_summary={})
+def discard_plan_settings(*, master, actor=None, version=None):
+    with transaction.atomic():
+        master = _locked_master(master, version)
+        master.draft_settings, master.draft_summary = {}, {}
+        fields = master.record_change(actor=actor, change="discarded the draft settings")
+        master.save(update_fields=[*fields, "draft_settings", "draft_summary"])
 
 
 # -- A planner's override of one item ---------------------------------------------------

@@ -34,6 +34,7 @@ from aggregation.models import Connection, ItemOverride, MasterAccount, PlanRow,
 from aggregation.planning import z_for_service_level
 from core.exports import csv_response
 from core.queue import enqueue_on_commit
+from core.versions import StaleVersion, posted_version, version_initial, with_version
 
 PAGE_SIZE = 50
 MANAGERS = ("owner", "admin")
@@ -351,20 +352,27 @@ def item_override(request, master, item):
 def settings_page(request, master):
     if request.membership.role not in MANAGERS:
         raise Http404("No such page.")
-    reporting_currency = master.reporting_currency
-    form = MasterSettingsForm(request.POST or None, instance=master)
+    form = MasterSettingsForm(
+        request.POST or None, instance=master, initial=version_initial(master)
+    )
     if request.method == "POST" and form.is_valid():
         # The reporting currency changes no order: it is saved at once. The plan settings
         # are a draft until applied.
-        if form.cleaned_data["reporting_currency"] != reporting_currency:
-            services.set_reporting_currency(
-                master=master, currency=form.cleaned_data["reporting_currency"]
+        try:
+            services.preview_plan_settings(
+                master=master, draft=form.cleaned_data, actor=request.user,
+                version=form.cleaned_data["version"],
+            )  # fmt: skip
+        except StaleVersion as stale:
+            master.refresh_from_db()
+            form = MasterSettingsForm(with_version(request.POST, master.version), instance=master)
+            form.is_valid()
+            form.add_error(None, str(stale))
+        else:
+            messages.info(
+                request, "Working out what these settings change. The live plan stays as it is."
             )
-        services.preview_plan_settings(master=master, draft=form.cleaned_data)
-        messages.info(
-            request, "Working out what these settings change. The live plan stays as it is."
-        )
-        return redirect("aggregation:settings_draft")
+            return redirect("aggregation:settings_draft")
     return render(
         request,
         "aggregation/settings.html",
@@ -381,17 +389,26 @@ def settings_draft(request, master):
     if request.method == "POST":
         if not master.draft_settings:
             return redirect("aggregation:settings")
-        if request.POST.get("action") == "apply":
-            services.apply_plan_settings(master=master)
+        apply = request.POST.get("action") == "apply"
+        try:
+            change = services.apply_plan_settings if apply else services.discard_plan_settings
+            change(master=master, actor=request.user, version=posted_version(request))
+        except StaleVersion as stale:
+            messages.error(request, str(stale))
+            return redirect("aggregation:settings_draft")
+        if apply:
             messages.success(
                 request, "Applied. The order plan is being recalculated with these settings."
             )
         else:
-            services.discard_plan_settings(master=master)
             messages.info(request, "Discarded. The plan keeps its settings.")
         return redirect("aggregation:plan")
     if not master.draft_settings:
         return redirect("aggregation:settings")
+    # The version the page was read at: the polled summary keeps it in its buttons, and
+    # says so when the draft has changed since.
+    page_version = request.GET.get("version", "")
+    page_version = int(page_version) if page_version.isdigit() else master.version
     template = (
         "aggregation/settings_draft.html#summary"
         if request.htmx
@@ -404,8 +421,12 @@ def settings_draft(request, master):
         if current.get(key) != value
     ]
     return render(
-        request, template, {"master": master, "changes": changes, "summary": master.draft_summary}
-    )
+        request,
+        template,
+        {"master": master, "changes": changes, "summary": master.draft_summary,
+         "page_version": page_version,
+         "changed_since_read": master.last_change() if page_version != master.version else ""},
+    )  # fmt: skip
 
 
 # -- Exchange rates --------------------------------------------------------------------

@@ -1,13 +1,16 @@
-"""What every feature app shares: the history of imports, the email outbox, and the
-abstract "attributed change" that inventory adjustments and task updates both are.
+"""What every feature app shares: the history of imports, the email outbox, the abstract
+"attributed change" that inventory adjustments and task updates both are, and the
+abstract "edited record" of stores, regions, geographies and plan settings.
 Tenant-owned rows point at ``settings.TENANT_MODEL`` by name, so this lowest app imports
 none above it."""
 
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
+from django.utils import timezone
 
 from core.tenancy import OrgQuerySet
+from core.versions import person, stale_message
 
 
 class ImportBatch(models.Model):
@@ -204,3 +207,47 @@ class OutboxEmail(models.Model):
 
     def __str__(self):
         return f"{self.template} to {self.email} ({self.get_status_display()})"
+
+
+class EditedRecord(models.Model):
+    """A record people edit on forms while others may too: its `version` goes up with
+    every change, and the last change is kept in words, so that a form read at an older
+    version is refused with who changed what and when."""
+
+    # Database defaults too: rows written by older code (or an older migration state)
+    # start at version 0 with no change recorded, rather than being refused.
+    version = models.PositiveIntegerField(
+        default=0, db_default=0, editable=False,
+        help_text="Goes up with every change (core/versions.py).",
+    )  # fmt: skip
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        editable=False, help_text="Who made the last change; empty for an import.",
+    )  # fmt: skip
+    changed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    change = models.CharField(
+        max_length=300, blank=True, default="", db_default="", editable=False,
+        help_text="The last change in words, after the person's name: 'changed the city to Ames'.",
+    )  # fmt: skip
+
+    class Meta:
+        abstract = True
+
+    def record_change(self, *, actor, change: str) -> list[str]:
+        """Set the version and the words of a change about to be saved; the fields to
+        save with it."""
+        self.version += 1
+        self.changed_by = actor
+        self.changed_at = timezone.now()
+        self.change = change[:300]
+        return ["version", "changed_by", "changed_at", "change"]
+
+    def last_change(self) -> str:
+        """Who changed what and when, for a refused save."""
+        if self.changed_at is None:
+            return "Someone else changed it; your change was not saved — review and save again."
+        # An import writes no words; a person's words outlive their account.
+        who = "Someone" if self.change else "An import"
+        if self.changed_by_id:
+            who = person(self.changed_by)
+        return stale_message(who, self.change or "changed it", self.changed_at)

@@ -6,7 +6,10 @@ from django.db import connection
 from django.db.models import Q
 
 from accounts.models import Region, Store
+from core.limits import PRICE_MAX, QUANTITY_MAX
+from core.versions import VersionedForm
 from inventory.models import Adjustment, Product
+from inventory.services import price_problem
 
 PRODUCT_IDS_LIMIT = 5000
 
@@ -72,17 +75,35 @@ class StockFilter(django_filters.FilterSet):
         return Q(product_id__in=ids)
 
 
-class AdjustmentForm(forms.Form):
+class AdjustmentForm(VersionedForm):
+    """A change to one stock row, carrying the row's version as the page showed it."""
+
     kind = forms.ChoiceField(label="Reason", choices=Adjustment.Kind.choices)
-    on_hand = forms.IntegerField(label="New quantity on hand", min_value=0, required=False)
-    price = forms.DecimalField(label="New selling price (markdown)", min_value=0, decimal_places=2,
-                               max_digits=12, required=False)  # fmt: skip
+    on_hand = forms.IntegerField(
+        label="New quantity on hand", min_value=0, max_value=QUANTITY_MAX, required=False
+    )
+    price = forms.DecimalField(
+        label="New selling price", min_value=0, max_value=PRICE_MAX, decimal_places=2,
+        max_digits=12, required=False,
+        help_text="For a markdown (at most the retail price) or a price increase.",
+    )  # fmt: skip
     note = forms.CharField(label="Note", max_length=500, required=False)
+    field_order = ["kind", "on_hand", "price", "note"]
+
+    def __init__(self, *args, stock, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.retail_price = stock.product.retail_price
 
     def clean(self):
         cleaned = super().clean()
-        if cleaned.get("kind") == Adjustment.Kind.MARKDOWN and cleaned.get("price") is None:
-            self.add_error("price", "A markdown needs the new selling price.")
-        if cleaned.get("kind") != Adjustment.Kind.MARKDOWN and cleaned.get("on_hand") is None:
+        kind, price = cleaned.get("kind"), cleaned.get("price")
+        if kind in Adjustment.PRICE_KINDS:
+            if price is None and "price" not in self.errors:
+                self.add_error("price", "Give the new selling price.")
+            elif price is not None:
+                problem = price_problem(kind, price, self.retail_price)
+                if problem:
+                    self.add_error("price", problem)
+        elif kind and cleaned.get("on_hand") is None and "on_hand" not in self.errors:
             self.add_error("on_hand", "Give the new quantity on hand.")
         return cleaned

@@ -13,9 +13,10 @@ from django import forms
 
 from accounts.imports import clean_number
 from accounts.models import Organization, Store
-from core.imports.base import Importer, RowInvalid
+from core.imports.base import Importer, RowInvalid, too_long
 from core.imports.bulk import in_one_parameter
 from core.imports.columns import DATE, NUMBER, Column
+from core.limits import PRICE_MAX, QUANTITY_MAX
 from inventory.models import Product, SalesLine, Stock, normalize_sku
 
 # Codes in retail exports that are fees and adjustments, not products.
@@ -37,11 +38,20 @@ def _sku(values):
     if sku.endswith(".0") and sku[:-2].isdigit():
         sku = sku[:-2]
     if len(sku) > 64:
-        raise RowInvalid("SKU", "the SKU is longer than 64 characters")
+        raise RowInvalid("SKU", too_long(sku, 64))
     what = NON_PRODUCT_CODES.get(sku.upper())
     if what:
         raise RowInvalid("SKU", f"{sku} is {what}, not a product; such lines are not imported")
     return sku
+
+
+def _text(values, field_name, label, max_length):
+    """A text cell with its spaces tidied; longer than its column is a row error naming
+    the value, never a cut (an import never silently changes a value)."""
+    text = " ".join(values.get(field_name, "").split())
+    if len(text) > max_length:
+        raise RowInvalid(label, too_long(text, max_length))
+    return text
 
 
 class ProductImporter(Importer):
@@ -80,24 +90,24 @@ class ProductImporter(Importer):
 
     def clean(self, values):
         row = {"sku": _sku(values)}
-        name = " ".join(values.get("name", "").split())
+        name = _text(values, "name", "Name", 255)
         if not name:
             raise RowInvalid("Name", "the product name is missing")
-        row["name"] = name[:255]
+        row["name"] = name
         if "vendor_name" in values:
-            row["vendor_name"] = " ".join(values["vendor_name"].split())[:200]
+            row["vendor_name"] = _text(values, "vendor_name", "Vendor", 200)
             row["vendor_organization_id"] = self.vendors.get(row["vendor_name"].lower())
         if "category" in values:
-            row["category"] = " ".join(values["category"].split())[:120]
+            row["category"] = _text(values, "category", "Category", 120)
         for field_name in ("unit_cost", "retail_price"):
             if field_name in values:
-                amount = self.number(values, field_name, minimum=0)
+                amount = self.number(values, field_name, minimum=0, maximum=PRICE_MAX)
                 row[field_name] = amount.quantize(CENT) if amount is not None else None
         if "case_pack" in values:
-            pack = self.number(values, "case_pack", minimum=1, whole=True)
+            pack = self.number(values, "case_pack", minimum=1, maximum=QUANTITY_MAX, whole=True)
             row["case_pack"] = int(pack) if pack is not None else None
         if "unit" in values:
-            row["unit"] = " ".join(values["unit"].split())[:20]
+            row["unit"] = _text(values, "unit", "Unit", 20)
         return row
 
     def existing(self, organization, keys):
@@ -165,13 +175,37 @@ class StockImporter(_StoreProductLookups):
         for field_name in ("on_hand", "on_order"):
             if field_name in values:
                 amount = self.number(
-                    values, field_name, required=field_name == "on_hand", whole=True
-                )
+                    values, field_name, required=field_name == "on_hand", whole=True,
+                    minimum=0, maximum=QUANTITY_MAX,
+                )  # fmt: skip
                 row[field_name] = int(amount) if amount is not None else 0
         if "current_price" in values:
-            price = self.number(values, "current_price", minimum=0)
+            price = self.number(values, "current_price", minimum=0, maximum=PRICE_MAX)
+            if price is not None:
+                self._check_markdown(price, values["current_price"], sku)
             row["current_price"] = price.quantize(CENT) if price is not None else None
         return row
+
+    def prepare(self, organization, options):
+        super().prepare(organization, options)
+        self.retail_prices = dict(
+            Product.objects.for_org(organization)
+            .exclude(retail_price=None)
+            .values_list("sku", "retail_price")
+        )
+
+    def _check_markdown(self, price, text, sku):
+        """A markdown is above 0 and not above the retail price: a file has no reason
+        column to say it is a price increase (the Adjust page has)."""
+        if price <= 0:
+            raise RowInvalid("Markdown price", f"{text.strip()} is not above 0")
+        retail = self.retail_prices.get(sku)
+        if retail is not None and price > retail:
+            raise RowInvalid(
+                "Markdown price",
+                f"{text.strip()} is above the retail price of {sku} ({retail}); a markdown "
+                "lowers the price",
+            )
 
     def existing(self, organization, keys):
         keys = set(keys)
@@ -238,7 +272,11 @@ class SalesImporter(_StoreProductLookups):
         day = self.date(values, "date")
         number, store_id = self._store_id(values)
         sku = _sku(values)
-        quantity = self.number(values, "quantity", required=True, whole=True)
+        # Negative quantities are returns.
+        quantity = self.number(
+            values, "quantity", required=True, whole=True, minimum=-QUANTITY_MAX,
+            maximum=QUANTITY_MAX,
+        )  # fmt: skip
         # An amount from a unit price is in cents already (_cents); one from the file
         # is put in cents here.
         retail = self.number(values, "retail_amount")
@@ -255,9 +293,16 @@ class SalesImporter(_StoreProductLookups):
             cost = _cents(unit_cost * quantity) if unit_cost is not None else None
         else:
             cost = cost.quantize(CENT)
+        for label, amount in (("Sales amount", retail), ("Cost amount", cost)):
+            if amount is not None and abs(amount) >= AMOUNT_LIMIT:
+                raise RowInvalid(
+                    label, f"{amount} is out of range (a line holds under {AMOUNT_LIMIT:,})"
+                )
         customer = values.get("customer_reference", "").strip()
         if customer.endswith(".0") and customer[:-2].isdigit():
             customer = customer[:-2]
+        if len(customer) > 80:
+            raise RowInvalid("Customer", too_long(customer, 80))
         base = f"{day.isoformat()}|{number}|{sku}|{values.get('reference', '').strip()}"
         # Identical lines are distinct sales: number them in file order, the same way every
         # time. A digest per line keeps the count of a million lines small.
@@ -276,7 +321,7 @@ class SalesImporter(_StoreProductLookups):
             "quantity": quantity.quantize(CENT),
             "retail_amount": retail,
             "cost_amount": cost,
-            "customer_reference": customer[:80],
+            "customer_reference": customer,
         }
 
     def existing(self, organization, keys):
@@ -289,6 +334,7 @@ class SalesImporter(_StoreProductLookups):
 
 
 CENT = Decimal("0.01")
+AMOUNT_LIMIT = 10**12  # SalesLine's amounts: DecimalField(max_digits=14, decimal_places=2)
 
 
 def _cents(amount):

@@ -91,6 +91,13 @@ class Stock(models.Model):
         help_text="The selling price in this store when marked down; empty: the retail price.",
     )
     updated_at = models.DateTimeField(auto_now=True)
+    version = models.PositiveIntegerField(
+        default=0,
+        db_default=0,
+        editable=False,
+        help_text="Goes up with every adjustment and every import that changes the row "
+        "(core/versions.py).",
+    )
 
     objects = OrgQuerySet.as_manager()
 
@@ -166,8 +173,11 @@ class Adjustment(AttributedChange):
     class Kind(models.TextChoices):
         COUNT = "count", "Count correction"
         MARKDOWN = "markdown", "Markdown"
+        INCREASE = "increase", "Price increase"
         DAMAGE = "damage", "Damage"
         TRANSFER = "transfer", "Transfer"
+
+    PRICE_KINDS = (Kind.MARKDOWN, Kind.INCREASE)
 
     store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="+")
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="adjustments")

@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from accounts.tenancy import organization_required
 from core.exports import csv_response
+from core.versions import StaleVersion, version_initial, with_version
 from inventory import services
 from inventory.forms import AdjustmentForm, StockFilter
 from inventory.models import Adjustment, Product, SalesLine, Stock
@@ -228,13 +229,24 @@ def adjust(request, stock_id):
                 {"exception": "This share is read-only: you cannot change stock."},
             ).content
         )
-    form = AdjustmentForm(request.POST or None, initial={"on_hand": stock.on_hand})
+    form = AdjustmentForm(
+        request.POST or None,
+        stock=stock,
+        initial={"on_hand": stock.on_hand, **version_initial(stock)},
+    )
     if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
         try:
             services.stock_adjust(
-                stock_id=stock.pk, viewer=request.organization, actor=request.user, kind=form.cleaned_data["kind"],
-                on_hand=form.cleaned_data["on_hand"], price=form.cleaned_data["price"], note=form.cleaned_data["note"],
+                stock_id=stock.pk, viewer=request.organization, actor=request.user, kind=data["kind"],
+                on_hand=data["on_hand"], price=data["price"], note=data["note"], version=data["version"],
             )  # fmt: skip
+        except StaleVersion as stale:
+            # The page shows the row as it is now, the form what this user entered.
+            stock.refresh_from_db()
+            form = AdjustmentForm(with_version(request.POST, stock.version), stock=stock)
+            form.is_valid()
+            form.add_error(None, str(stale))
         except services.AdjustmentRefused as refused:
             messages.error(request, str(refused))
         else:

@@ -1,7 +1,8 @@
 from django import forms
 
-from accounts.forms import JoinForm, OrganizationFieldsMixin
+from accounts.forms import JoinForm, OrganizationFieldsMixin, clean_organization_name
 from accounts.models import Organization, Region
+from accounts.names import MAX_LENGTH
 from partners.models import Partnership
 
 
@@ -22,7 +23,7 @@ class NewRequestForm(forms.Form):
 
 
 class InviteRequestForm(forms.Form):
-    company_name = forms.CharField(label="Company name", max_length=200)
+    company_name = forms.CharField(label="Company name", max_length=MAX_LENGTH)
     email = forms.EmailField(label="Their email address")
     scope = forms.ChoiceField(
         choices=Partnership.Scope.choices,
@@ -31,13 +32,10 @@ class InviteRequestForm(forms.Form):
     )
 
     def clean_company_name(self):
-        name = " ".join(self.cleaned_data["company_name"].split())
-        existing = Organization.objects.filter(name__iexact=name).first()
-        if existing:
-            raise forms.ValidationError(
-                f"{existing.name} is already on Shelfshare: find it by name above and request it directly."
-            )
-        return name
+        return clean_organization_name(
+            self.cleaned_data["company_name"],
+            taken="{name} is already on Shelfshare: find it by name above and request it directly.",
+        )
 
 
 class RegionPickForm(forms.Form):

@@ -5,6 +5,7 @@ from django.db.models.functions import Lower
 from django.urls import reverse
 
 from accounts.models import Organization, Region, Store
+from core.models import EditedRecord
 
 
 class PartnershipQuerySet(models.QuerySet):
@@ -19,10 +20,12 @@ class PartnershipQuerySet(models.QuerySet):
         return self.filter(status__in=Partnership.OPEN)
 
 
-class Partnership(models.Model):
+class Partnership(EditedRecord):
     """A grant from the requester (the data owner, `organization`) to the partner.
 
-    Sharing happens only while ACTIVE and while the geography holds a store.
+    Sharing happens only while ACTIVE and while the geography holds a store. Its `version`
+    counts the changes of its geography (core/models.py); the status has its own
+    conditional updates.
     """
 
     class Status(models.TextChoices):

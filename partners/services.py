@@ -5,6 +5,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import Membership, Organization
+from core.versions import check_version
 from partners import notifications
 from partners.models import Partnership, PartnershipEvent
 
@@ -175,27 +176,67 @@ def check_requester(partnership, organization, actor):
     _check_manager(actor, organization)
 
 
-@transaction.atomic
-def geography_add(*, partnership, organization, actor, stores=(), regions=(), all_stores=None):
+def _locked_geography(partnership, organization, actor, version):
+    """The partnership's row, locked, once the requester's manager may change its
+    geography and the form's `version` is still its own (None: not from a form)."""
     check_requester(partnership, organization, actor)
+    locked = (
+        Partnership.objects.select_for_update(of=("self",))
+        .select_related("changed_by")
+        .get(pk=partnership.pk)
+    )
+    check_version(locked, version, lambda p: p.last_change())
+    return locked
+
+
+def _geography_changed(partnership, locked, actor, change):
+    fields = locked.record_change(actor=actor, change=change)
+    locked.save(update_fields=[*fields, "all_stores", "updated_at"])
+    partnership.all_stores, partnership.version = locked.all_stores, locked.version
+
+
+@transaction.atomic
+def geography_add(
+    *, partnership, organization, actor, stores=(), regions=(), all_stores=None, version=None
+):
+    """Share more stores (regions, a store list) or every store. `version` is the
+    geography's as the page showed it: a newer change refuses this one (StaleVersion)."""
+    locked = _locked_geography(partnership, organization, actor, version)
     for obj in [*stores, *regions]:
         if obj.organization_id != partnership.organization_id:
             raise PartnershipError("Only your own stores and regions can be shared.")
     partnership.stores.add(*stores)
     partnership.regions.add(*regions)
+    words = [f"shared region {region.name}" for region in regions]
+    if stores:
+        words.append(_stores_words("shared", stores))
     if all_stores is not None:
-        partnership.all_stores = all_stores
-        partnership.save(update_fields=["all_stores", "updated_at"])
+        locked.all_stores = all_stores
+        words.append("shared every store" if all_stores else "stopped sharing every store")
+    _geography_changed(partnership, locked, actor, " and ".join(words) or "saved the geography")
 
 
 @transaction.atomic
-def geography_remove(*, partnership, organization, actor, stores=(), regions=(), everything=False):
-    check_requester(partnership, organization, actor)
+def geography_remove(
+    *, partnership, organization, actor, stores=(), regions=(), everything=False, version=None
+):
+    locked = _locked_geography(partnership, organization, actor, version)
     if everything:
         partnership.stores.clear()
         partnership.regions.clear()
-        partnership.all_stores = False
-        partnership.save(update_fields=["all_stores", "updated_at"])
+        locked.all_stores = False
+        _geography_changed(partnership, locked, actor, "removed every store")
         return
     partnership.stores.remove(*stores)
     partnership.regions.remove(*regions)
+    words = [f"removed region {region.name}" for region in regions]
+    if stores:
+        words.append(_stores_words("removed", stores))
+    if words:
+        _geography_changed(partnership, locked, actor, " and ".join(words))
+
+
+def _stores_words(verb, stores):
+    if len(stores) == 1:
+        return f"{verb} store {stores[0].number}"
+    return f"{verb} {len(stores):,} stores"

@@ -14,11 +14,13 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from accounts.models import Membership, Organization, User
-from accounts.services import LOGIN_BACKEND, organization_create, user_create
+from accounts.names import MAX_LENGTH, normalize_organization_name
+from accounts.services import LOGIN_BACKEND, Taken, organization_create, user_create
 from accounts.tenancy import organization_required, switch_organization
 from core.imports.reading import ImportRejected
 from core.imports.registry import importer_for
 from core.imports.service import start_import
+from core.versions import StaleVersion, check_version, posted_version
 from partners import links, services
 from partners.forms import (
     InviteRequestForm,
@@ -160,7 +162,8 @@ def _search(organization, query):
 @organization_required(*Membership.MANAGERS)
 def partner_search(request):
     """Live search as you type: the result list only."""
-    query = request.GET.get("q", "").strip()
+    # Searched as names are stored (accounts/names.py): a pasted look-alike finds the name.
+    query = normalize_organization_name(request.GET.get("q", "")[: MAX_LENGTH * 2])[:MAX_LENGTH]
     return render(
         request,
         "partners/new_request.html#results",
@@ -272,12 +275,15 @@ def geography(request, partnership_id):
     return render(request, "partners/geography.html", context)
 
 
-def _geography_change(request, partnership_id, change):
+def _geography_change(request, partnership_id, change, *, required=False):
+    """Run one change of the geography from its page: each form there carries the
+    geography's version, so a change over a newer one is refused and says whose. Those
+    that overwrite what is shared (every store, none) must carry it (`required`)."""
     partnership = get_partnership_or_404(request.organization, partnership_id)
     try:
         services.check_requester(partnership, request.organization, request.user)
-        text = change(partnership)
-    except services.PartnershipError as error:
+        text = change(partnership, posted_version(request, required=required))
+    except (services.PartnershipError, StaleVersion) as error:
         messages.error(request, str(error))
     else:
         if text:
@@ -288,7 +294,7 @@ def _geography_change(request, partnership_id, change):
 @require_POST
 @organization_required()
 def geography_add_region(request, partnership_id):
-    def change(partnership):
+    def change(partnership, version):
         form = RegionPickForm(request.POST, organization=request.organization)
         if not form.is_valid():
             raise services.PartnershipError("Pick one of your custom regions.")
@@ -298,6 +304,7 @@ def geography_add_region(request, partnership_id):
             organization=request.organization,
             actor=request.user,
             regions=[region],
+            version=version,
         )
         return f"Region {region.name} is now shared, with any store it gains later."
 
@@ -314,6 +321,10 @@ def geography_upload(request, partnership_id):
     form = StoreListForm(request.POST, request.FILES)
     try:
         services.check_requester(partnership, request.organization, request.user)
+        # The list only adds stores when confirmed; it is refused here if the page was
+        # read before another change, so the user sees that change first.
+        posted = posted_version(request, required=False)
+        check_version(partnership, posted, lambda p: p.last_change())
         if not form.is_valid():
             raise services.PartnershipError("Choose a CSV store list to upload.")
         batch = start_import(
@@ -323,7 +334,7 @@ def geography_upload(request, partnership_id):
             uploaded_file=form.cleaned_data["file"],
             options={"partnership_id": partnership.pk},
         )
-    except (services.PartnershipError, ImportRejected) as error:
+    except (services.PartnershipError, ImportRejected, StaleVersion) as error:
         messages.error(request, str(error))
         return back
     return redirect(batch)
@@ -332,25 +343,26 @@ def geography_upload(request, partnership_id):
 @require_POST
 @organization_required()
 def geography_all(request, partnership_id):
-    def change(partnership):
+    def change(partnership, version):
         share_all = request.POST.get("all_stores") == "on"
         services.geography_add(
             partnership=partnership,
             organization=request.organization,
             actor=request.user,
             all_stores=share_all,
+            version=version,
         )
         return "Every store is now shared, new ones included." if share_all else (
             "No longer sharing every store: only the stores and regions listed."
         )  # fmt: skip
 
-    return _geography_change(request, partnership_id, change)
+    return _geography_change(request, partnership_id, change, required=True)
 
 
 @require_POST
 @organization_required()
 def geography_remove(request, partnership_id):
-    def change(partnership):
+    def change(partnership, version):
         kind, pk = request.POST.get("kind"), request.POST.get("id", "")
         if kind == "everything":
             services.geography_remove(
@@ -358,6 +370,7 @@ def geography_remove(request, partnership_id):
                 organization=request.organization,
                 actor=request.user,
                 everything=True,
+                version=version,
             )
             return "Every store was removed: nothing is shared now. The partnership itself stays."
         objects = (partnership.stores if kind == "store" else partnership.regions).filter(
@@ -367,11 +380,14 @@ def geography_remove(request, partnership_id):
             partnership=partnership,
             organization=request.organization,
             actor=request.user,
+            version=version,
             **{"stores" if kind == "store" else "regions": list(objects)},
         )
         return "Removed from the shared stores." if objects else ""
 
-    return _geography_change(request, partnership_id, change)
+    # Removing every store overwrites whatever was shared: that needs the page's version.
+    everything = request.POST.get("kind") == "everything"
+    return _geography_change(request, partnership_id, change, required=everything)
 
 
 # -- Partner Permissions (vendors) --------------------------------------------------------
@@ -620,6 +636,10 @@ def join(request, token):
             check.title = "Nothing was changed"
             check.problem = str(error)
             return _problem(request, check, status=409)
+        except Taken as taken:  # the name (or the email) was taken since the form's check
+            form.add_error(taken.field if taken.field in form.fields else None, str(taken))
+            return render(request, "partners/join.html", {"partnership": partnership, "form": form,
+                          "email": check.email, "store_count": partnership.effective_stores().count()})  # fmt: skip
         login(request, user, backend=LOGIN_BACKEND)
         switch_organization(request, organization)
         messages.success(

@@ -8,6 +8,8 @@ from django.conf import settings
 from accounts.models import Organization, Region, Store
 from accounts.store_lists import read_store_list
 from core.imports.reading import ImportRejected
+from core.limits import INSTRUCTIONS_MAX_LENGTH, NOTE_MAX_LENGTH
+from core.versions import VersionedForm
 from inventory.models import Product
 from tasks import photos
 from tasks.models import Campaign, Priority, Task, TaskUpdate
@@ -98,16 +100,19 @@ class TaskForm(forms.Form):
         ("list", "A CSV store list"),
     ]
     title = forms.CharField(max_length=200)
-    instructions = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), required=False)
+    instructions = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 4}), required=False, max_length=INSTRUCTIONS_MAX_LENGTH
+    )
     due_date = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
     priority = forms.ChoiceField(choices=Priority.choices, initial=Priority.NORMAL)
     skus = forms.CharField(
-        label="Products (SKUs, optional)", required=False, help_text="Separate SKUs with commas."
-    )
+        label="Products (SKUs, optional)", required=False, max_length=2000,
+        help_text="Separate SKUs with commas.",
+    )  # fmt: skip
     target = forms.ChoiceField(
         label="For", choices=TARGETS, widget=forms.RadioSelect, initial="store"
     )
-    store = forms.CharField(label="Store #", required=False)
+    store = forms.CharField(label="Store #", required=False, max_length=50)
     region = forms.ModelChoiceField(
         label="Custom region", queryset=Region.objects.none(), required=False
     )
@@ -183,12 +188,23 @@ class PhotosField(forms.FileField):
         return [super(PhotosField, self).clean(f, initial) for f in files]
 
 
-class UpdateForm(forms.Form):
+class UpdateForm(VersionedForm):
+    """An update of a task, carrying the task's version as the page showed it. Only the
+    fields the user changed are sent to the service (`touched`): a note leaves the status
+    and progress as they are."""
+
     status = forms.ChoiceField(choices=Task.Status.choices)
     percent = forms.IntegerField(label="Progress (%)", min_value=0, max_value=100)
-    note = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    note = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=NOTE_MAX_LENGTH
+    )
     reason = forms.CharField(label="Why it cannot be completed", max_length=500, required=False)
     photos = PhotosField(label="Photos (JPEG, PNG or WebP)", required=False)
+    field_order = ["status", "percent", "note", "reason", "photos"]
+
+    def touched(self, name):
+        """The value of a field the user changed from what the page showed, else None."""
+        return self.cleaned_data[name] if name in self.changed_data else None
 
     def clean_photos(self):
         files = self.cleaned_data.get("photos") or []

@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Organization, Region, Store
+from core.limits import INSTRUCTIONS_MAX_LENGTH, NOTE_MAX_LENGTH
 from core.models import AttributedChange
 from core.tenancy import OrgQuerySet
 from inventory.models import Product
@@ -78,7 +79,7 @@ class Task(models.Model):
         Campaign, on_delete=models.CASCADE, null=True, blank=True, related_name="tasks"
     )
     title = models.CharField(max_length=200)
-    instructions = models.TextField(blank=True)
+    instructions = models.TextField(blank=True, max_length=INSTRUCTIONS_MAX_LENGTH)
     due_date = models.DateField(null=True, blank=True)
     priority = models.CharField(max_length=10, choices=Priority, default=Priority.NORMAL)
     products = models.ManyToManyField(Product, blank=True, related_name="tasks")
@@ -90,6 +91,12 @@ class Task(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    version = models.PositiveIntegerField(
+        default=0,
+        db_default=0,
+        editable=False,
+        help_text="Goes up with every update (core/versions.py); the timeline says who and what.",
+    )
 
     objects = TaskQuerySet.as_manager()
 
@@ -171,7 +178,7 @@ class TaskUpdate(AttributedChange):
     visit = models.ForeignKey(
         Visit, on_delete=models.SET_NULL, null=True, blank=True, related_name="updates"
     )
-    note = models.TextField(blank=True)
+    note = models.TextField(blank=True, max_length=NOTE_MAX_LENGTH)
     percent_before = models.PositiveSmallIntegerField()
     percent_after = models.PositiveSmallIntegerField()
     status_before = models.CharField(max_length=20, choices=Task.Status)

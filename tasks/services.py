@@ -12,7 +12,9 @@ from django.utils import timezone
 
 from accounts.models import Membership, Store
 from core.emails import absolute_url
+from core.limits import NOTE_MAX_LENGTH
 from core.outbox import queue_emails
+from core.versions import change_words, check_version, not_saved, person
 from partners.access import access_for, accesses_for
 from tasks import geo
 from tasks.models import Campaign, Task, TaskPhoto, TaskUpdate, Visit
@@ -77,16 +79,26 @@ def create_tasks(
 
 @transaction.atomic
 def post_update(
-    *, task_id, viewer, actor, note="", percent=None, status=None, reason="", photos=(), visit=None
-):
+    *, task_id, viewer, actor, note="", percent=None, status=None, reason="", photos=(), visit=None,
+    version=None,
+):  # fmt: skip
     """A timeline entry on a task by the owner or a merchandising partner whose geography
-    holds its store; photos are CleanPhoto objects (tasks/photos.py)."""
+    holds its store; photos are CleanPhoto objects (tasks/photos.py).
+
+    Only what is given changes: no status or percent keeps the task's own. `version` is
+    the task's as the form showed it: an update posted over a newer one is refused whole
+    (StaleVersion), with who changed what and when."""
     task = Task.objects.select_for_update().select_related("store", "organization").get(pk=task_id)
     access = access_for(viewer=viewer, owner=task.organization)
     if not access.may_work_tasks_at(task.store_id):
         raise TaskRefused("You may not work on tasks in this store.")
+    check_version(task, version, lambda task: not_saved(last_task_change(task)))
     if not task.is_open and not access.is_owner:
         raise TaskRefused("This task is closed. Ask the store's owner to reopen it.")
+    if len(note) > NOTE_MAX_LENGTH:
+        raise TaskRefused(f"Keep the note to {NOTE_MAX_LENGTH:,} characters.")
+    if status in (None, task.status) and not reason.strip():
+        reason = task.cannot_complete_reason  # a note on a blocked task keeps its reason
     status = status or task.status
     if status not in Task.Status.values:
         raise TaskRefused("Pick a status: open, in progress, done or cannot complete.")
@@ -112,12 +124,32 @@ def post_update(
         record.file.save(f"photo.{photo.extension}", ContentFile(photo.content), save=True)
     task.status, task.percent_done = status, percent
     task.cannot_complete_reason = reason.strip() if status == Task.Status.CANNOT_COMPLETE else ""
-    task.save(update_fields=["status", "percent_done", "cannot_complete_reason", "updated_at"])
+    task.version += 1  # the row is locked: no one else adds one meanwhile
+    task.save(
+        update_fields=["status", "percent_done", "cannot_complete_reason", "updated_at", "version"]
+    )
     if status == Task.Status.CANNOT_COMPLETE and update.status_changed:
         _tell_owner(task, "task_cannot_complete", key=f"task-update:{update.pk}", update=update)
     if task.campaign_id and not task.is_open:
         _complete_campaign_if_done(task)
     return update
+
+
+def last_task_change(task) -> str:
+    """Who changed a task last, what and when, from its timeline: "Ray Rep changed status
+    to In progress 40% at 10:42"."""
+    last = task.updates.select_related("actor").order_by("-pk").first()
+    if last is None:
+        return change_words("Someone", "changed this task", task.updated_at)
+    if last.status_changed:
+        what = f"changed status to {last.get_status_after_display()} {last.percent_after}%"
+    elif last.percent_before != last.percent_after:
+        what = f"changed progress to {last.percent_after}%"
+    elif last.photos.exists():
+        what = "added photos"
+    else:
+        what = "added a note"
+    return change_words(person(last.actor), what, last.created_at)
 
 
 def _complete_campaign_if_done(task):

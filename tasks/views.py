@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import Store
 from accounts.tenancy import organization_required
+from core.versions import StaleVersion, with_version
 from inventory.models import Stock
 from inventory.selectors import rows_html, stock_columns, stock_rows, stock_values
 from partners.access import (
@@ -165,20 +166,27 @@ def new(request):
 # -- A task and its updates ------------------------------------------------------------
 
 
+def _form_state(task):
+    return {"status": task.status, "percent": task.percent_done, "version": task.version}
+
+
 @organization_required()
 def detail(request, task_id):
     task, access = _task_or_404(request, task_id)
     visit = _open_visit(request, task.store_id)
-    form = UpdateForm(request.POST or None, request.FILES or None,
-                      initial={"status": task.status, "percent": task.percent_done})  # fmt: skip
+    form = UpdateForm(request.POST or None, request.FILES or None, initial=_form_state(task))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
+            # Only what the user changed: a note never resets the status or progress.
             services.post_update(
                 task_id=task.pk, viewer=request.organization, actor=request.user, note=data["note"],
-                percent=data["percent"], status=data["status"], reason=data["reason"], photos=data["photos"],
-                visit=visit,
+                percent=form.touched("percent"), status=form.touched("status"), reason=data["reason"],
+                photos=data["photos"], visit=visit, version=data["version"],
             )  # fmt: skip
+        except StaleVersion as stale:
+            task.refresh_from_db()
+            form = _refused_update(request.POST, task, str(stale))
         except services.TaskRefused as refused:
             form.add_error(None, str(refused))
         else:
@@ -197,6 +205,7 @@ def detail(request, task_id):
             "updates": updates,
             "latest": updates[0].pk if updates else 0,
             "form": form,
+            "form_version": form["version"].value(),
             "may_update": task.is_open or access.is_owner,
             "visit": visit,
             "products": task.products.all(),
@@ -204,12 +213,29 @@ def detail(request, task_id):
     )
 
 
+def _refused_update(data, task, message):
+    """The update form again after a refused save: the status and progress as they are now,
+    the user's note and reason kept, at the task's current version, so that saving again
+    is a save over what the page now shows. Photos must be picked again: a page cannot
+    keep files."""
+    data = with_version(data, task.version)
+    data["status"], data["percent"] = task.status, str(task.percent_done)
+    form = UpdateForm(data, initial=_form_state(task))
+    form.is_valid()
+    form.add_error(None, message)
+    return form
+
+
 @organization_required()
 def timeline(request, task_id):
-    """New entries of a task's timeline since an id, polled by htmx on the task page."""
+    """New entries of a task's timeline since an id, polled by htmx on the task page. When
+    the task has changed since the page's form was read (`version`), a warning goes above
+    the form: saving it would be refused."""
     task, _ = _task_or_404(request, task_id)
     since = request.GET.get("since", "")
     since = int(since) if since.isdigit() else 0
+    form_version = request.GET.get("version", "")
+    form_version = int(form_version) if form_version.isdigit() else task.version
     updates = list(
         task.updates.filter(pk__gt=since)
         .select_related("actor", "actor_organization")
@@ -223,6 +249,10 @@ def timeline(request, task_id):
             "updates": updates,
             "latest": updates[0].pk if updates else since,
             "polling": True,
+            "form_version": form_version,
+            "changed_since_read": (
+                services.last_task_change(task) if task.version != form_version else ""
+            ),
         },
     )
 

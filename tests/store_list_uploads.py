@@ -7,10 +7,14 @@ from django.urls import reverse
 from core.models import ImportBatch
 
 
-def upload_store_list(client, url, data, *, confirm=True):
-    """(the preview page, the batch or None when the file was refused)."""
+def upload_store_list(client, url, data, *, confirm=True, version=None):
+    """(the preview page, the batch or None when the file was refused). `version` is
+    the region's or geography's as its page showed it."""
     before = ImportBatch.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
-    page = client.post(url, {"file": SimpleUploadedFile("list.csv", data)}, follow=True)
+    fields = {"file": SimpleUploadedFile("list.csv", data)}
+    if version is not None:
+        fields["version"] = version
+    page = client.post(url, fields, follow=True)
     batch = ImportBatch.objects.filter(pk__gt=before).order_by("-pk").first()
     if confirm and batch is not None and batch.status == ImportBatch.Status.READY:
         mode = "valid_only" if batch.error_count else "all"

@@ -52,6 +52,13 @@ class RowError:
         return {"line": self.line, "column": self.column, "message": self.message}
 
 
+def too_long(text: str, limit: int) -> str:
+    """A row error's words for text longer than its column: its start and its length, so
+    the line can be found and fixed (never cut: an import changes no value silently)."""
+    shown = text if len(text) <= 40 else text[:40] + "…"
+    return f"{shown!r} is longer than {limit} characters ({len(text):,})"
+
+
 class RowInvalid(Exception):
     def __init__(self, column: str, message: str):
         super().__init__(message)
@@ -253,23 +260,27 @@ class Importer:
                 readings[f].by_user = True
         return readings
 
-    def number(self, values, field_name, *, required=False, minimum=None, whole=False, places=2):
+    def number(
+        self, values, field_name, *, required=False, minimum=None, maximum=None, whole=False,
+        places=2,
+    ):  # fmt: skip
         """The number a cell writes, read the way its column is written; None if empty.
         Money keeps its cents; a value with more decimals than `places`, or a fraction
-        where `whole`, is refused rather than rounded. (On the hot path of a million-line
+        where `whole`, is refused rather than rounded, and one outside `minimum` to
+        `maximum` (core/limits.py) is refused too. (On the hot path of a million-line
         file, which repeats its quantities and prices: each outcome, number or error, is
         remembered for the walk, a bounded number of them.)"""
         text = values.get(field_name, "")
-        key = (field_name, text, required, minimum, whole, places)
+        key = (field_name, text, required, minimum, maximum, whole, places)
         found = self._numbers.get(key, _UNREAD)
         if found is _UNREAD:
-            found = self._read_number(field_name, text, required, minimum, whole, places)
+            found = self._read_number(field_name, text, required, minimum, maximum, whole, places)
             _remember(self._numbers, key, found)
         if type(found) is RowInvalid:
             raise RowInvalid(found.column, found.message)
         return found
 
-    def _read_number(self, field_name, text, required, minimum, whole, places):
+    def _read_number(self, field_name, text, required, minimum, maximum, whole, places):
         """number()'s outcome: the number (or None), else the RowInvalid to raise."""
         reading = self.readings.get(field_name)
         try:
@@ -281,7 +292,7 @@ class Importer:
                 label = self.label_of(field_name)
                 return RowInvalid(label, f"the {label.lower()} is missing")
             return None
-        problem = _number_problem(number, text, minimum, whole, places)
+        problem = _number_problem(number, text, minimum, maximum, whole, places)
         if problem:
             return RowInvalid(self.label_of(field_name), problem)
         return number
@@ -507,12 +518,14 @@ class Importer:
         return values
 
 
-def _number_problem(number, text, minimum, whole, places):
+def _number_problem(number, text, minimum, maximum, whole, places):
     exponent = number.as_tuple().exponent
     if not isinstance(exponent, int) or abs(number) >= 10**10:
         return f"{text.strip()} is out of range"
     if minimum is not None and number < minimum:
         return f"{text.strip()} is below {minimum}"
+    if maximum is not None and number > maximum:
+        return f"{text.strip()} is more than {maximum:,}, the most Shelfshare stores"
     if whole and number != number.to_integral_value():
         return f"{text.strip()} is not a whole number of units"
     if (

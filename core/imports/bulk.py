@@ -6,6 +6,7 @@ bulk_create with update_conflicts does the same job more slowly.
 """
 
 from django.db import connection
+from django.db.models import F
 from django.utils import timezone
 from psycopg import sql
 
@@ -25,9 +26,41 @@ def defaults_for(model, fields_given):
     return defaults
 
 
+def import_change(model, now, target=None) -> dict:
+    """column -> SQL of what an import sets on a row it changes of a record people also edit
+    on forms (core/versions.py): one more version, so a form read before the import is
+    refused; and, on a record that keeps its last change in words, "an import, now".
+    `target` is how the statement names the table (its alias), by default its name."""
+    names = {f.attname for f in model._meta.concrete_fields}
+    table = target or sql.Identifier(model._meta.db_table)
+    changes = {}
+    if "version" in names:
+        changes["version"] = sql.SQL("{}.{} + 1").format(table, sql.Identifier("version"))
+    if "changed_by_id" in names:
+        changes["changed_by_id"] = sql.SQL("NULL")
+        changes["changed_at"] = sql.Literal(now)
+        changes["change"] = sql.Literal("")
+    return changes
+
+
+def _count_import_change(model, written, now):
+    """import_change() after Django's upsert (SQLite), which cannot add to a column: the
+    rows it wrote, whose ids the upsert returned, one statement per batch."""
+    names = {f.attname for f in model._meta.concrete_fields}
+    if "version" not in names:
+        return
+    changes = {"version": F("version") + 1}
+    if "changed_by_id" in names:
+        changes |= {"changed_by": None, "changed_at": now, "change": ""}
+    ids = [obj.pk for obj in written]
+    for start in range(0, len(ids), 2000):
+        model.objects.filter(pk__in=ids[start : start + 2000]).update(**changes)
+
+
 def bulk_upsert(model, rows: list[dict], *, unique_fields: list[str], update_fields: list[str]):
     """Insert rows; where one with the same unique fields exists, update `update_fields`
-    (and any auto_now field). Rows are dicts of attname -> value, all with the same keys."""
+    (and any auto_now field, and the version of a record also edited on forms). Rows are
+    dicts of attname -> value, all with the same keys."""
     if not rows:
         return
     given = set(rows[0])
@@ -36,14 +69,16 @@ def bulk_upsert(model, rows: list[dict], *, unique_fields: list[str], update_fie
     columns = [*rows[0].keys(), *defaults.keys()]
     updates = list(dict.fromkeys([*update_fields, *auto_now]))
     if connection.vendor != "postgresql":
-        model.objects.bulk_create(
+        written = model.objects.bulk_create(
             [model(**row, **defaults) for row in rows],
             batch_size=2000,
             update_conflicts=True,
             unique_fields=unique_fields,
             update_fields=[model._meta.get_field(f).name for f in updates],
         )
+        _count_import_change(model, written, timezone.now())
         return
+    changes = import_change(model, defaults[auto_now[0]] if auto_now else timezone.now())
     table = model._meta.db_table
     temp = f"import_{table}"
     column_list = sql.SQL(", ").join(map(sql.Identifier, columns))
@@ -72,7 +107,11 @@ def bulk_upsert(model, rows: list[dict], *, unique_fields: list[str], update_fie
                     sql.Identifier(model._meta.get_field(f).column) for f in unique_fields
                 ),
                 assignments=sql.SQL(", ").join(
-                    sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(c)) for c in updates
+                    [sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(c)) for c in updates]
+                    + [
+                        sql.SQL("{} = {}").format(sql.Identifier(c), value)
+                        for c, value in changes.items()
+                    ]
                 ),
             )
         )

@@ -28,7 +28,7 @@ from django.db import connection, models
 from django.utils import timezone
 from psycopg import sql
 
-from core.imports.bulk import defaults_for
+from core.imports.bulk import defaults_for, import_change
 
 # Rows merged per statement: progress is reported between statements.
 MERGE_LINES = 200_000
@@ -151,6 +151,7 @@ class _Merge:
         self.organization_id = organization_id
         self.temp = temp
         self.columns = columns
+        self.model = model
         self.table = sql.Identifier(model._meta.db_table)
         self.pk = sql.Identifier(model._meta.pk.column)
         self.unique = [model._meta.get_field(f).column for f in unique_fields]
@@ -181,10 +182,17 @@ class _Merge:
         an unchanged row keeps its updated_at). Returns (touched..., count) groups."""
         if not self.changing:
             return None
-        assignments = [sql.SQL("{0} = s.{0}").format(sql.Identifier(c)) for c in self.changing] + [
-            sql.SQL("{} = {}").format(sql.Identifier(c), sql.Literal(self.now))
-            for c in self.auto_now
-        ]
+        assignments = (
+            [sql.SQL("{0} = s.{0}").format(sql.Identifier(c)) for c in self.changing]
+            + [
+                sql.SQL("{} = {}").format(sql.Identifier(c), sql.Literal(self.now))
+                for c in self.auto_now
+            ]
+            + [
+                sql.SQL("{} = {}").format(sql.Identifier(c), value)
+                for c, value in import_change(self.model, self.now, sql.Identifier("t")).items()
+            ]
+        )
         return self._grouped_statement(
             sql.SQL(
                 "UPDATE {table} t SET {assignments} FROM {temp} s "

@@ -1,5 +1,5 @@
-"""An organization's settings: the currency it sells in. Everyone in it reads them; owners
-and admins change them."""
+"""An organization's settings: its name and the currency it sells in. Everyone in it reads
+them; owners and admins change them."""
 
 import pytest
 from django.urls import reverse
@@ -19,7 +19,7 @@ def test_an_organization_sells_in_us_dollars_until_told_otherwise(owner_client, 
 
 
 def test_the_owner_changes_the_currency(owner_client, org):
-    page = owner_client.post(SETTINGS, {"currency": "GBP"}, follow=True).text
+    page = owner_client.post(SETTINGS, {"name": org.name, "currency": "GBP"}, follow=True).text
     assert "Saved. Heartland Test Mart sells in GBP." in page
     org.refresh_from_db()
     assert org.currency == "GBP"
@@ -28,9 +28,32 @@ def test_the_owner_changes_the_currency(owner_client, org):
 def test_an_admin_changes_it_too(admin_user, org):
     from tests.conftest import client_for
 
-    client_for(admin_user).post(SETTINGS, {"currency": "eur"})
+    client_for(admin_user).post(SETTINGS, {"name": org.name, "currency": "eur"})
     org.refresh_from_db()
     assert org.currency == "EUR"
+
+
+def test_the_owner_renames_the_organization_as_names_are_stored(owner_client, org):
+    page = owner_client.post(
+        SETTINGS, {"name": "  Heartland\u200b  Mart\u202e ", "currency": "USD"}, follow=True
+    ).text
+    assert "Saved. Heartland Mart sells in USD." in page
+    org.refresh_from_db()
+    assert (org.name, org.name_key) == ("Heartland Mart", "heartland mart")
+
+
+def test_a_rename_to_another_organizations_look_alike_is_refused(owner_client, org):
+    OrganizationFactory(name="Elsewhere Retail")
+    page = owner_client.post(
+        SETTINGS,
+        {
+            "name": "\uff25\uff2c\uff33\uff25\uff37\uff28\uff25\uff32\uff25 retail",
+            "currency": "USD",
+        },
+    ).text
+    assert "Elsewhere Retail is already on Shelfshare: choose another name." in page
+    org.refresh_from_db()
+    assert org.name == "Heartland Test Mart"
 
 
 def test_an_unknown_code_is_refused(owner_client, org):

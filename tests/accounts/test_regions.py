@@ -185,3 +185,26 @@ def test_members_see_regions_but_cannot_change_them(member_client, org, stores):
         ).status_code
         == 403
     )
+
+
+def test_postal_code_prefixes_match_from_the_start_and_literally(org, stores):
+    StoreFactory(organization=org, number="5", postal_code="1-727")
+    StoreFactory(organization=org, number="6", postal_code="727.1")
+    region = RegionFactory(organization=org, rule_postal_prefixes=["727", "1-7", "727."])
+    assert numbers(region.effective_stores()) == ["1", "5", "6"]
+
+
+def test_a_partnership_sharing_many_rule_regions_still_lists_its_stores(owner_client, org, stores):
+    """Each prefix used to be one more OR: twelve regions of 100 prefixes nested the query
+    past SQLite's 1,000 levels and the geography page answered 500."""
+    from tests.factories import PartnershipFactory
+
+    partnership = PartnershipFactory(organization=org, status="active")
+    for n in range(12):
+        prefixes = [f"9{n:02d}{i:02d}" for i in range(99)] + ["727"]
+        partnership.regions.add(
+            RegionFactory(organization=org, name=f"Rule {n}", rule_postal_prefixes=prefixes)
+        )
+    assert numbers(partnership.effective_stores()) == ["1"]
+    page = owner_client.get(reverse("partners:geography", args=[partnership.pk]))
+    assert page.status_code == 200

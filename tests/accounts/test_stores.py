@@ -77,14 +77,16 @@ def test_add_edit_and_close_a_store(owner_client, org):
     assert "Store 77 already exists" in duplicate.text
     bad = owner_client.post(
         reverse("accounts:store_edit", args=[store.pk]),
-        {"number": "77", "country": "US", "latitude": "999"},
+        {"number": "77", "country": "US", "latitude": "999", "version": store.version},
     )
     assert Store.objects.get(pk=store.pk).latitude is not None
     assert (
         "Ensure that there are no more than 3 digits" in bad.text
         or "between -90 and 90" in bad.text
     )
-    owner_client.post(reverse("accounts:store_open_close", args=[store.pk]))
+    owner_client.post(
+        reverse("accounts:store_open_close", args=[store.pk]), {"version": store.version}
+    )
     store.refresh_from_db()
     assert store.is_open is False
     page = owner_client.get(reverse("accounts:stores"), {"is_open": "false"})

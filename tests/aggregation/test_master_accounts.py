@@ -229,7 +229,8 @@ def test_the_plan_pages_need_a_master(owner_client, org):
 
 
 SETTINGS = {"lead_time_days": 14, "review_period_days": 7, "service_level": "0.99",
-            "history_days": 90, "minimum_order": 0, "case_pack": 1, "reporting_currency": "USD"}  # fmt: skip
+            "history_days": 90, "minimum_order": 0, "case_pack": 1, "reporting_currency": "USD",
+            "version": 0}  # fmt: skip
 
 
 def test_new_settings_are_a_draft_until_applied(owner_client, org):
@@ -246,7 +247,7 @@ def test_new_settings_are_a_draft_until_applied(owner_client, org):
     assert list(PlanRow.objects.filter(master=master).values_list("item", "order_quantity")) == live
     assert master.plan_settings["lead_time_days"] == 7
 
-    owner_client.post(reverse("aggregation:settings_draft"), {"action": "apply"})
+    owner_client.post(reverse("aggregation:settings_draft"), {"action": "apply", "version": 1})
     master.refresh_from_db()
     assert (master.lead_time_days, str(master.service_level), master.draft_settings) == (
         14,
@@ -261,10 +262,13 @@ def test_new_settings_are_a_draft_until_applied(owner_client, org):
 def test_a_discarded_draft_changes_nothing(owner_client, org):
     add_csv_child(owner_client)
     owner_client.post(reverse("aggregation:settings"), SETTINGS)
-    owner_client.post(reverse("aggregation:settings_draft"), {"action": "discard"})
+    assert MasterAccount.objects.get().draft_settings["lead_time_days"] == 14
+    owner_client.post(reverse("aggregation:settings_draft"), {"action": "discard", "version": 1})
     master = MasterAccount.objects.get()
     assert (master.lead_time_days, master.draft_settings) == (7, {})
-    bad = owner_client.post(reverse("aggregation:settings"), SETTINGS | {"service_level": "1.5"})
+    bad = owner_client.post(
+        reverse("aggregation:settings"), SETTINGS | {"service_level": "1.5", "version": 2}
+    )
     assert "Give a service level from 0.5 to 0.999" in bad.text
     assert MasterAccount.objects.get().draft_settings == {}
 

@@ -15,7 +15,8 @@ pytestmark = pytest.mark.django_db
 
 SETTINGS = reverse("aggregation:settings")
 PLAN_SETTINGS = {"lead_time_days": 7, "review_period_days": 7, "service_level": "0.95",
-                 "history_days": 180, "minimum_order": 0, "case_pack": 1}  # fmt: skip
+                 "history_days": 180, "minimum_order": 0, "case_pack": 1,
+                 "version": 0}  # fmt: skip
 
 
 @pytest.fixture

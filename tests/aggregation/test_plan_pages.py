@@ -203,7 +203,8 @@ def test_the_draft_page_polls_until_the_worker_has_worked_it_out(owner, master):
     # The job is queued on commit; the test's transaction never commits, so it has not run.
     owner.post(reverse("aggregation:settings"), {
         "lead_time_days": 10, "review_period_days": 7, "service_level": "0.95", "history_days": 180,
-        "minimum_order": 0, "case_pack": 1, "reporting_currency": "USD"})  # fmt: skip
+        "minimum_order": 0, "case_pack": 1, "reporting_currency": "USD",
+        "version": master.version})  # fmt: skip
     page = owner.get(reverse("aggregation:settings_draft")).text
     assert "Working out the plan with these settings" in page and 'hx-trigger="every 2s"' in page
     assert "Apply these settings" not in page

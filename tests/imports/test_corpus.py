@@ -361,7 +361,7 @@ def inventory(org):
     StockFactory(organization=org, store=brussels, product=coffee, on_hand=1200, on_order=24,
                  current_price=D("4.99"))  # fmt: skip
     StockFactory(organization=org, store=beijing, product=coffee, on_hand=0, on_order=0)
-    StockFactory(organization=org, store=beijing, product=tea, on_hand=-2, on_order=5)
+    StockFactory(organization=org, store=beijing, product=tea, on_hand=2, on_order=5)
 
 
 @pytest.mark.parametrize("kind", ["products", "stock"])

@@ -74,7 +74,7 @@ def test_a_partner_adjustment_reaches_the_owner_with_attribution(shop):
     rep = as_user(shop["rep"])
     response = rep.post(
         reverse("inventory:adjust", args=[stock.pk]),
-        {"kind": "count", "on_hand": "7", "note": "shelf recount"},
+        {"kind": "count", "on_hand": "7", "note": "shelf recount", "version": stock.version},
         follow=True,
     )
     assert "Saved: VEND-1 at store 1" in response.text
@@ -90,7 +90,11 @@ def test_a_partner_adjustment_reaches_the_owner_with_attribution(shop):
     assert f'id="stock-{stock.pk}" hx-swap-oob="true"' in feed.text
     assert "shelf recount" in feed.text
     # And a markdown.
-    rep.post(reverse("inventory:adjust", args=[stock.pk]), {"kind": "markdown", "price": "3.99"})
+    stock.refresh_from_db()
+    rep.post(
+        reverse("inventory:adjust", args=[stock.pk]),
+        {"kind": "markdown", "price": "3.99", "version": stock.version},
+    )
     stock.refresh_from_db()
     assert str(stock.current_price) == "3.99"
 

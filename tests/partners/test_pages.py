@@ -141,19 +141,25 @@ def test_geography_by_region_store_list_and_removal(world, django_capture_on_com
     region.stores.add(*world["stores"][:2])
     client = logged_in(world["requester_admin"])
     geography = reverse("partners:geography", args=[partnership.pk])
-    response = client.post(reverse("partners:geography_add_region", args=[partnership.pk]), {"region": region.pk},
-                           follow=True)  # fmt: skip
+    response = client.post(reverse("partners:geography_add_region", args=[partnership.pk]),
+                           {"region": region.pk, "version": 0}, follow=True)  # fmt: skip
     assert "Region Two stores is now shared" in response.text
     page, batch = upload_store_list(
-        client, reverse("partners:geography_upload", args=[partnership.pk]), b"Store #\n4\n5\n404\n"
-    )
+        client, reverse("partners:geography_upload", args=[partnership.pk]), b"Store #\n4\n5\n404\n",
+        version=1,
+    )  # fmt: skip
     assert "404 is not one of your stores" in page.text  # the preview lists it by line
     assert (batch.kind, batch.status, batch.created_count) == ("geography_stores", "applied", 2)
     assert partnership.effective_stores().count() == 4
     region.stores.add(world["stores"][2])  # the region grows: the partnership follows
     assert partnership.effective_stores().count() == 5
     # Removing every store stops sharing without ending the partnership.
-    client.post(reverse("partners:geography_remove", args=[partnership.pk]), {"kind": "everything"})
+    partnership.refresh_from_db()
+    assert partnership.version == 2  # the region, then the list's stores
+    client.post(
+        reverse("partners:geography_remove", args=[partnership.pk]),
+        {"kind": "everything", "version": partnership.version},
+    )
     partnership.refresh_from_db()
     assert partnership.status == "active" and not partnership.effective_stores().exists()
     assert not partnership.is_sharing
@@ -168,12 +174,14 @@ def test_only_the_requester_changes_the_geography(world):
     partner = logged_in(world["partner_admin"])
     page = partner.get(reverse("partners:geography", args=[partnership.pk]))
     assert page.status_code == 200 and "Add stores" not in page.text
-    response = partner.post(reverse("partners:geography_add_region", args=[partnership.pk]), {"region": region.pk},
-                            follow=True)  # fmt: skip
+    response = partner.post(reverse("partners:geography_add_region", args=[partnership.pk]),
+                            {"region": region.pk, "version": 0}, follow=True)  # fmt: skip
     assert "Only Heartland Mart chooses the stores it shares" in response.text
     assert not partnership.regions.exists()
     member = logged_in(world["requester_member"])
-    member.post(reverse("partners:geography_all", args=[partnership.pk]), {"all_stores": "on"})
+    member.post(
+        reverse("partners:geography_all", args=[partnership.pk]), {"all_stores": "on", "version": 0}
+    )
     partnership.refresh_from_db()
     assert not partnership.all_stores
     outsider = logged_in(world["outsider"])
@@ -181,7 +189,7 @@ def test_only_the_requester_changes_the_geography(world):
     their_region = RegionFactory(organization=world["outsider_org"])
     response = logged_in(world["requester_admin"]).post(
         reverse("partners:geography_add_region", args=[partnership.pk]),
-        {"region": their_region.pk},
+        {"region": their_region.pk, "version": 0},
         follow=True,
     )
     assert "Pick one of your custom regions" in response.text

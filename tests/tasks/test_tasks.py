@@ -84,7 +84,8 @@ def test_a_vendor_share_and_an_outsider_see_no_tasks(shop, tasks, who):
     for task in tasks.values():
         assert client.get(reverse("tasks:detail", args=[task.pk])).status_code == 404
         response = client.post(
-            reverse("tasks:detail", args=[task.pk]), {"status": "done", "percent": 100}
+            reverse("tasks:detail", args=[task.pk]),
+            {"status": "done", "percent": 100, "version": 0},
         )
         assert response.status_code == 404
     assert not Task.objects.filter(status="done").exists()
@@ -99,6 +100,7 @@ def test_a_partner_update_with_a_photo_reaches_the_owner_attributed(shop, tasks)
             "status": "in_progress",
             "percent": 40,
             "note": "Half the endcap is up",
+            "version": task.version,
             "photos": [jpeg()],
         },
         follow=True,
@@ -135,7 +137,7 @@ def test_a_refused_photo_saves_nothing(shop, tasks):
     fake = SimpleUploadedFile("shelf.jpg", b"this is not an image", content_type="image/jpeg")
     response = as_user(shop["rep"]).post(
         reverse("tasks:detail", args=[task.pk]),
-        {"status": "done", "percent": 100, "photos": [fake]},
+        {"status": "done", "percent": 100, "photos": [fake], "version": task.version},
     )
     assert (
         response.status_code == 200
@@ -151,13 +153,19 @@ def test_cannot_complete_needs_a_reason_and_emails_the_owner_after_commit(
     task = tasks["2"]
     rep = as_user(shop["rep"])
     response = rep.post(
-        reverse("tasks:detail", args=[task.pk]), {"status": "cannot_complete", "percent": 0}
+        reverse("tasks:detail", args=[task.pk]),
+        {"status": "cannot_complete", "percent": 0, "version": task.version},
     )
     assert "Say why the task cannot be completed" in response.text
     with django_capture_on_commit_callbacks(execute=True):
         rep.post(
             reverse("tasks:detail", args=[task.pk]),
-            {"status": "cannot_complete", "percent": 0, "reason": "The endcap fixture is broken"},
+            {
+                "status": "cannot_complete",
+                "percent": 0,
+                "reason": "The endcap fixture is broken",
+                "version": task.version,
+            },
         )
     sent = [m for m in mail.outbox if "Cannot complete" in m.subject]
     assert [m.to for m in sent] == [[shop["owner"].email]]
@@ -340,7 +348,7 @@ def test_an_oversized_photo_is_refused_as_it_arrives(shop, tasks, settings):
     assert big.size > 2_000
     response = as_user(shop["rep"]).post(
         reverse("tasks:detail", args=[tasks["1"].pk]),
-        {"status": "done", "percent": 100, "photos": [big]},
+        {"status": "done", "percent": 100, "photos": [big], "version": 0},
     )
     assert "big.jpg is" in response.text and "photos can be at most" in response.text
     assert not TaskPhoto.objects.exists() and Task.objects.get(pk=tasks["1"].pk).status == "open"
