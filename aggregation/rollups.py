@@ -103,6 +103,14 @@ class Rollup:
             f"    AND {self.alias}.organization_id = {self.table}.child_id{keys})"
         )
 
+    def insert_all(self):
+        """PostgreSQL: the children's figures into a rollup that has none of their rows."""
+        columns = ", ".join(["child_id", "sku", *self.keys, *self.values])
+        return (
+            f"INSERT INTO {self.table} (master_id, {columns}, refreshed_at)\n"
+            f"SELECT %s, {columns}, %s FROM ({self.fresh()}) AS fresh"
+        )
+
     def refresh_in_one_statement(self):
         """PostgreSQL: one statement per table whose every step is a set operation, so its
         plan cannot turn quadratic whatever the statistics say (a table filled in bulk by
@@ -237,22 +245,41 @@ def _refresh_tables_in_one_statement_each(cursor, result, master_id, now, target
 
 
 def _refresh_table(cursor, rollup, master_id, now, children, skus):
-    """Run one table's PostgreSQL refresh statement; return (rows written, rows deleted)."""
-    params = []
-    children_sql = _in(f"{rollup.alias}.organization_id", children, params)
-    skus_sql = "" if skus is None else "AND " + _in("p.sku_normalized", skus, params)
-    params.append(master_id)
-    rollup_children = _in("r.child_id", children, params)
-    rollup_skus = "" if skus is None else "AND " + _in("r.sku", skus, params)
-    params += [master_id, now, master_id]
-    sql = rollup.refresh_in_one_statement().format(
-        children=children_sql,
-        skus=skus_sql,
-        rollup_children=rollup_children,
-        rollup_skus=rollup_skus,
+    """Run one table's PostgreSQL refresh statement; return (rows written, rows deleted).
+
+    When the rollup has no row yet for these children (and SKUs), a first load or a newly
+    connected child, every fresh row is new and nothing is stale: a plain INSERT ... SELECT
+    writes the same rows without the comparison with the (empty) current rows and without
+    ON CONFLICT's check of every row against the unique index. The master's row lock keeps
+    any other refresh of this master from writing in between."""
+    params, checked = [master_id], [master_id]
+    rollup_children = _in("r.child_id", children, checked)
+    rollup_skus = "" if skus is None else "AND " + _in("r.sku", skus, checked)
+    cursor.execute(
+        f"SELECT EXISTS (SELECT 1 FROM {rollup.table} r "  # noqa: S608 (identifiers are constants; values are parameters)
+        f"WHERE r.master_id = %s AND {rollup_children} {rollup_skus})",
+        checked,
     )
-    cursor.execute(sql, params)
-    written, deleted = cursor.fetchone()
+    if not cursor.fetchone()[0]:
+        params.append(now)
+        children_sql = _in(f"{rollup.alias}.organization_id", children, params)
+        skus_sql = "" if skus is None else "AND " + _in("p.sku_normalized", skus, params)
+        cursor.execute(rollup.insert_all().format(children=children_sql, skus=skus_sql), params)
+        written, deleted = max(cursor.rowcount, 0), 0
+    else:
+        params = []
+        children_sql = _in(f"{rollup.alias}.organization_id", children, params)
+        skus_sql = "" if skus is None else "AND " + _in("p.sku_normalized", skus, params)
+        params += checked
+        params += [master_id, now, master_id]
+        sql = rollup.refresh_in_one_statement().format(
+            children=children_sql,
+            skus=skus_sql,
+            rollup_children=rollup_children,
+            rollup_skus=rollup_skus,
+        )
+        cursor.execute(sql, params)
+        written, deleted = cursor.fetchone()
     if written + deleted >= ANALYZE_AFTER_ROWS:
         # Fresh statistics for the plan and the pages that read the rollup; autovacuum
         # would take them only after this transaction, if it runs at all.
