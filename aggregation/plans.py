@@ -174,8 +174,10 @@ def fill_parts(master, parts, *, through, stock, products, rules, overrides, tod
         {m for item_parts in parts.values() for part in item_parts for m in part.members}
     )
     demand = _DemandMatrix(master, members, through)
+    single = []  # one member, no excluded days: filled many at a time
     for item, item_parts in parts.items():
         override = overrides.get(item)
+        excluding = bool(override and override.exclude_from and override.exclude_to)
         for part in item_parts:
             ends = [through[child] for child in part.child_ids if child in through]
             if ends:
@@ -185,7 +187,11 @@ def fill_parts(master, parts, *, through, stock, products, rules, overrides, tod
                 part.on_hand += max(on_hand, 0)
                 part.on_order += max(on_order, 0)
             _settle(master, part, products, rules)
-        demand.fill(item_parts, override)
+            if excluding or not demand.fills_as_one(part):
+                demand.fill([part], override)
+            else:
+                single.append(part)
+    demand.fill_single(single)
 
 
 class _DemandMatrix:
@@ -272,6 +278,57 @@ class _DemandMatrix:
         low, high = self._window
         return (day >= low[member]) & (day <= high[member])
 
+    def fills_as_one(self, part):
+        """Whether fill_single can fill the part: one member, known, and a window."""
+        return (
+            self.first is not None
+            and part.end is not None
+            and len(part.members) == 1
+            and part.members[0] in self.index
+        )
+
+    def fill_single(self, parts, chunk=10_000):
+        """fill() for parts of one member each (fills_as_one) and no excluded days, as
+        numpy over all the parts of one window at a time instead of a part at a time."""
+        windows = defaultdict(list)
+        for part in parts:
+            windows[part.start, part.end].append(part)
+        for (start, end), same in windows.items():
+            low, high = (start - self.first).days, (end - self.first).days + 1
+            for first in range(0, len(same), chunk):
+                self._fill_rows(same[first : first + chunk], low, high)
+
+    def _fill_rows(self, parts, low, high):
+        rows = np.array([self.index[part.members[0]] for part in parts], dtype=np.int64)
+        demand = self.demand[rows, max(low, 0) : high]
+        known = (demand > 0) | ~self.out[rows, max(low, 0) : high]
+        if low < 0:  # the axis starts after this window (no sales that early)
+            demand = np.concatenate([np.zeros((len(rows), -low)), demand], axis=1)
+            known = np.concatenate([np.ones((len(rows), -low), dtype=bool), known], axis=1)
+        history = np.where(known, demand, np.nan)
+        removed = self.removed[rows].tolist()
+        if not history.shape[1]:  # an empty window
+            for i, part in enumerate(parts):
+                part.removed = dict(zip(("returned", "unpriced"), removed[i], strict=True))
+                part.history, part.days_used = [], 0
+            return
+        sold = history > 0
+        sells = sold.any(axis=1).tolist()
+        first_sale = sold.argmax(axis=1)
+        seen = np.cumsum(~np.isnan(history), axis=1)
+        before = np.where(first_sale > 0, seen[np.arange(len(rows)), first_sale - 1], 0)
+        days_used = (seen[:, -1] - before).tolist()
+        for i, part in enumerate(parts):
+            part.removed = dict(zip(("returned", "unpriced"), removed[i], strict=True))
+            if not sells[i]:
+                part.history = []
+                part.days_used = 0
+                continue
+            first = int(first_sale[i])
+            part.start += datetime.timedelta(days=first)
+            part.history = history[i, first:].tolist()
+            part.days_used = int(days_used[i])
+
     def fill(self, item_parts, override):
         """Each part's history: from its first sale in its window to the window's end; NaN
         for an unknown day."""
@@ -350,8 +407,9 @@ def plan_parts(master, parts, overrides):
         minimum_order=np.array([part.minimum_order for part in flat], dtype=float),
     )
     planned = defaultdict(list)
+    columns = {name: values.tolist() for name, values in lines.items()}
     for index, (part, result) in enumerate(zip(flat, results, strict=True)):
-        figures = {name: values[index].item() for name, values in lines.items()}
+        figures = {name: column[index] for name, column in columns.items()}
         override = overrides.get(part.item)
         figures.update(
             method=result.method,
