@@ -11,7 +11,11 @@ returns (negative) or at no price, so the demand columns have something to leave
    the same columns (demand, returned and unpriced with the same CASE expressions).
    Target: refresh / hand-made <= 1.2.
 2. A full refresh with nothing changed (the hourly beat's): it writes nothing. Target:
-   at most the full refresh from empty (1.), ideally far less.
+   at most the full refresh from empty (1.), ideally far less. The first one runs right
+   after the hand-made statements wrote the rollup rows, with no ANALYZE since: where the
+   tables hold other masters' rows too, the statistics say this master has next to none
+   (a DELETE ... USING planned from them walked a hashed EXCEPT once per rollup row and
+   did not finish in 4 minutes).
 3. A refresh of one child's ~70 SKUs after a small import (50 stock rows changed, 200
    sales lines added): it must write only what changed. Target: < 2 s. The same refresh
    again must write nothing.
@@ -297,7 +301,15 @@ def time_unchanged_refresh(master, first):
     ANALYZE); target: at most the refresh from empty (`first`, its median)."""
     from aggregation import rollups
 
-    rollups.refresh(master)  # the rollups as the refresh itself leaves them
+    # Right after the hand-made statements wrote the master's rollup rows, with no ANALYZE:
+    # the statistics describe the tables without them (and, where other masters have rows,
+    # as in a database where bench_plan ran, say this master has next to none).
+    started = time.perf_counter()
+    result = rollups.refresh(master)
+    stale = time.perf_counter() - started
+    print(f"  full refresh, nothing changed, right after the rollup was written in bulk with no "
+          f"ANALYZE: {stale:.2f} s, {_written(result)} rows written (target <= {first:.2f} s): "
+          f"{_verdict(stale <= first)}")  # fmt: skip
     times, written = [], []
     for _ in range(RUNS):
         started = time.perf_counter()
@@ -305,7 +317,7 @@ def time_unchanged_refresh(master, first):
         times.append(time.perf_counter() - started)
         written.append(_written(result))
     median = statistics.median(times)
-    passed = median <= first and not any(written)
+    passed = stale <= first and median <= first and not any(written)
     print(f"  full refresh, nothing changed: median {median:.2f} s, {max(written)} rows written "
           f"(target <= the refresh from empty, {first:.2f} s, and nothing written): "
           f"{_verdict(passed)}")  # fmt: skip
