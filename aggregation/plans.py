@@ -312,6 +312,10 @@ class _DemandMatrix:
                 part.removed = dict(zip(("returned", "unpriced"), removed[i], strict=True))
                 part.history, part.days_used = [], 0
             return
+        # The histories share their float objects (a day's demand takes few values): as
+        # floats of their own, 150,000 histories of ~170 days took 790 MB of the rebuild.
+        values, inverse = np.unique(history, return_inverse=True)
+        shared = np.array(values.tolist(), dtype=object)[inverse.reshape(history.shape)]
         sold = history > 0
         sells = sold.any(axis=1).tolist()
         first_sale = sold.argmax(axis=1)
@@ -326,7 +330,7 @@ class _DemandMatrix:
                 continue
             first = int(first_sale[i])
             part.start += datetime.timedelta(days=first)
-            part.history = history[i, first:].tolist()
+            part.history = shared[i, first:].tolist()
             part.days_used = int(days_used[i])
 
     def fill(self, item_parts, override):
