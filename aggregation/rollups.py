@@ -86,11 +86,6 @@ class Rollup:
             f"WHERE {changed}"
         )
 
-    def same_key(self, left, right):
-        return " AND ".join(
-            f"{left}.{key} = {right}.{key}" for key in ("child_id", "sku", *self.keys)
-        )
-
     def delete_stale(self):
         """SQLite: one DELETE of rows whose source is gone. It names the product first with
         CROSS JOIN, so SQLite looks rows up by SKU, then by (organization, product, ...),
@@ -103,6 +98,14 @@ class Rollup:
             f"    AND {self.alias}.organization_id = {self.table}.child_id{keys})"
         )
 
+    def insert_all(self):
+        """PostgreSQL: the children's figures into a rollup that has none of their rows."""
+        columns = ", ".join(["child_id", "sku", *self.keys, *self.values])
+        return (
+            f"INSERT INTO {self.table} (master_id, {columns}, refreshed_at)\n"
+            f"SELECT %s, {columns}, %s FROM ({self.fresh()}) AS fresh"
+        )
+
     def refresh_in_one_statement(self):
         """PostgreSQL: one statement per table whose every step is a set operation, so its
         plan cannot turn quadratic whatever the statistics say (a table filled in bulk by
@@ -110,22 +113,29 @@ class Rollup:
 
         `fresh` (the children's figures) and `current` (the rollup's rows) are each read
         once. `fresh EXCEPT current` is what is new or changed, and only that is upserted:
-        a refresh with nothing to do writes nothing and locks nothing. `current EXCEPT
-        fresh`, on the keys, is what is stale. EXCEPT is a hashed or sorted set operation,
-        never a loop per row; the stale rows are then deleted through the unique index.
-        The NOT EXISTS anti-join it replaces was planned as a nested loop from empty-table
-        statistics: 73 s per refresh of the demo master, writing nothing."""
+        a refresh with nothing to do writes nothing and locks nothing. The stale rows are
+        the keys found in `current` alone: one grouping of both sets' keys, which keeps
+        the rollup row's id; they are deleted by id, from an array worked out once. EXCEPT
+        and GROUP BY are hashed or sorted set operations, never a loop per row.
+
+        Two plans this replaced went quadratic on wrong statistics: a NOT EXISTS anti-join
+        (73 s per refresh of the demo master, writing nothing), and a DELETE ... USING the
+        stale keys, planned as a nested loop over the rollup's rows that walked the whole
+        hashed EXCEPT again for each of them (a full refresh after 1M rollup rows were
+        written without ANALYZE did not finish in 4 minutes)."""
         columns = ", ".join(["child_id", "sku", *self.keys, *self.values])
         keys = ", ".join(["child_id", "sku", *self.keys])
         return (
             f"WITH fresh AS MATERIALIZED ({self.fresh()}),\n"  # noqa: S608 (identifiers are constants; values are parameters)
-            f"current AS MATERIALIZED (SELECT {columns} FROM {self.table} r\n"
+            f"current AS MATERIALIZED (SELECT r.id, {columns} FROM {self.table} r\n"
             f"  WHERE r.master_id = %s AND {{rollup_children}} {{rollup_skus}}),\n"
             f"changed AS (SELECT {columns} FROM fresh EXCEPT SELECT {columns} FROM current),\n"
-            f"stale AS (SELECT {keys} FROM current EXCEPT SELECT {keys} FROM fresh),\n"
+            f"stale AS (SELECT max(id) AS id FROM (SELECT id, {keys} FROM current\n"
+            f"  UNION ALL SELECT NULL::bigint, {keys} FROM fresh) AS keyed\n"
+            f"  GROUP BY {keys} HAVING count(*) = count(id)),\n"  # in `current` alone
             f"written AS ({self.upsert('changed')} RETURNING 1),\n"
-            f"deleted AS (DELETE FROM {self.table} r USING stale s\n"
-            f"  WHERE r.master_id = %s AND {self.same_key('s', 'r')} RETURNING 1)\n"
+            f"deleted AS (DELETE FROM {self.table} r\n"
+            f"  WHERE r.id = ANY(ARRAY(SELECT id FROM stale)) RETURNING 1)\n"
             f"SELECT (SELECT count(*) FROM written), (SELECT count(*) FROM deleted)"
         )
 
@@ -237,22 +247,41 @@ def _refresh_tables_in_one_statement_each(cursor, result, master_id, now, target
 
 
 def _refresh_table(cursor, rollup, master_id, now, children, skus):
-    """Run one table's PostgreSQL refresh statement; return (rows written, rows deleted)."""
-    params = []
-    children_sql = _in(f"{rollup.alias}.organization_id", children, params)
-    skus_sql = "" if skus is None else "AND " + _in("p.sku_normalized", skus, params)
-    params.append(master_id)
-    rollup_children = _in("r.child_id", children, params)
-    rollup_skus = "" if skus is None else "AND " + _in("r.sku", skus, params)
-    params += [master_id, now, master_id]
-    sql = rollup.refresh_in_one_statement().format(
-        children=children_sql,
-        skus=skus_sql,
-        rollup_children=rollup_children,
-        rollup_skus=rollup_skus,
+    """Run one table's PostgreSQL refresh statement; return (rows written, rows deleted).
+
+    When the rollup has no row yet for these children (and SKUs), a first load or a newly
+    connected child, every fresh row is new and nothing is stale: a plain INSERT ... SELECT
+    writes the same rows without the comparison with the (empty) current rows and without
+    ON CONFLICT's check of every row against the unique index. The master's row lock keeps
+    any other refresh of this master from writing in between."""
+    params, checked = [master_id], [master_id]
+    rollup_children = _in("r.child_id", children, checked)
+    rollup_skus = "" if skus is None else "AND " + _in("r.sku", skus, checked)
+    cursor.execute(
+        f"SELECT EXISTS (SELECT 1 FROM {rollup.table} r "  # noqa: S608 (identifiers are constants; values are parameters)
+        f"WHERE r.master_id = %s AND {rollup_children} {rollup_skus})",
+        checked,
     )
-    cursor.execute(sql, params)
-    written, deleted = cursor.fetchone()
+    if not cursor.fetchone()[0]:
+        params.append(now)
+        children_sql = _in(f"{rollup.alias}.organization_id", children, params)
+        skus_sql = "" if skus is None else "AND " + _in("p.sku_normalized", skus, params)
+        cursor.execute(rollup.insert_all().format(children=children_sql, skus=skus_sql), params)
+        written, deleted = max(cursor.rowcount, 0), 0
+    else:
+        params = []
+        children_sql = _in(f"{rollup.alias}.organization_id", children, params)
+        skus_sql = "" if skus is None else "AND " + _in("p.sku_normalized", skus, params)
+        params += checked
+        params += [master_id, now]
+        sql = rollup.refresh_in_one_statement().format(
+            children=children_sql,
+            skus=skus_sql,
+            rollup_children=rollup_children,
+            rollup_skus=rollup_skus,
+        )
+        cursor.execute(sql, params)
+        written, deleted = cursor.fetchone()
     if written + deleted >= ANALYZE_AFTER_ROWS:
         # Fresh statistics for the plan and the pages that read the rollup; autovacuum
         # would take them only after this transaction, if it runs at all.

@@ -66,9 +66,9 @@ def build():
                         True, now, now) for i in range(1, STORES + 1)))  # fmt: skip
             copy_rows(raw, "inventory_product",
                       ["organization_id", "sku", "sku_normalized", "name", "vendor_name", "category", "unit_cost",
-                       "retail_price", "created_at", "updated_at"],
+                       "retail_price", "unit", "created_at", "updated_at"],
                       ((retailer.pk, f"SKU{i:05d}", f"SKU{i:05d}", f"Product {i} {rng.choice(['Vodka', 'Gin', 'Rum', 'Whiskey'])}",
-                        f"Vendor {i % 40}", f"Category {i % 25}", 4, 6, now, now) for i in range(1, PRODUCTS + 1)))  # fmt: skip
+                        f"Vendor {i % 40}", f"Category {i % 25}", 4, 6, "", now, now) for i in range(1, PRODUCTS + 1)))  # fmt: skip
             store_ids = list(
                 Store.objects.filter(organization=retailer)
                 .order_by("pk")

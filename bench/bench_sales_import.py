@@ -125,9 +125,9 @@ def build():
                     "IA", "50309", "US", "", True, now, now) for i in range(1, STORES + 1)))  # fmt: skip
         copy_rows(raw, "inventory_product",
                   ["organization_id", "sku", "sku_normalized", "name", "vendor_name", "category", "unit_cost",
-                   "retail_price", "created_at", "updated_at"],
+                   "retail_price", "unit", "created_at", "updated_at"],
                   ((organization.pk, item_number(i), item_number(i), f"Product {i}", f"Vendor {i % 60}",
-                    f"Category {i % 30}", cost_cents(i) / 100, (cost_cents(i) * 3 + 1) // 2 / 100, now, now)
+                    f"Category {i % 30}", cost_cents(i) / 100, (cost_cents(i) * 3 + 1) // 2 / 100, "", now, now)
                    for i in range(1, PRODUCTS + 1)))  # fmt: skip
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE accounts_store, inventory_product")
