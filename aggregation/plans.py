@@ -145,7 +145,7 @@ def item_keys(master, products):
 # -- Building the parts -----------------------------------------------------------------
 
 
-def build_parts(master, *, members_of, products, pools, names, today=None):
+def build_parts(*, members_of, pools, names):
     """The parts of each item: {item: [Part]}. `members_of`: {item: [(child, sku)]};
     `pools`: {child_id: pool name or ""}; `names`: {child_id: account name}."""
     parts = {}
@@ -169,7 +169,7 @@ def build_parts(master, *, members_of, products, pools, names, today=None):
     return parts
 
 
-def fill_parts(master, parts, *, through, stock, products, rules, overrides, today=None):
+def fill_parts(master, parts, *, through, stock, products, rules, overrides):
     """Give each part its stock, its demand history and its settings (in place). The
     histories are read as one matrix (member x day) and sliced per account's window."""
     members = sorted(
@@ -466,7 +466,7 @@ def _apply_manual_forecasts(parts, flat, forecasts, overrides):
 # -- The rows ---------------------------------------------------------------------------
 
 
-def part_summary(part, figures, names):
+def part_summary(part, figures):
     """What the expanded row and the item page show of a part (kept in PlanRow.parts)."""
     return {
         "label": part.label,
@@ -509,7 +509,7 @@ def part_summary(part, figures, names):
 
 def plan_row(master, item, planned, products, now):
     parts = [part for part, _ in planned]
-    summaries = [part_summary(part, figures, None) for part, figures in planned]
+    summaries = [part_summary(part, figures) for part, figures in planned]
     members = [member for part in parts for member in part.members]
     details = [products.get(member, {}) for member in members]
     name = Counter(d.get("name") for d in details if d.get("name")).most_common(1)
@@ -561,11 +561,17 @@ class Gathered:
     names: dict
 
 
-def gather(master, today=None) -> Gathered:
-    today = today or timezone.localdate()
+def _accounts(master):
+    """({child_id: account name}, {child_id: stock pool, "" for its own stock})."""
     connections = list(master.connections.select_related("child"))
     names = {c.child_id: c.child.name for c in connections}
     pools = {c.child_id: c.stock_pool.strip().lower() for c in connections}
+    return names, pools
+
+
+def gather(master, today=None) -> Gathered:
+    today = today or timezone.localdate()
+    names, pools = _accounts(master)
     through = sales_through(master, today)
     stock = {
         (child, sku): (on_hand, on_order)
@@ -587,7 +593,7 @@ def gather(master, today=None) -> Gathered:
     members_of = defaultdict(list)
     for key in present:
         members_of[item_of.get(key, key[1])].append(key)
-    parts = build_parts(master, members_of=members_of, products=products, pools=pools, names=names)
+    parts = build_parts(members_of=members_of, pools=pools, names=names)
     overrides = {o.item: o for o in ItemOverride.objects.filter(master=master)}
     fill_parts(master, parts, through=through, stock=stock, products=products, rules=_rules(master),
                overrides=overrides)  # fmt: skip
@@ -745,13 +751,10 @@ def item_parts(master, row, today=None):
     """The parts of one plan row with their histories, for its page: the same code as the
     rebuild, reading only the item's rows."""
     members = [tuple(member) for summary in row.parts for member in summary["members"]]
-    connections = list(master.connections.select_related("child"))
-    names = {c.child_id: c.child.name for c in connections}
-    pools = {c.child_id: c.stock_pool.strip().lower() for c in connections}
+    names, pools = _accounts(master)
     members = [member for member in members if member[0] in names]
     products = products_of(master, sorted({child for child, _ in members}))
-    parts = build_parts(master, members_of={row.item: members}, products=products, pools=pools,
-                        names=names)  # fmt: skip
+    parts = build_parts(members_of={row.item: members}, pools=pools, names=names)
     stock = {
         (child, sku): (on_hand, on_order)
         for child, sku, on_hand, on_order in RollupStock.objects.filter(
