@@ -229,6 +229,10 @@ FILE_UPLOAD_HANDLERS = [
 # copy kept in the repository (demo/data/README.md says where each came from).
 DEMO_DATA_DIR = Path(env.str("DEMO_DATA_DIR", default=str(BASE_DIR / "demo" / "data")))
 
+# What the processes of the embedded default share on disk: the broker's messages, the
+# cache, beat's schedule (`make run`).
+VAR_DIR = Path(env.str("VAR_DIR", default=str(BASE_DIR / "var")))
+
 CACHES = {
     "default": (
         {
@@ -239,7 +243,13 @@ CACHES = {
             "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
         }
         if env.str("REDIS_URL", default="")
-        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+        # The embedded default's web server and worker are separate processes: an import's
+        # progress written by the worker must be read by the page, so the cache is files
+        # under var/ (VAR_DIR), not each process's memory.
+        else {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(VAR_DIR / "cache"),
+        }
     )
 }
 
@@ -254,7 +264,6 @@ LOG_FORMAT = env.str("LOG_FORMAT", default="text" if DEBUG else "json")
 # Celery results, so no result backend is needed without Redis. Jobs run in-process
 # (eager) only where a test asks for it (config/settings_test.py) or a benchmark does.
 REDIS_URL = env.str("REDIS_URL", default="")
-VAR_DIR = Path(env.str("VAR_DIR", default=str(BASE_DIR / "var")))
 CELERY_TASK_ALWAYS_EAGER = False
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True

@@ -104,3 +104,16 @@ def test_pages_carry_a_content_security_policy_without_inline_scripts(client):
     assert "script-src 'self'" in policy
     assert "unsafe-inline" not in policy
     assert "<script>" not in response.text
+
+
+def test_the_embedded_default_shares_its_cache_between_the_web_server_and_the_worker(tmp_path):
+    """Without Redis the web process and the worker are separate processes: what the worker
+    writes to the cache (an import's progress) must be read by the page, so it is kept in
+    files under VAR_DIR; with Redis it is Redis."""
+    env = {"DEBUG": "on", "VAR_DIR": str(tmp_path), "REDIS_URL": ""}
+    cache = "from django.core.cache import cache; "
+    written = manage("shell", "-c", cache + "cache.set('progress', 41)", **env)
+    assert written.returncode == 0, written.stderr
+    read = manage("shell", "-c", cache + "print(cache.get('progress'))", **env)
+    assert read.stdout.split()[-1] == "41", read.stderr
+    assert (tmp_path / "cache").is_dir()
