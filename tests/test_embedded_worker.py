@@ -2,27 +2,15 @@
 filesystem broker (no Redis), and a job queued by another process goes through the worker,
 with every process on one SQLite file. The processes run exactly as the Procfile says."""
 
-import os
-import signal
 import sqlite3
 import subprocess
 import sys
 import textwrap
 import time
-from pathlib import Path
 
 from django.conf import settings
 
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def procfile():
-    processes = {}
-    for line in (ROOT / "Procfile").read_text().splitlines():
-        if line.strip() and not line.startswith("#"):
-            name, command = line.split(":", 1)
-            processes[name.strip()] = command.strip()
-    return processes
+from tests.embedded import ROOT, embedded_env, procfile, start, stop
 
 
 def test_the_procfile_runs_the_web_server_a_worker_on_every_queue_and_beat():
@@ -32,25 +20,6 @@ def test_the_procfile_runs_the_web_server_a_worker_on_every_queue_and_beat():
     assert f"--queues={','.join(settings.JOB_QUEUES)}" in processes["worker"]
     assert set(settings.JOB_QUEUES) == {"emails", "imports", "rollups", "default"}
     assert "beat" in processes["beat"]
-
-
-def embedded_env(folder):
-    """The environment `make run` gives its processes, with nothing but files in `folder`."""
-    keep = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("CELERY_", "DJANGO_", "PYTEST_"))
-        and key not in ("DATABASE_URL", "REDIS_URL", "EMAIL_URL", "MEDIA_ROOT", "VAR_DIR")
-    }
-    return keep | {
-        "DJANGO_SETTINGS_MODULE": "config.settings",
-        "DEBUG": "on",
-        "DATABASE_URL": f"sqlite:///{folder / 'db.sqlite3'}",
-        "VAR_DIR": str(folder / "var"),
-        "MEDIA_ROOT": str(folder / "media"),
-        "EMAIL_URL": f"file://{folder / 'mail'}",
-        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
-    }
 
 
 QUEUE_AN_IMPORT = textwrap.dedent(
@@ -69,24 +38,6 @@ QUEUE_AN_IMPORT = textwrap.dedent(
     print(batch.pk)
     """
 )
-
-
-def start(command, env, log):
-    # A session of its own, so stopping it stops the worker's pool processes too.
-    return subprocess.Popen(
-        ["/bin/sh", "-c", command], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )  # fmt: skip
-
-
-def stop(process):
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
 
 
 def test_a_job_goes_through_the_procfile_worker_on_the_filesystem_broker(tmp_path):
