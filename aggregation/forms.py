@@ -40,12 +40,27 @@ class AccountConnectionForm(forms.Form):
 SORTS = {
     "": ("Red first", ["-short", "sku"]),
     "sku": ("SKU", ["sku", "item"]),
+    "-sku": ("SKU, Z to A", ["-sku", "item"]),
     "name": ("Item name", ["name", "item"]),
+    "-name": ("Item name, Z to A", ["-name", "item"]),
     "-order": ("Largest order", ["-order_quantity", "sku", "item"]),
+    "order": ("Smallest order", ["order_quantity", "sku", "item"]),
     "account": ("Account", ["accounts", "sku", "item"]),
     "vendor": ("Vendor", ["vendor", "sku", "item"]),
     "category": ("Category", ["category", "sku", "item"]),
 }
+# The number columns a header sorts by, each both ways (lowest first, then highest first).
+for _key, _label, _field in [
+    ("on_hand", "On hand", "on_hand"),
+    ("on_order", "On order", "on_order"),
+    ("forecast_lead", "Forecast, lead time", "forecast_lead_time"),
+    ("forecast_cover", "Forecast, lead + review", "forecast_period"),
+    ("safety", "Safety stock", "safety_stock"),
+    ("reorder", "Reorder point", "reorder_point"),
+    ("order_up_to", "Order-up-to", "order_up_to"),
+]:
+    SORTS[_key] = (f"{_label}, lowest first", [_field, "sku", "item"])
+    SORTS[f"-{_key}"] = (f"{_label}, highest first", [f"-{_field}", "sku", "item"])
 
 
 class MatchDecisionForm(forms.Form):

@@ -19,6 +19,7 @@ from aggregation import money, plans, services
 from aggregation.charts import demand_chart
 from aggregation.forecast import forecast
 from aggregation.forms import (
+    SORTS,
     AccountConnectionForm,
     CsvConnectionForm,
     ExchangeRateForm,
@@ -34,6 +35,7 @@ from aggregation.models import Connection, ItemOverride, MasterAccount, PlanRow,
 from aggregation.planning import z_for_service_level
 from core.exports import csv_response
 from core.queue import enqueue_on_commit
+from core.sorting import Sorting
 from core.versions import StaleVersion, posted_version, version_initial, with_version
 
 PAGE_SIZE = 50
@@ -212,10 +214,12 @@ def plan(request, master):
     page = Paginator(plan_filter.qs, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
+    sorting = Sorting(request, {key.removeprefix("-"): [] for key in SORTS if key}, default="")
     return render(
         request,
         "aggregation/plan.html",
         {"master": master, "filter": plan_filter, "page": page, "filter_query": query.urlencode(),
+         "sorting": sorting,
          "has_rows": rows.exists(), "children": master.connections.count(), "header": _plan_header(master),
          "totals": plan_filter.qs.aggregate(order=Sum("order_quantity"), items=Count("pk")),
          "held": len(matching_for(master).held)},

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import Store
 from accounts.tenancy import organization_required
+from core.sorting import Duration, Natural, Ranked, Sorting
 from core.versions import StaleVersion, with_version
 from inventory.models import Stock
 from inventory.selectors import rows_html, stock_columns, stock_rows, stock_values
@@ -22,7 +23,7 @@ from partners.access import (
 )
 from tasks import geo, services
 from tasks.forms import TaskFilter, TaskForm, UpdateForm
-from tasks.models import Campaign, Task, TaskPhoto, TaskUpdate, Visit
+from tasks.models import Campaign, Priority, Task, TaskPhoto, TaskUpdate, Visit
 
 PAGE_SIZE = 50
 
@@ -70,21 +71,33 @@ def index(request):
     )
 
 
+# The task list's columns, each sorted by (core/sorting.py).
+TASK_COLUMNS = {
+    "task": ["title"],
+    "store": [Natural("store__number")],
+    "due": ["due_date"],
+    "priority": [Ranked("priority", Priority.values)],
+    "status": [Ranked("status", Task.Status.values)],
+    "progress": ["percent_done"],
+    "campaign": ["campaign__title"],
+}
+
+
 @organization_required()
 def task_list(request, organization_id):
     access = owner_access_or_404(request.organization, organization_id, allowed=_may_see_tasks)
     owner = access.owner
     task_filter = TaskFilter(request.GET, queryset=visible_tasks(access), access=access)
-    tasks = task_filter.qs
-    page = Paginator(
-        tasks.select_related("store", "campaign").order_by("due_date", "pk"), PAGE_SIZE
-    ).get_page(request.GET.get("page"))
+    sorting = Sorting(request, TASK_COLUMNS, default="due")
+    tasks = sorting.apply(task_filter.qs.select_related("store", "campaign"))
+    page = Paginator(tasks, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     context = {
         "access": access,
         "owner": owner,
         "filter": task_filter,
+        "sorting": sorting,
         "page": page,
         "filter_query": query.urlencode(),
         "today": timezone.localdate(),
@@ -453,7 +466,26 @@ def check_out(request, visit_id):
     return redirect(item)
 
 
+VISIT_COLUMNS = {
+    "checked_in": ["checked_in_at"],
+    "store": [Natural("store__number")],
+    "owner": ["owner__name"],
+    "who": ["user__full_name", "user__email"],
+    "time": [Duration("checked_in_at", "checked_out_at")],
+    "method": ["method", "distance_m"],
+}
+
+
 @organization_required()
 def visits(request):
-    rows = Paginator(_visits_for(request.organization), PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "tasks/visits.html", {"page": rows})
+    sorting = Sorting(request, VISIT_COLUMNS, default="-checked_in")
+    rows = Paginator(sorting.apply(_visits_for(request.organization)), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "tasks/visits.html",
+        {"page": rows, "sorting": sorting, "filter_query": query.urlencode()},
+    )
