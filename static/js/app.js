@@ -39,5 +39,74 @@
     if (button) setMenu(button, false);
   });
 
+  // Tables with class "sortable" sort by a column when its header is pressed: numbers as
+  // numbers ("#2" before "#13", "1,200" after "950"), text in the reader's order. A cell's
+  // data-sort holds its value when the text is not it (a date shown as "Mar 3"). These
+  // tables show every row; a paginated list is sorted by the server instead.
+  var collator = new Intl.Collator(undefined, { numeric: true, sensitivity: "base" });
+
+  function sortValue(cell) {
+    if (!cell) return "";
+    var value = cell.hasAttribute("data-sort") ? cell.getAttribute("data-sort") : cell.textContent;
+    return value.trim();
+  }
+
+  function asNumber(text) {
+    var plain = text.replace(/[,\s%$€£]/g, "").replace(/^\u2212/, "-");
+    return /^[-+]?(\d+\.?\d*|\.\d+)$/.test(plain) ? parseFloat(plain) : null;
+  }
+
+  function compare(a, b) {
+    var x = asNumber(a), y = asNumber(b);
+    if (x !== null && y !== null) return x - y;
+    if (a === "" || b === "") return a === b ? 0 : a === "" ? 1 : -1; // empty cells last
+    return collator.compare(a, b);
+  }
+
+  function sortTable(table, column, descending) {
+    // A table whose rows come in groups (a tbody each) sorts the groups by their first row.
+    var groups = table.tBodies.length > 1 ? Array.prototype.slice.call(table.tBodies)
+      : Array.prototype.slice.call(table.tBodies[0].rows);
+    var keyed = groups.map(function (group, index) {
+      var row = group.rows ? group.rows[0] : group;
+      return { group: group, value: sortValue(row.cells[column]), index: index };
+    });
+    keyed.sort(function (p, q) {
+      var order = compare(p.value, q.value);
+      return (descending ? -order : order) || p.index - q.index;
+    });
+    var parent = groups[0].parentNode;
+    keyed.forEach(function (k) { parent.appendChild(k.group); });
+  }
+
+  function makeSortable(table) {
+    var headers = table.tHead ? table.tHead.rows[0].cells : [];
+    Array.prototype.forEach.call(headers, function (th, column) {
+      if (th.hasAttribute("data-nosort") || !th.textContent.trim()) return;
+      var button = document.createElement("button");
+      button.type = "button";
+      button.className = "sort";
+      while (th.firstChild) button.appendChild(th.firstChild);
+      th.appendChild(button);
+      button.addEventListener("click", function () {
+        var descending = th.getAttribute("aria-sort") === "ascending";
+        Array.prototype.forEach.call(headers, function (other) { other.removeAttribute("aria-sort"); });
+        th.setAttribute("aria-sort", descending ? "descending" : "ascending");
+        sortTable(table, column, descending);
+      });
+    });
+  }
+
+  function sortableTables(root) {
+    Array.prototype.forEach.call(root.querySelectorAll("table.sortable:not([data-sortable])"),
+      function (table) {
+        table.setAttribute("data-sortable", "");
+        if (table.tBodies.length) makeSortable(table);
+      });
+  }
+
+  sortableTables(document);
+  document.addEventListener("htmx:afterSettle", function (event) { sortableTables(event.target); });
+
   document.documentElement.classList.add("js");
 })();
