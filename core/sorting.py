@@ -63,9 +63,10 @@ class Sorting:
         self.request = request
         self.columns = columns
         raw = request.GET.get(self.param, "")
+        self.default = default.removeprefix("-")
         key = raw.removeprefix("-")
         if key not in columns:
-            key, raw = default.removeprefix("-"), default
+            key, raw = self.default, default
         self.key = key
         self.descending = raw.startswith("-")
 
@@ -80,10 +81,17 @@ class Sorting:
 
     def header(self, key):
         """The link that sorts by `key` (reversing it if it is the sort now), and the
-        aria-sort the column's header carries now."""
+        aria-sort the column's header carries now; None for a column that does not sort.
+        A default order that is not a column (the inventory's store, then product) has a
+        link back to it, one way only."""
         query = self.request.GET.copy()
         query.pop("page", None)
         current = key == self.key
+        if key not in self.columns:
+            if key != self.default:
+                return None
+            query.pop(self.param, None)
+            return f"?{query.urlencode()}", "ascending" if current else ""
         query[self.param] = f"-{key}" if current and not self.descending else key
         aria = ("descending" if self.descending else "ascending") if current else ""
         return f"?{query.urlencode()}", aria

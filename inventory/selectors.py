@@ -78,6 +78,7 @@ def stock_columns(access):
 
 
 PLACEHOLDER = 987654321987
+LABELS = {key: label for key, label, _ in STOCK_COLUMNS}
 
 
 def rows_html(rows, owner, may_adjust, oob=False):
@@ -96,12 +97,13 @@ def rows_html(rows, owner, may_adjust, oob=False):
             if key == "sku":
                 url = product_url.replace(str(PLACEHOLDER), str(int(row["product_id"])))
                 text = f'<a href="{escape(url)}">{text}</a>'
-            cells.append(f"<td>{text}</td>")
+            # The label heads the cell where a phone shows each row as a card.
+            cells.append(f'<td data-label="{LABELS[key]}">{text}</td>')
         if may_adjust:
             link = ""
             if row["may_adjust"]:
                 url = adjust_url.replace(str(PLACEHOLDER), str(int(row["id"])))
                 link = f'<a href="{escape(url)}" class="small-link">Adjust</a>'
-            cells.append(f"<td>{link}</td>")
+            cells.append(f'<td class="actions">{link}</td>')
         html.append(f'<tr id="stock-{int(row["id"])}"{attributes}>{"".join(cells)}</tr>')
     return mark_safe("\n".join(html))

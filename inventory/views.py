@@ -2,14 +2,18 @@
 policy (partners/access.py). The policy says which stores and products; the views
 never decide that themselves, and redacted fields are never put in the context."""
 
+from decimal import Decimal
+
 from django.contrib import messages
-from django.db.models import Q, Sum
+from django.db.models import F, Q, Sum, Value
+from django.db.models.functions import Coalesce
 from django.http import Http404, HttpResponseForbidden
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
 from accounts.tenancy import organization_required
 from core.exports import csv_response
+from core.sorting import Sorting
 from core.versions import StaleVersion, version_initial, with_version
 from inventory import services
 from inventory.forms import AdjustmentForm, StockFilter
@@ -51,24 +55,33 @@ def stock_page(request, organization_id):
         request.GET, queryset=Stock.objects.filter(organization=access.owner), access=access
     )
     queryset = stock_filter.qs
+    columns = stock_columns(access)
+    # Only a column the viewer sees sorts: the order of hidden values would tell them.
+    sorting = Sorting(request, {key: [] for key, _ in columns if key in SORT_KEYS}, default="store")
     after = _cursor(request.GET.get("after", ""))
-    page = _keyset_page(access, queryset, after)
+    if sorting.key == "store":
+        page = _keyset_page(access, queryset, after)
+    else:
+        page = _sorted_page(access, queryset, sorting, after, request.GET.get("after_value"))
     has_next = len(page) > PAGE_SIZE
     page = page[:PAGE_SIZE]
     query = request.GET.copy()
     query.pop("after", None)
+    query.pop("after_value", None)
     filter_query = query.urlencode()
     next_query = None
     if has_next:
         query["after"] = f"{page[-1]['v_store_id']}.{page[-1]['v_product_id']}"
+        if sorting.key != "store":
+            query["after_value"] = str(page[-1]["v_sort"])
         next_query = query.urlencode()
-    columns = stock_columns(access)
     may_adjust = access.may_adjust_stock
     context = {
         "access": access,
         "owner": access.owner,
         "filter": stock_filter,
         "columns": columns,
+        "sorting": sorting,
         "rows_html": rows_html(stock_rows(access, page, columns), access.owner, may_adjust),
         "next_query": next_query,
         "first_page": after is None,
@@ -111,6 +124,49 @@ def _keyset_page(access, queryset, after):
             : PAGE_SIZE + 1 - len(page)
         ]
     return page
+
+
+# The columns the inventory sorts by besides the default (store, then product), each with
+# the value it sorts: a missing price as -1, so the keyset below never compares a NULL.
+SORT_KEYS = {
+    "sku": (F("product__sku"), str),
+    "name": (F("product__name"), str),
+    "vendor": (Coalesce(F("product__vendor_organization__name"), F("product__vendor_name")), str),
+    "category": (F("product__category"), str),
+    "on_hand": (F("on_hand"), int),
+    "on_order": (F("on_order"), int),
+    "unit_cost": (Coalesce(F("product__unit_cost"), Value(Decimal(-1))), Decimal),
+    "retail_price": (Coalesce(F("product__retail_price"), Value(Decimal(-1))), Decimal),
+    "current_price": (Coalesce(F("current_price"), Value(Decimal(-1))), Decimal),
+}
+
+
+def _sorted_page(access, queryset, sorting, after, after_value):
+    """PAGE_SIZE + 1 rows ordered by a column, then (store, product), after the cursor: the
+    last row's value and ids. A cursor that does not read is the first page."""
+    key, parse = SORT_KEYS[sorting.key]
+    queryset = stock_values(queryset.filter(access.rows_q())).annotate(v_sort=key)
+    descending = sorting.descending
+    order = ["v_sort", "store_id", "product_id"]
+    queryset = queryset.order_by(*(f"-{o}" for o in order) if descending else order)
+    if after is not None and after_value is not None:
+        try:
+            value = parse(after_value)
+        except (ValueError, ArithmeticError):
+            value = None
+        if isinstance(value, Decimal) and not value.is_finite():
+            value = None  # "NaN" reads as a Decimal, and sorts nowhere
+        if isinstance(value, int | Decimal) and abs(value) > 2**63:
+            value = None  # no stored value is near it, and SQLite cannot take it
+        if value is not None:
+            beyond = "lt" if descending else "gt"
+            store_id, product_id = after
+            queryset = queryset.filter(
+                Q(**{f"v_sort__{beyond}": value})
+                | Q(v_sort=value, **{f"store_id__{beyond}": store_id})
+                | Q(v_sort=value, store_id=store_id, **{f"product_id__{beyond}": product_id})
+            )
+    return list(queryset[: PAGE_SIZE + 1])
 
 
 def _adjustments(owner):

@@ -7,7 +7,10 @@ register = template.Library()
 @register.simple_tag
 def sort_header(sorting, key, label):
     """A column header of a list sorted on the server (core/sorting.py)."""
-    url, aria = sorting.header(key)
+    header = sorting.header(key)
+    if header is None:
+        return format_html('<th scope="col">{}</th>', label)
+    url, aria = header
     if aria:
         return format_html(
             '<th scope="col" aria-sort="{}"><a href="{}" class="sort">{}</a></th>', aria, url, label

@@ -56,7 +56,7 @@ def shown(client, owner, params):
         page = client.get(url, query)
         assert page.status_code == 200
         found += re.findall(
-            r'<tr id="stock-\d+"><td>([^<]+)</td><td><a [^>]+>([^<]+)</a>', page.text
+            r'<tr id="stock-\d+"><td[^>]*>([^<]+)</td><td[^>]*><a [^>]+>([^<]+)</a>', page.text
         )
         after = re.search(r"[?&]after=([0-9.]+)", page.text)
         if not after:
