@@ -3,7 +3,8 @@
 Data (generated with COPY): one retailer with 500 stores x 4,000 products
 (2,000,000 stock rows) and 90 days of sales; a merchandising partner sharing
 300 of the stores through a region. wrk drives the page with 10 connections:
-unfiltered and filtered, first page and a deep page. Target: p95 <= 250 ms.
+unfiltered and filtered, first page and a deep page. Target: p95 <= 150 ms (issue 15);
+the pages sorted by a column are printed apart.
 """
 
 import datetime
@@ -22,7 +23,17 @@ from bench.common import copy_rows, setup_django
 
 ROOT = Path(__file__).resolve().parent.parent
 STORES, PRODUCTS, DAYS, SHARED = 500, 4000, 90, 300
-PORT = 8765
+
+
+def _free_port():
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+PORT = _free_port()  # a fixed one may be taken by a development server
 DURATION = int(os.environ.get("BENCH_SECONDS", "15"))
 LUA = """
 done = function(summary, latency, requests)
@@ -169,6 +180,12 @@ def main():
             f"filtered, page 11 ({deep_filtered})": f"{base}?q=Whiskey&after={deep_filtered}",
             "filtered (store 150), first page": f"{base}?store=150",
         }
+        # Sorted by a column: no index serves these orders, so they are reported apart.
+        sorted_cases = {
+            "sorted by on hand (most first)": f"{base}?sort=-on_hand",
+            "store 150, sorted by on hand": f"{base}?store=150&sort=-on_hand",
+            "q=Whiskey, sorted by SKU": f"{base}?q=Whiskey&sort=sku",
+        }
         script = Path("/tmp/bench-wrk.lua")
         script.write_text(LUA)
         worst = 0.0
@@ -176,17 +193,22 @@ def main():
         print(
             f"  gunicorn 3 workers; wrk 2 threads, {connections} connections, {DURATION} s per case"
         )
-        for label, url in cases.items():
+        sorted_worst = 0.0
+        for label, url in {**cases, **sorted_cases}.items():
             out = subprocess.run(
                 ["wrk", "-t2", f"-c{connections}", f"-d{DURATION}s", "-s", str(script), "-H", f"Cookie: sessionid={cookie}", url],
                 capture_output=True, text=True, check=True,
             ).stdout  # fmt: skip
             figures = dict(re.findall(r"(\w+)=([\d.]+)", out.split("RESULT", 1)[1]))
-            worst = max(worst, float(figures["p95"]))
+            if label in sorted_cases:
+                sorted_worst = max(sorted_worst, float(figures["p95"]))
+            else:
+                worst = max(worst, float(figures["p95"]))
             print(f"  {label:<40} p50 {float(figures['p50']):7.1f} ms   p95 {float(figures['p95']):7.1f} ms   "
                   f"p99 {float(figures['p99']):7.1f} ms   {int(figures['requests']):>6} requests, "
                   f"{int(figures['errors'])} errors")  # fmt: skip
-        print(f"  worst p95 {worst:.1f} ms, target <= 250 ms: {'ok' if worst <= 250 else 'MISSED'}")
+        print(f"  worst p95 {worst:.1f} ms, target <= 150 ms: {'ok' if worst <= 150 else 'MISSED'}")
+        print(f"  worst p95 sorted by a column {sorted_worst:.1f} ms (no target)")
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)

@@ -29,6 +29,7 @@ class StockFilter(django_filters.FilterSet):
     def __init__(self, data=None, queryset=None, *, access, **kwargs):
         super().__init__(data if data is not None else {}, queryset, **kwargs)
         self.owner = access.owner
+        self.product_q = Q()
         if access.is_owner:
             self.filters["region"].queryset = Region.objects.for_org(access.owner)
         else:
@@ -46,6 +47,7 @@ class StockFilter(django_filters.FilterSet):
             )
         if data.get("category"):
             product_q &= Q(category__icontains=data["category"])
+        self.product_q = product_q  # the inventory sorted by a product's column reads it
         if product_q:
             queryset = queryset.filter(self._products(product_q))
         if data.get("store"):

@@ -77,9 +77,15 @@ class Product(models.Model):
 
 
 class Stock(models.Model):
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
-    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="stock")
-    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="stock")
+    # No index of each key alone: (organization, store, product), (product, store) and the
+    # unique (store, product) begin with each of them.
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="stock", db_index=False)
+    product = models.ForeignKey(
+        Product, on_delete=models.CASCADE, related_name="stock", db_index=False
+    )
     on_hand = models.IntegerField(default=0)
     on_order = models.IntegerField(default=0)
     current_price = models.DecimalField(
@@ -108,6 +114,13 @@ class Stock(models.Model):
         indexes = [
             models.Index(fields=["organization", "store", "product"]),
             models.Index(fields=["product", "store"]),
+            # The inventory sorted by on hand or on order walks these, a page at a time.
+            models.Index(
+                fields=["organization", "on_hand", "store", "product"], name="stock_on_hand_idx"
+            ),
+            models.Index(
+                fields=["organization", "on_order", "store", "product"], name="stock_on_order_idx"
+            ),
         ]
 
     def __str__(self):

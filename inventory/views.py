@@ -62,7 +62,10 @@ def stock_page(request, organization_id):
     if sorting.key == "store":
         page = _keyset_page(access, queryset, after)
     else:
-        page = _sorted_page(access, queryset, sorting, after, request.GET.get("after_value"))
+        page = _sorted_page(
+            access, queryset, sorting, after, request.GET.get("after_value"),
+            stock_filter.product_q,
+        )  # fmt: skip
     has_next = len(page) > PAGE_SIZE
     page = page[:PAGE_SIZE]
     query = request.GET.copy()
@@ -126,47 +129,109 @@ def _keyset_page(access, queryset, after):
     return page
 
 
-# The columns the inventory sorts by besides the default (store, then product), each with
-# the value it sorts: a missing price as -1, so the keyset below never compares a NULL.
-SORT_KEYS = {
-    "sku": (F("product__sku"), str),
-    "name": (F("product__name"), str),
-    "vendor": (Coalesce(F("product__vendor_organization__name"), F("product__vendor_name")), str),
-    "category": (F("product__category"), str),
+# The columns the inventory sorts by besides the default (store, then product). A stock
+# column's order is walked in an index of (organization, column, store, product); a missing
+# markdown price sorts as -1, so the cursor never compares a NULL. A product's column is
+# walked product by product (see _sorted_by_product).
+STOCK_SORTS = {
     "on_hand": (F("on_hand"), int),
     "on_order": (F("on_order"), int),
-    "unit_cost": (Coalesce(F("product__unit_cost"), Value(Decimal(-1))), Decimal),
-    "retail_price": (Coalesce(F("product__retail_price"), Value(Decimal(-1))), Decimal),
     "current_price": (Coalesce(F("current_price"), Value(Decimal(-1))), Decimal),
 }
+PRODUCT_SORTS = {
+    "sku": (F("sku"), str),
+    "name": (F("name"), str),
+    "vendor": (Coalesce(F("vendor_organization__name"), F("vendor_name")), str),
+    "category": (F("category"), str),
+    "unit_cost": (Coalesce(F("unit_cost"), Value(Decimal(-1))), Decimal),
+    "retail_price": (Coalesce(F("retail_price"), Value(Decimal(-1))), Decimal),
+}
+SORT_KEYS = STOCK_SORTS | PRODUCT_SORTS
 
 
-def _sorted_page(access, queryset, sorting, after, after_value):
-    """PAGE_SIZE + 1 rows ordered by a column, then (store, product), after the cursor: the
-    last row's value and ids. A cursor that does not read is the first page."""
-    key, parse = SORT_KEYS[sorting.key]
-    queryset = stock_values(queryset.filter(access.rows_q())).annotate(v_sort=key)
-    descending = sorting.descending
+def _read_cursor_value(parse, raw):
+    """The sort value of the last row shown, or None when it does not read."""
+    if raw is None:
+        return None
+    try:
+        value = parse(raw)
+    except (ValueError, ArithmeticError):
+        return None
+    if isinstance(value, Decimal) and not value.is_finite():
+        return None  # "NaN" reads as a Decimal, and sorts nowhere
+    if isinstance(value, int | Decimal) and abs(value) > 2**63:
+        return None  # no stored value is near it, and SQLite cannot take it
+    return value
+
+
+def _beyond(descending):
+    return "lt" if descending else "gt"
+
+
+def _sorted_page(access, queryset, sorting, after, after_value, product_q):
+    """PAGE_SIZE + 1 rows ordered by a column after the cursor (the last row's value and
+    ids). A cursor that does not read is the first page."""
+    if sorting.key in PRODUCT_SORTS:
+        return _sorted_by_product(access, queryset, sorting, after, after_value, product_q)
+    key, parse = STOCK_SORTS[sorting.key]
+    descending, beyond = sorting.descending, _beyond(sorting.descending)
+    rows = stock_values(queryset.filter(access.rows_q())).annotate(v_sort=key)
     order = ["v_sort", "store_id", "product_id"]
-    queryset = queryset.order_by(*(f"-{o}" for o in order) if descending else order)
-    if after is not None and after_value is not None:
-        try:
-            value = parse(after_value)
-        except (ValueError, ArithmeticError):
-            value = None
-        if isinstance(value, Decimal) and not value.is_finite():
-            value = None  # "NaN" reads as a Decimal, and sorts nowhere
-        if isinstance(value, int | Decimal) and abs(value) > 2**63:
-            value = None  # no stored value is near it, and SQLite cannot take it
-        if value is not None:
-            beyond = "lt" if descending else "gt"
-            store_id, product_id = after
-            queryset = queryset.filter(
-                Q(**{f"v_sort__{beyond}": value})
-                | Q(v_sort=value, **{f"store_id__{beyond}": store_id})
-                | Q(v_sort=value, store_id=store_id, **{f"product_id__{beyond}": product_id})
+    rows = rows.order_by(*(f"-{o}" for o in order) if descending else order)
+    value = _read_cursor_value(parse, after_value) if after is not None else None
+    if value is not None:
+        store_id, product_id = after
+        rows = rows.filter(
+            Q(**{f"v_sort__{beyond}": value})
+            | Q(v_sort=value, **{f"store_id__{beyond}": store_id})
+            | Q(v_sort=value, store_id=store_id, **{f"product_id__{beyond}": product_id})
+        )
+    return list(rows[: PAGE_SIZE + 1])
+
+
+def _sorted_by_product(access, queryset, sorting, after, after_value, product_q):
+    """Rows in the order of a product's column, then product, then store. No index of the
+    stock holds a product's name, so the products come first, in their own order, a batch
+    at a time, and then their visible rows (an index range each): a batch of products each
+    with a row fills the page; a batch whose products the viewer sees little of asks for
+    four times as many next."""
+    key, parse = PRODUCT_SORTS[sorting.key]
+    descending, beyond = sorting.descending, _beyond(sorting.descending)
+    sign = "-" if descending else ""
+    products = Product.objects.filter(product_q, organization=access.owner).annotate(v_sort=key)
+    products = products.order_by(f"{sign}v_sort", f"{sign}pk").values_list("pk", "v_sort")
+    visible = stock_values(queryset.filter(access.rows_q()))
+    rows, last = [], None
+    value = _read_cursor_value(parse, after_value) if after is not None else None
+    if value is not None:
+        store_id, product_id = after
+        rows = list(
+            visible.filter(product_id=product_id, **{f"store_id__{beyond}": store_id})
+            .annotate(v_sort=Value(value))
+            .order_by(f"{sign}store_id")[: PAGE_SIZE + 1]
+        )  # fmt: skip
+        last = (value, product_id)
+    size = PAGE_SIZE + 1
+    while len(rows) <= PAGE_SIZE:
+        batch = products
+        if last is not None:
+            batch = batch.filter(
+                Q(**{f"v_sort__{beyond}": last[0]})
+                | Q(v_sort=last[0], **{f"pk__{beyond}": last[1]})
             )
-    return list(queryset[: PAGE_SIZE + 1])
+        batch = list(batch[:size])
+        if not batch:
+            break
+        rank = {pk: i for i, (pk, _) in enumerate(batch)}
+        values = dict(batch)
+        found = list(visible.filter(product_id__in=list(rank)).order_by(f"{sign}store_id"))
+        found.sort(key=lambda row: rank[row["v_product_id"]])  # stable: stores stay in order
+        for row in found[: PAGE_SIZE + 1 - len(rows)]:
+            row["v_sort"] = values[row["v_product_id"]]
+            rows.append(row)
+        last = (batch[-1][1], batch[-1][0])  # (value, id), as the cursor's
+        size *= 4
+    return rows
 
 
 def _adjustments(owner):

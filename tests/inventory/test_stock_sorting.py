@@ -3,8 +3,10 @@ cursor, in the order a plain sort of the visible rows gives; a column the viewer
 see does not sort (its order would tell them the hidden values), and a cursor that does not
 read is the first page, never an error."""
 
+import html
 import re
 from decimal import Decimal
+from urllib.parse import parse_qsl
 
 import pytest
 from django.urls import reverse
@@ -43,24 +45,30 @@ def walk(client, url, params):
         following = re.search(r'href="\?([^"]+)"[^>]*>Next page', page)
         if not following:
             return ids
-        query = dict(
-            pair.split("=", 1) for pair in following.group(1).replace("&amp;", "&").split("&")
-        )
+        query = dict(parse_qsl(html.unescape(following.group(1)), keep_blank_values=True))
     raise AssertionError("the pages never end")
 
 
-def plain_order(rows, value, descending):
-    keyed = sorted(rows, key=lambda s: (value(s), s.store_id, s.product_id), reverse=descending)
+def plain_order(rows, value, descending, by_product=False):
+    """A stock column's ties go by store, then product; a product column's by product, then
+    store (the product's rows together)."""
+    if by_product:
+        keyed = sorted(rows, key=lambda s: (value(s), s.product_id, s.store_id), reverse=descending)
+    else:
+        keyed = sorted(rows, key=lambda s: (value(s), s.store_id, s.product_id), reverse=descending)
     return [s.pk for s in keyed]
 
 
 COLUMNS = {
     "on_hand": lambda s: s.on_hand,
     "on_order": lambda s: s.on_order,
+    "current_price": lambda s: s.current_price if s.current_price is not None else -1,
     "sku": lambda s: s.product.sku,
+    "name": lambda s: s.product.name,
     "category": lambda s: s.product.category,
     "unit_cost": lambda s: s.product.unit_cost if s.product.unit_cost is not None else -1,
 }
+PRODUCT_COLUMNS = {"sku", "name", "category", "unit_cost"}
 
 
 @pytest.mark.parametrize("column", sorted(COLUMNS))
@@ -73,7 +81,8 @@ def test_the_owner_walks_every_row_in_the_order_of_a_plain_sort(
     url = reverse("inventory:stock", args=[stocked["retailer"].pk])
     rows = Stock.objects.filter(organization=stocked["retailer"]).select_related("product")
     sort = f"-{column}" if descending else column
-    assert walk(client, url, {"sort": sort}) == plain_order(rows, COLUMNS[column], descending)
+    expected = plain_order(rows, COLUMNS[column], descending, column in PRODUCT_COLUMNS)
+    assert walk(client, url, {"sort": sort}) == expected
 
 
 def test_a_partner_walks_only_its_stores_in_order(stocked, monkeypatch):
@@ -85,6 +94,20 @@ def test_a_partner_walks_only_its_stores_in_order(stocked, monkeypatch):
     assert walk(client, url, {"sort": "-on_hand"}) == plain_order(
         rows, lambda s: s.on_hand, descending=True
     )
+
+
+def test_a_vendor_walks_its_products_by_name_through_a_filter(stocked, monkeypatch):
+    """Products the viewer sees none of are passed over, batch after batch."""
+    monkeypatch.setattr("inventory.views.PAGE_SIZE", 2)
+    client = client_for(stocked["vendor_user"])
+    url = reverse("inventory:stock", args=[stocked["retailer"].pk])
+    rows = Stock.objects.filter(
+        organization=stocked["retailer"], product__vendor_organization=stocked["vendor"],
+        product__category="C1",
+    ).select_related("product")  # fmt: skip
+    expected = plain_order(rows, lambda s: s.product.name, True, by_product=True)
+    assert len(expected) > 2
+    assert walk(client, url, {"sort": "-name", "category": "C1"}) == expected
 
 
 def test_a_column_the_viewer_may_not_see_does_not_sort(stocked):
