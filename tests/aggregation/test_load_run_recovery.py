@@ -127,7 +127,7 @@ def test_the_sweep_re_queues_lost_runs_and_the_run_ends_done(master, loads, comm
 
     with committed():
         swept = recover_stuck_runs.delay().get()
-    assert swept == {"stopped": 0, "requeued": 1, "plan_rebuilds": 0}
+    assert swept == {"stopped": 0, "requeued": 1, "sent": 0, "plan_rebuilds": 0}
 
     run.refresh_from_db()
     assert (run.status, run.attempts, run.message) == ("done", 2, loading.RESTARTED)
