@@ -286,3 +286,55 @@ def test_a_load_run_still_unsent_after_the_stuck_limit_is_stopped_with_load_agai
     assert run.status == "failed" and run.attempts == 0
     page = owner_client.get(run.get_absolute_url()).text
     assert "no worker took it" in page and "Load again</button>" in page
+
+
+@pytest.mark.worker
+def test_through_a_real_worker_the_sweep_sends_an_import_and_a_load_run_that_waited(
+    real_worker, broker_down, owner, org, settings
+):
+    """Confirmed and started while the broker is down, an import and a load run wait,
+    queued. Once it is back, the sweeps send them to the worker; they end applied and done,
+    with the values of their files."""
+    from aggregation.models import RollupStock
+    from inventory.models import normalize_sku
+    from tests.test_jobs_worker import csv_children
+
+    master = MasterAccount.objects.create(organization=org)
+    csv_children(master, count=2, products=300)
+    client = client_for(owner)
+    batch, response, took = confirm_in_the_background(client, settings)
+    assert response.status_code == 200 and took < QUICK
+    response, took = timed(lambda: client.post(reverse("aggregation:load"), follow=True))
+    assert response.status_code == 200 and took < QUICK and "Queued" in response.text
+    run = LoadRun.objects.get()
+    batch.refresh_from_db()
+    assert (batch.status, run.status) == ("queued", "queued")
+    assert (batch.job_sent_at, run.job_sent_at) == (None, None)
+
+    broker_down(settings.CELERY_BROKER_URL)  # Redis again; the worker was listening all along
+    a_minute_later(ImportBatch.objects.all(), LoadRun.objects.all())
+    assert fail_stuck_imports() == 0  # the import sweep: it sends the import
+    assert recover_stuck_runs()["sent"] == 1
+
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        batch.refresh_from_db()
+        run.refresh_from_db()
+        if batch.status not in ("queued", "applying") and run.status not in ("queued", "running"):
+            break
+        time.sleep(0.2)
+    assert (batch.status, batch.created_count) == ("applied", 40), batch.message
+    assert (run.status, run.done, run.total) == ("done", 3, 3), run.message
+    assert batch.job_sent_at is not None and run.job_sent_at is not None
+    stored = set(Store.objects.for_org(org).values_list("number", "name", "city", "state"))
+    assert stored == {(str(i), f"Shop {i}", f"Town {i % 7}", "AR") for i in range(1, 41)}
+    children = master.child_ids()
+    rollup = set(
+        RollupStock.objects.filter(master=master).values_list("child_id", "sku", "on_hand")
+    )
+    assert rollup == {
+        (child, normalize_sku(f"K{i:05d}"), i % 40) for child in children for i in range(300)
+    }
+    # Nothing is left to send, and nothing was sent twice.
+    assert fail_stuck_imports() == 0 and recover_stuck_runs()["sent"] == 0
+    assert LoadRun.objects.get().attempts == 1
