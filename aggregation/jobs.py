@@ -11,7 +11,7 @@ import logging
 from celery import shared_task
 from celery.signals import worker_ready
 from django.conf import settings
-from django.db import connections
+from django.db import connections, transaction
 from django.utils import timezone
 
 from aggregation import loading, plans, rollups
@@ -27,34 +27,52 @@ LONG = {
 
 @shared_task(name="aggregation.refresh_rollups", acks_late=True, **LONG)
 def refresh_rollups(master_id: int, child_ids=None, skus=None) -> dict:
+    """Refresh the master's rollups, then rebuild its plan if they changed.
+
+    A refresh that changes the rollups records that the plan needs a rebuild
+    (plan_requested_at) in its own transaction, so a worker killed after the refresh's
+    commit but before the rebuild ended leaves a request the sweep asks for again
+    (plans.requeue_dropped_rebuilds); the job delivered again then finds nothing to refresh
+    and still rebuilds the pending plan. Killed before its commit, the refresh is rolled back
+    with the worker's connection and the job given back does it all again."""
     master = MasterAccount.objects.filter(pk=master_id).first()
     if master is None:
         return {}
-    result = rollups.refresh(master, child_ids=child_ids, skus=skus)
+    with transaction.atomic():
+        result = rollups.refresh(master, child_ids=child_ids, skus=skus)
+        changed = (
+            result.stock_written
+            or result.stock_deleted
+            or result.sales_written
+            or result.sales_deleted
+            or result.children_removed
+        )
+        if changed:
+            MasterAccount.objects.filter(pk=master_id).update(plan_requested_at=timezone.now())
     log.info("rollups of master %s refreshed: %s", master_id, result)
-    if (
-        result.stock_written
-        or result.stock_deleted
-        or result.sales_written
-        or result.sales_deleted
-        or (result.children_removed)
-    ):
-        plans.rebuild(master)
+    master.refresh_from_db()
+    if changed or plans.rebuild_pending(master):
+        _rebuild(master)
     return vars(result)
+
+
+def _rebuild(master) -> int:
+    """Rebuild the plan. A failure is recorded, so the sweep does not ask again for a
+    rebuild that fails anyway."""
+    try:
+        return plans.rebuild(master)
+    except Exception:
+        MasterAccount.objects.filter(pk=master.pk).update(plan_failed_at=timezone.now())
+        raise
 
 
 @shared_task(name="aggregation.rebuild_plan", acks_late=True, **LONG)
 def rebuild_plan(master_id: int) -> int:
-    """Recompute the master's order plan (after its settings or a planner's decision). A
-    failure is recorded, so the sweep does not ask again for a rebuild that fails anyway."""
+    """Recompute the master's order plan (after its settings or a planner's decision)."""
     master = MasterAccount.objects.filter(pk=master_id).first()
     if master is None:
         return 0
-    try:
-        return plans.rebuild(master)
-    except Exception:
-        MasterAccount.objects.filter(pk=master_id).update(plan_failed_at=timezone.now())
-        raise
+    return _rebuild(master)
 
 
 @shared_task(name="aggregation.score_forecasts", acks_late=True, **LONG)

@@ -13,6 +13,10 @@ was left by a worker that died (SIGKILL, out of memory, the machine went away). 
 - after MAX_ATTEMPTS claims the run is failed, and its page says so and offers to load
   again; so is a run that no worker took within JOB_STUCK_AFTER_MINUTES.
 
+A queued run whose job the broker never took (it was down when the run was started or
+re-queued, or the process died between the commit and the publish: `job_sent_at` is
+empty) is sent again by the sweep (`send_unsent`) until that limit.
+
 A run taken over resumes: the connections it already loaded (`loaded`) are not loaded
 again, and loading one again would change nothing anyway (imports key their rows). Every
 write of a run's progress is conditional on its claim, so a worker that lost its claim
@@ -137,32 +141,58 @@ def recover(runs, *, lost=None) -> tuple[int, int]:
 
 def _requeue(runs) -> int:
     from aggregation.jobs import load_all_connections
-    from core.queue import enqueue_on_commit
+    from core.queue import enqueue_recorded_on_commit
 
     count = 0
     for run_id, claimed_at in runs.values_list("pk", "claimed_at"):
         with transaction.atomic():
             given_back = LoadRun.objects.filter(
                 pk=run_id, status=Status.RUNNING, claimed_at=claimed_at
-            ).update(status=Status.QUEUED, queued_at=timezone.now(), message=RESTARTED)
+            ).update(
+                status=Status.QUEUED, queued_at=timezone.now(), message=RESTARTED, job_sent_at=None
+            )
             if given_back:
-                enqueue_on_commit(load_all_connections, run_id)
+                enqueue_recorded_on_commit(
+                    load_all_connections, run_id, sent=LoadRun.objects.filter(pk=run_id)
+                )
                 count += 1
     return count
 
 
+def send_unsent(runs) -> int:
+    """Among `runs`, send again the job of each queued run the broker never took. Those
+    queued for longer than JOB_STUCK_AFTER_MINUTES are failed by recover() first. Returns
+    how many the broker took."""
+    from aggregation.jobs import load_all_connections
+    from core.queue import RESEND_UNSENT_AFTER, enqueue_recorded
+
+    unsent = runs.filter(
+        status=Status.QUEUED,
+        job_sent_at__isnull=True,
+        queued_at__lt=timezone.now() - RESEND_UNSENT_AFTER,
+    )
+    sent = 0
+    for run_id in unsent.values_list("pk", flat=True):
+        if enqueue_recorded(load_all_connections, run_id, sent=LoadRun.objects.filter(pk=run_id)):
+            sent += 1
+    return sent
+
+
 def recover_stuck_runs() -> dict:
     """The sweep (Celery beat, every minute): load runs whose worker was lost are re-queued,
-    or failed after MAX_ATTEMPTS; runs no worker took are failed; plan rebuilds asked for and
-    dropped by a lost worker are asked for again."""
+    or failed after MAX_ATTEMPTS; runs no worker took are failed; queued runs whose job the
+    broker never took are sent; plan rebuilds asked for and dropped by a lost worker are
+    asked for again."""
     stopped, requeued = recover(LoadRun.objects.all())
+    sent = send_unsent(LoadRun.objects.all())
     rebuilds = plans.requeue_dropped_rebuilds(lease())
-    if stopped or requeued or rebuilds:
+    if stopped or requeued or sent or rebuilds:
         log.warning(
-            "stuck work: %s load runs stopped, %s re-queued; %s plan rebuilds re-queued",
-            stopped, requeued, rebuilds,
+            "stuck work: %s load runs stopped, %s re-queued, %s sent that waited for the "
+            "broker; %s plan rebuilds re-queued",
+            stopped, requeued, sent, rebuilds,
         )  # fmt: skip
-    return {"stopped": stopped, "requeued": requeued, "plan_rebuilds": rebuilds}
+    return {"stopped": stopped, "requeued": requeued, "sent": sent, "plan_rebuilds": rebuilds}
 
 
 def recover_after_restart(worker: str) -> tuple[int, int]:

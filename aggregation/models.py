@@ -184,6 +184,13 @@ class LoadRun(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     queued_at = models.DateTimeField(default=timezone.now, db_default=Now())
+    job_sent_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the broker took the job of this run's last queueing. A queued run "
+        "without one (the broker was down, or the process died after its commit) is sent "
+        "again by the sweep.",
+    )
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

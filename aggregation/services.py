@@ -23,7 +23,7 @@ from aggregation.models import (
     ReplenishmentRule,
     SourceFile,
 )
-from core.queue import enqueue_on_commit
+from core.queue import enqueue_on_commit, enqueue_recorded_on_commit
 from core.versions import check_version
 
 log = logging.getLogger(__name__)
@@ -170,7 +170,11 @@ def start_load(master, user) -> LoadRun:
         run = LoadRun.objects.create(
             master=master, total=master.connections.count() + 1, started_by=user
         )
-        enqueue_on_commit(load_all_connections, run.pk)
+        # The run is the record: with the broker down the page still shows it queued, and
+        # the sweep sends a run whose job the broker never took (loading.send_unsent).
+        enqueue_recorded_on_commit(
+            load_all_connections, run.pk, sent=LoadRun.objects.filter(pk=run.pk)
+        )
     return run
 
 

@@ -356,7 +356,7 @@ CELERY_BEAT_SCHEDULE = {
     },
     "fail-stuck-imports": {
         "task": "core.fail_stuck_imports",
-        "schedule": 300.0,
+        "schedule": 60.0,  # it also sends what waited for the broker
     },
     "recover-stuck-runs": {
         "task": "aggregation.recover_stuck_runs",

@@ -24,11 +24,17 @@ def apply_import(batch_id: int) -> None:
 
 @shared_task(name="core.fail_stuck_imports")
 def fail_stuck_imports() -> int:
-    """Fail imports stuck queued or writing (run by Celery beat every few minutes), and
-    delete staged rows no import will use."""
-    from core.imports.service import fail_stuck_batches, forget_stale_staged_rows
+    """The import sweep (Celery beat, every minute): fail imports stuck queued or writing,
+    send the job of queued imports the broker never took (it was down), and delete staged
+    rows no import will use. Returns how many were failed."""
+    from core.imports.service import (
+        fail_stuck_batches,
+        forget_stale_staged_rows,
+        send_unsent_batches,
+    )
 
     failed = fail_stuck_batches()
+    send_unsent_batches()
     forget_stale_staged_rows()
     return failed
 

@@ -83,6 +83,13 @@ class ImportBatch(models.Model):
         help_text="When the import was confirmed, then when a worker began writing it: "
         "an import running far longer than this is failed by the stuck-import sweep.",
     )
+    job_sent_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the broker took the job that applies this import. A queued import "
+        "without one (the broker was down, or the process died after its commit) is sent "
+        "again by the sweep.",
+    )
     message = models.TextField(blank=True)
 
     objects = OrgQuerySet.as_manager()

@@ -14,16 +14,26 @@ in the database are its result, nobody reads Celery's). Each connection attempt 
 most CELERY_BROKER_CONNECTION_TIMEOUT seconds (config/settings.py), and after a failure
 the process does not try again for PAUSE_AFTER_FAILURE seconds.
 
+An import batch and a load run also record when the broker took their job (`job_sent_at`,
+set by enqueue_recorded): a row still queued without it a minute after its commit was never
+sent (the broker was down, or the process died between the commit and the publish), and
+the sweeps send it again (core.fail_stuck_imports, aggregation.recover_stuck_runs). A row
+whose job was sent is left alone until the stuck limit: its job is waiting in the broker,
+and sending it again would only pile up copies behind a busy queue. The jobs take their
+row conditionally, so a copy sent twice (the sweep racing a slow publish) does nothing.
+
 In-process (eager) mode has no broker to fail: the job runs inside the call, and its own
 errors propagate as they always did.
 """
 
 import logging
 import time
+from datetime import timedelta
 from functools import partial
 
 from celery import Task
 from django.db import transaction
+from django.utils import timezone
 from kombu.exceptions import KombuError
 
 logger = logging.getLogger(__name__)
@@ -76,6 +86,27 @@ def enqueue_on_commit(task: Task, *args, **kwargs) -> None:
     """Queue `task(*args, **kwargs)` once the current transaction commits (at once outside
     one); a rolled-back change queues nothing, and a broker that is down fails nothing."""
     transaction.on_commit(partial(enqueue, task, *args, **kwargs))
+
+
+# A queued row without job_sent_at this long after it was queued was never sent: the publish
+# happens right after the commit, so only a broker that was down or a process that died
+# leaves one so long.
+RESEND_UNSENT_AFTER = timedelta(minutes=1)
+
+
+def enqueue_recorded(task: Task, *args, sent) -> bool:
+    """enqueue(task, *args) and, once the broker has taken it, record so on the rows of `sent`
+    (a queryset of a model with `job_sent_at`). Returns enqueue's answer."""
+    if not enqueue(task, *args):
+        return False
+    sent.update(job_sent_at=timezone.now())
+    return True
+
+
+def enqueue_recorded_on_commit(task: Task, *args, sent) -> None:
+    """enqueue_recorded once the current transaction commits: a row left without
+    job_sent_at is one the sweep sends again."""
+    transaction.on_commit(partial(enqueue_recorded, task, *args, sent=sent))
 
 
 def _broker_errors(task: Task) -> tuple[type[BaseException], ...]:

@@ -250,10 +250,12 @@ def confirm(
         apply_batch(batch.pk)
         return False
     from core.jobs import apply_import
-    from core.queue import enqueue_on_commit
+    from core.queue import enqueue_recorded_on_commit
 
     set_progress(batch.pk, 0, batch.total_rows)
-    enqueue_on_commit(apply_import, batch.pk)
+    # The batch is the record: with the broker down the request still answers, and the
+    # sweep sends a queued batch whose job the broker never took (send_unsent_batches).
+    enqueue_recorded_on_commit(apply_import, batch.pk, sent=ImportBatch.objects.filter(pk=batch.pk))
     return True
 
 
@@ -501,6 +503,28 @@ def fail_stuck_batches() -> int:
             "Upload the file again to try once more."
         ),
     )
+
+
+def send_unsent_batches() -> int:
+    """Send again the job of each import confirmed (queued) whose job the broker never took:
+    the broker was down at its confirm, or the process died between the commit and the
+    publish. One queued for longer than IMPORT_STUCK_AFTER_MINUTES is failed instead
+    (fail_stuck_batches, run first). Returns how many the broker took."""
+    from core.jobs import apply_import
+    from core.queue import RESEND_UNSENT_AFTER, enqueue_recorded
+
+    unsent = ImportBatch.objects.filter(
+        status=Status.QUEUED,
+        job_sent_at__isnull=True,
+        started_at__lt=timezone.now() - RESEND_UNSENT_AFTER,
+    )
+    sent = 0
+    for batch_id in unsent.values_list("pk", flat=True):
+        if enqueue_recorded(apply_import, batch_id, sent=ImportBatch.objects.filter(pk=batch_id)):
+            sent += 1
+    if sent:
+        log.warning("%s queued imports were never sent to a worker; sent now", sent)
+    return sent
 
 
 def forget_stale_staged_rows() -> int:

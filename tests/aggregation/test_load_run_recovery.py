@@ -127,7 +127,7 @@ def test_the_sweep_re_queues_lost_runs_and_the_run_ends_done(master, loads, comm
 
     with committed():
         swept = recover_stuck_runs.delay().get()
-    assert swept == {"stopped": 0, "requeued": 1, "plan_rebuilds": 0}
+    assert swept == {"stopped": 0, "requeued": 1, "sent": 0, "plan_rebuilds": 0}
 
     run.refresh_from_db()
     assert (run.status, run.attempts, run.message) == ("done", 2, loading.RESTARTED)
@@ -254,6 +254,46 @@ def test_settings_changes_record_their_rebuild_request(master, committed):
         assert master.plan_requested_at and not master.plan_computed_at  # until the commit
     master.refresh_from_db()
     assert master.plan_requested_at and master.plan_computed_at >= master.plan_requested_at
+
+
+class WorkerKilled(BaseException):
+    """The worker dies (SIGKILL): no handler of the job runs."""
+
+
+def test_a_refresh_whose_worker_died_before_its_plan_rebuild_leaves_the_rebuild_asked_for(
+    master, monkeypatch, owner_client
+):
+    from aggregation.jobs import refresh_rollups
+    from inventory.models import Stock
+    from tests.factories import ProductFactory, StoreFactory
+
+    child = master.connections.first().child
+    Stock.objects.create(
+        organization=child,
+        store=StoreFactory(organization=child),
+        product=ProductFactory(organization=child, sku="A-1"),
+        on_hand=7,
+    )
+
+    def killed(master, today=None):
+        raise WorkerKilled
+
+    real_rebuild = plans.rebuild
+    monkeypatch.setattr(plans, "rebuild", killed)
+    with pytest.raises(WorkerKilled):
+        refresh_rollups(master.pk)  # the refresh commits, then the worker dies
+    master.refresh_from_db()
+    assert master.refreshed_at and plans.rebuild_pending(master)
+    assert master.plan_failed_at is None  # not a failure: the rebuild never ran
+    assert "being recomputed" in owner_client.get(reverse("aggregation:plan")).text
+    assert plans.requeue_dropped_rebuilds(timedelta(0)) == 1  # the sweep, after the lease
+
+    # The job given back finds nothing to refresh and still rebuilds the plan.
+    monkeypatch.setattr(plans, "rebuild", real_rebuild)
+    assert refresh_rollups(master.pk)["stock_written"] == 0
+    master.refresh_from_db()
+    assert master.plan_computed_at >= master.plan_requested_at
+    assert not plans.rebuild_pending(master)
 
 
 # -- Queues and the schedule -----------------------------------------------------------
