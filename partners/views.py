@@ -63,9 +63,28 @@ def _local(url):
 # -- 3rd Party Connections --------------------------------------------------------------
 
 
+ENDED = (Status.CANCELLED, Status.DECLINED, Status.UNAPPROVED)
+# The status filter of 3rd Party Connections: its value, its label, the statuses it shows.
+CONNECTION_FILTERS = {
+    "": ("Live: pending and active", Partnership.OPEN),
+    "pending": ("Pending", (Status.PENDING,)),
+    "active": ("Active", (Status.ACTIVE,)),
+    "ended": ("Ended: cancelled, declined, unapproved", ENDED),
+    "cancelled": ("Cancelled", (Status.CANCELLED,)),
+    "declined": ("Declined", (Status.DECLINED,)),
+    "unapproved": ("Unapproved", (Status.UNAPPROVED,)),
+    "all": ("All", tuple(Status.values)),
+}
+
+
 @organization_required()
 def connections(request):
+    """Live partnerships first; ended ones (cancelled, declined, unapproved) fold into a
+    history below, or are picked with the status filter."""
     organization = request.organization
+    chosen = request.GET.get("status", "")
+    if chosen not in CONNECTION_FILTERS:
+        chosen = ""
     partnerships = list(
         Partnership.objects.for_org(organization)
         .select_related("organization", "partner")
@@ -77,10 +96,20 @@ def connections(request):
         p.side = p.side_of(organization)
         # After it ends, the partner no longer learns anything of the owner's stores.
         p.store_count = p.effective_stores().count() if p.shows_geography_to(organization) else None
+    shown = [p for p in partnerships if p.status in CONNECTION_FILTERS[chosen][1]]
+    history = [p for p in partnerships if p.status in ENDED] if not chosen else []
     return render(
         request,
         "partners/connections.html",
-        {"partnerships": partnerships, "is_manager": request.membership.is_manager},
+        {
+            "partnerships": shown,
+            "history": history,
+            "has_any": bool(partnerships),
+            "status": chosen,
+            "status_choices": [(value, label) for value, (label, _) in CONNECTION_FILTERS.items()],
+            "status_label": CONNECTION_FILTERS[chosen][0],
+            "is_manager": request.membership.is_manager,
+        },
     )
 
 
