@@ -7,7 +7,10 @@ class InventoryConfig(AppConfig):
 
     def ready(self):
         from core.imports.registry import register
+        from inventory.catalogue import ProductCatalogue
         from inventory.imports import ProductImporter, SalesImporter, StockImporter
+        from partners import catalogue
 
         for importer in (ProductImporter(), StockImporter(), SalesImporter()):
             register(importer)
+        catalogue.register(ProductCatalogue())

@@ -18,6 +18,7 @@ from core.imports.bulk import in_one_parameter
 from core.imports.columns import DATE, NUMBER, Column
 from core.limits import PRICE_MAX, QUANTITY_MAX
 from inventory.models import Product, SalesLine, Stock, normalize_sku
+from partners.catalogue import vendor_key
 
 # Codes in retail exports that are fees and adjustments, not products.
 NON_PRODUCT_CODES = {
@@ -87,6 +88,17 @@ class ProductImporter(Importer):
             name.lower(): pk
             for pk, name in Organization.objects.filter(is_vendor=True).values_list("pk", "name")
         }
+        # Names an approved vendor share linked to its vendor (partners/catalogue.py) stay
+        # linked when the catalogue is imported again, whatever the organization's name.
+        self.linked_vendors = {
+            vendor_key(name): pk
+            for name, pk in Product.objects.for_org(organization)
+            .filter(vendor_organization__isnull=False)
+            .exclude(vendor_name="")
+            .order_by()
+            .values_list("vendor_name", "vendor_organization_id")
+            .distinct()
+        }
 
     def clean(self, values):
         row = {"sku": _sku(values)}
@@ -96,7 +108,9 @@ class ProductImporter(Importer):
         row["name"] = name
         if "vendor_name" in values:
             row["vendor_name"] = _text(values, "vendor_name", "Vendor", 200)
-            row["vendor_organization_id"] = self.vendors.get(row["vendor_name"].lower())
+            row["vendor_organization_id"] = self.linked_vendors.get(
+                vendor_key(row["vendor_name"])
+            ) or self.vendors.get(row["vendor_name"].lower())
         if "category" in values:
             row["category"] = _text(values, "category", "Category", 120)
         for field_name in ("unit_cost", "retail_price"):

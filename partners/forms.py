@@ -38,6 +38,19 @@ class InviteRequestForm(forms.Form):
         )
 
 
+class VendorInviteForm(forms.Form):
+    """Partner Permissions, for a vendor not on Shelfshare: who at the vendor is asked."""
+
+    email = forms.EmailField(
+        label="Rep's email",
+        max_length=254,
+        error_messages={
+            "required": "Give the email address of a rep of this vendor.",
+            "invalid": "Enter a valid email address, like rep@vendor.example.",
+        },
+    )
+
+
 class RegionPickForm(forms.Form):
     region = forms.ModelChoiceField(queryset=Region.objects.none(), label="Custom region")
 
@@ -55,3 +68,42 @@ class JoinAndApproveForm(OrganizationFieldsMixin, JoinForm):
     """A partner not on the platform yet: its person, its organization, in one form."""
 
     field_order = ["full_name", "password1", "password2", "organization_name", "kinds"]
+
+
+class JoinAsMemberForm(OrganizationFieldsMixin):
+    """An invited person who already has an account takes up the request for one of the
+    organizations they manage, or for a new one."""
+
+    NEW = "new"
+
+    organization = forms.ChoiceField(label="Take up the request for", widget=forms.RadioSelect)
+    field_order = ["organization", "organization_name", "kinds"]
+
+    def __init__(self, *args, organizations, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.organizations = {str(o.pk): o for o in organizations}
+        self.fields["organization"].choices = [
+            *((pk, o.name) for pk, o in self.organizations.items()),
+            (self.NEW, "A new organization, named below"),
+        ]
+        self.fields["organization"].initial = next(iter(self.organizations), self.NEW)
+        self.fields["organization_name"].required = False
+        self.fields["organization_name"].help_text = "Only for a new organization."
+        self.fields["kinds"].required = False
+
+    def is_new(self):
+        return self.cleaned_data.get("organization") == self.NEW
+
+    def clean_organization_name(self):
+        if self.data.get(self.add_prefix("organization")) != self.NEW:
+            return ""
+        return super().clean_organization_name()
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.is_new() and not cleaned.get("kinds"):
+            self.add_error("kinds", "Pick what your organization is.")
+        return cleaned
+
+    def chosen(self):
+        return self.organizations[self.cleaned_data["organization"]]

@@ -80,6 +80,13 @@ class Partnership(EditedRecord):
     )
     invited_company_name = models.CharField(max_length=200, blank=True)
     invited_email = models.EmailField(blank=True)
+    vendor_key = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="For a vendor data share asked from Partner Permissions: the catalogue "
+        "vendor (its key, partners/catalogue.py) whose products become the partner's on "
+        "approval.",
+    )
     scope = models.CharField(max_length=20, choices=Scope)
     status = models.CharField(max_length=20, choices=Status, default=Status.PENDING)
     all_stores = models.BooleanField(
@@ -115,6 +122,12 @@ class Partnership(EditedRecord):
                 "scope",
                 condition=Q(status__in=["pending", "active"], partner__isnull=True),
                 name="partnership_one_open_invitation",
+            ),
+            # One open request per catalogue vendor, whichever rep's email it went to.
+            models.UniqueConstraint(
+                fields=["organization", "vendor_key", "scope"],
+                condition=Q(status__in=["pending", "active"]) & ~Q(vendor_key=""),
+                name="partnership_one_open_per_catalogue_vendor",
             ),
             models.CheckConstraint(
                 condition=~Q(organization=models.F("partner")),

@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from accounts.models import Membership, Organization
 from core.versions import check_version
-from partners import notifications
+from partners import catalogue, notifications
 from partners.models import Partnership, PartnershipEvent
 
 Status = Partnership.Status
@@ -43,9 +43,11 @@ def _record(partnership, *, actor, organization, from_status, to_status, by_staf
 @transaction.atomic
 def partnership_request(
     *, requester: Organization, actor, scope: str, partner: Organization | None = None,
-    company_name: str = "", email: str = "", all_stores: bool = False,
+    company_name: str = "", email: str = "", all_stores: bool = False, vendor_key: str = "",
 ) -> Partnership:  # fmt: skip
-    """Rule 1: only the data owner requests; the partner is asked, never the asker."""
+    """Rule 1: only the data owner requests; the partner is asked, never the asker.
+    `vendor_key` names the catalogue vendor a vendor data share is for (Partner
+    Permissions): its products become the partner's when it approves."""
     _check_manager(actor, requester)
     if not requester.is_retailer:
         raise PartnershipError(
@@ -67,18 +69,35 @@ def partnership_request(
                 invited_email=email.lower() if partner is None else "",
                 scope=scope,
                 all_stores=all_stores,
+                vendor_key=vendor_key if scope == Partnership.Scope.VENDOR else "",
                 requested_by=actor,
             )
     except IntegrityError:
-        name = partner.name if partner else company_name
         raise PartnershipError(
-            f"There is already a pending or active {Partnership.Scope(scope).label.lower()} "
-            f"request with {name}."
+            _open_already(requester, scope, partner, company_name, email)
         ) from None
     _record(
         partnership, actor=actor, organization=requester, from_status="", to_status=Status.PENDING
     )
     return partnership
+
+
+def _open_already(requester, scope, partner, company_name, email):
+    label = Partnership.Scope(scope).label.lower()
+    if partner is None:
+        invited = (
+            Partnership.objects.requested_by(requester)
+            .open()
+            .filter(scope=scope, partner__isnull=True, invited_email__iexact=email)
+            .first()
+        )
+        if invited is not None:
+            return (
+                f"{email.lower()} already has a pending invitation from you "
+                f"({invited.invited_company_name}, {label}): nothing new was sent. Cancel "
+                "it first to invite them for another company."
+            )
+    return f"There is already a pending or active {label} request with {partner.name if partner else company_name}."
 
 
 def refusal_for(partnership, action, organization):
@@ -138,6 +157,8 @@ def partnership_transition(
         partnership.refresh_from_db()
         raise PartnershipError(already(partnership))
     partnership.refresh_from_db()
+    if to_status == Status.ACTIVE and partnership.scope == Partnership.Scope.VENDOR:
+        _link_vendor_products(partnership)
     _record(
         partnership,
         actor=actor,
@@ -149,20 +170,44 @@ def partnership_transition(
     return partnership
 
 
+def _link_vendor_products(partnership):
+    """On approval, in its transaction: the requester's products of the catalogue vendor
+    the share was asked for (and of the partner's own name), no organization's yet,
+    become the partner's, so the share shows them. Not earlier: until the vendor approves,
+    the retailer's catalogue stays as it was, and a declined or cancelled request changes
+    nothing."""
+    catalogue.link_vendor_products(
+        owner=partnership.organization,
+        vendor=partnership.partner,
+        keys={partnership.vendor_key, catalogue.vendor_key(partnership.partner.name)},
+    )
+
+
 @transaction.atomic
 def partner_joins(*, partnership: Partnership, organization: Organization, actor) -> Partnership:
-    """An invited partner (not on the platform before) takes its place and approves."""
-    claimed = Partnership.objects.filter(
-        pk=partnership.pk, partner__isnull=True, status=Status.PENDING
-    ).update(partner=organization)
+    """An invited partner takes its place: a new organization made on joining, or one the
+    actor already manages. The request stays PENDING, for the partner to approve or
+    decline on its page."""
+    _check_manager(actor, organization)
+    if organization.pk == partnership.organization_id:
+        raise PartnershipError("An organization cannot partner with itself.")
+    try:
+        with transaction.atomic():
+            claimed = Partnership.objects.filter(
+                pk=partnership.pk, partner__isnull=True, status=Status.PENDING
+            ).update(partner=organization, updated_at=timezone.now())
+    except IntegrityError:
+        raise PartnershipError(
+            f"{organization.name} already has a pending or active "
+            f"{partnership.get_scope_display().lower()} with {partnership.organization.name}: "
+            "see it under 3rd Party Connections."
+        ) from None
     if not claimed:
         partnership.refresh_from_db()
         raise PartnershipError(already(partnership) if partnership.status != Status.PENDING else
                                "This invitation has already been taken up.")  # fmt: skip
     partnership.refresh_from_db()
-    return partnership_transition(
-        partnership=partnership, action="approve", actor=actor, organization=organization
-    )
+    return partnership
 
 
 # -- Geography (rule 3: only the requester changes it) --------------------------------

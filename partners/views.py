@@ -6,8 +6,10 @@ from functools import wraps
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_not_required
-from django.db.models import Count
-from django.http import Http404
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.db.models import Count, Q
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -20,14 +22,17 @@ from accounts.tenancy import organization_required, switch_organization
 from core.imports.reading import ImportRejected
 from core.imports.registry import importer_for
 from core.imports.service import start_import
+from core.links import LinkCheck
 from core.versions import StaleVersion, check_version, posted_version
-from partners import links, services
+from partners import catalogue, links, services
 from partners.forms import (
     InviteRequestForm,
     JoinAndApproveForm,
+    JoinAsMemberForm,
     NewRequestForm,
     RegionPickForm,
     StoreListForm,
+    VendorInviteForm,
 )
 from partners.models import Partnership
 
@@ -58,9 +63,28 @@ def _local(url):
 # -- 3rd Party Connections --------------------------------------------------------------
 
 
+ENDED = (Status.CANCELLED, Status.DECLINED, Status.UNAPPROVED)
+# The status filter of 3rd Party Connections: its value, its label, the statuses it shows.
+CONNECTION_FILTERS = {
+    "": ("Live: pending and active", Partnership.OPEN),
+    "pending": ("Pending", (Status.PENDING,)),
+    "active": ("Active", (Status.ACTIVE,)),
+    "ended": ("Ended: cancelled, declined, unapproved", ENDED),
+    "cancelled": ("Cancelled", (Status.CANCELLED,)),
+    "declined": ("Declined", (Status.DECLINED,)),
+    "unapproved": ("Unapproved", (Status.UNAPPROVED,)),
+    "all": ("All", tuple(Status.values)),
+}
+
+
 @organization_required()
 def connections(request):
+    """Live partnerships first; ended ones (cancelled, declined, unapproved) fold into a
+    history below, or are picked with the status filter."""
     organization = request.organization
+    chosen = request.GET.get("status", "")
+    if chosen not in CONNECTION_FILTERS:
+        chosen = ""
     partnerships = list(
         Partnership.objects.for_org(organization)
         .select_related("organization", "partner")
@@ -72,10 +96,20 @@ def connections(request):
         p.side = p.side_of(organization)
         # After it ends, the partner no longer learns anything of the owner's stores.
         p.store_count = p.effective_stores().count() if p.shows_geography_to(organization) else None
+    shown = [p for p in partnerships if p.status in CONNECTION_FILTERS[chosen][1]]
+    history = [p for p in partnerships if p.status in ENDED] if not chosen else []
     return render(
         request,
         "partners/connections.html",
-        {"partnerships": partnerships, "is_manager": request.membership.is_manager},
+        {
+            "partnerships": shown,
+            "history": history,
+            "has_any": bool(partnerships),
+            "status": chosen,
+            "status_choices": [(value, label) for value, (label, _) in CONNECTION_FILTERS.items()],
+            "status_label": CONNECTION_FILTERS[chosen][0],
+            "is_manager": request.membership.is_manager,
+        },
     )
 
 
@@ -234,16 +268,27 @@ def transition(request, partnership_id, action):
         )
     except services.PartnershipError as error:
         if request.htmx and request.POST.get("row") == "vendor":
-            return _vendor_row(request, partnership.partner, error=str(error))
+            return _row_after(request, partnership, error=str(error))
         messages.error(request, str(error))
     else:
         other = partnership.other_side(request.organization)
         if request.htmx and request.POST.get("row") == "vendor":
-            return _vendor_row(request, partnership.partner)
+            return _row_after(request, partnership)
         messages.success(
             request, DONE[action].format(name=other.name if other else partnership.partner_name)
         )
     return redirect(_local(request.POST.get("next", "")) or partnership.get_absolute_url())
+
+
+def _row_after(request, partnership, error=""):
+    """The Partner Permissions row a button was pressed in, as it is now."""
+    try:
+        row = _chosen_row(request, request.POST)
+    except (NoVendorChosen, NotInCatalogue, Http404):
+        if partnership.partner is None:
+            return HttpResponse(headers={"HX-Redirect": reverse("partners:permissions")})
+        row = _org_row(partnership.partner, None)
+    return _vendor_row(request, row, error=error)
 
 
 # -- Geography (only the requester edits it) --------------------------------------------
@@ -392,6 +437,8 @@ def geography_remove(request, partnership_id):
 
 # -- Partner Permissions (vendors) --------------------------------------------------------
 
+PERMISSIONS_PER_PAGE = 50
+
 
 def _networks(request):
     if request.GET.get("clear") or (
@@ -412,29 +459,83 @@ def _vendor_shares(organization, vendors):
     return shares
 
 
+def _catalogue_shares(organization, keys):
+    """The latest vendor share asked for each catalogue vendor, by its key."""
+    shares = {}
+    for p in (
+        Partnership.objects.filter(
+            organization=organization, scope=Partnership.Scope.VENDOR, vendor_key__in=keys
+        )
+        .select_related("partner")
+        .order_by("requested_at", "pk")
+    ):
+        shares[p.vendor_key] = p
+    return shares
+
+
+def _org_row(vendor, products):
+    return {"id": f"vendor-{vendor.pk}", "vendor": vendor, "name": vendor.name,
+            "products": products, "network": vendor.get_network_display(), "share": None}  # fmt: skip
+
+
+def _catalogue_row(entry):
+    return {"id": f"catalogue-{entry.token}", "catalogue": entry, "name": entry.name,
+            "products": entry.products, "network": Organization.Network.NONE.label, "share": None,
+            "other_spellings": sorted(set(entry.spellings) - {entry.name})}  # fmt: skip
+
+
+def _attach_shares(organization, rows):
+    vendors = [r["vendor"] for r in rows if r.get("vendor")]
+    keys = [r["catalogue"].key for r in rows if r.get("catalogue")]
+    by_vendor = _vendor_shares(organization, vendors) if vendors else {}
+    by_key = _catalogue_shares(organization, keys) if keys else {}
+    for row in rows:
+        if row.get("vendor"):
+            row["share"] = by_vendor.get(row["vendor"].pk)
+        else:
+            row["share"] = by_key.get(row["catalogue"].key)
+    return rows
+
+
+def _matches(entry, query):
+    query = query.casefold()
+    return any(query in spelling.casefold() for spelling in entry.spellings)
+
+
 @organization_required()
 def permissions(request):
+    """Every vendor of the retailer's catalogue, on Shelfshare or not, and every vendor on
+    Shelfshare; the Network Partner filter as seed 002 has it (a vendor not on Shelfshare
+    is not in the network)."""
     organization = request.organization
     networks = _networks(request)
-    vendors = Organization.objects.filter(is_vendor=True).exclude(pk=organization.pk)
+    query = request.GET.get("q", "").strip()[:MAX_LENGTH]
+    products, loose = catalogue.catalogue_vendors(organization)
+    vendors = Organization.objects.filter(Q(is_vendor=True) | Q(pk__in=list(products))).exclude(
+        pk=organization.pk
+    )
     if networks:
         vendors = vendors.filter(network__in=networks)
-    query = request.GET.get("q", "").strip()
     if query:
         vendors = vendors.filter(name__icontains=query)
-    vendors = list(vendors.order_by("name"))
-    shares = _vendor_shares(organization, vendors)
-    rows = [{"vendor": v, "share": shares.get(v.pk)} for v in vendors]
+    rows = [_org_row(v, products.get(v.pk, 0)) for v in vendors]
+    if not networks or Organization.Network.NONE in networks:
+        rows += [_catalogue_row(e) for e in loose.values() if not query or _matches(e, query)]
+    rows.sort(key=lambda row: (row["name"].casefold(), row["id"]))
+    page = Paginator(rows, PERMISSIONS_PER_PAGE).get_page(request.GET.get("page"))
+    _attach_shares(organization, page.object_list)
     return render(
         request,
         "partners/permissions.html",
         {
-            "rows": rows,
+            "page": page,
+            "rows": page.object_list,
             "networks": networks,
             "network_choices": Organization.Network.choices,
             "query": query,
             "is_manager": request.membership.is_manager,
             "is_default_filter": networks == NETWORK_DEFAULT and not query,
+            "catalogue_size": len(products) + len(loose),
         },
     )
 
@@ -443,45 +544,81 @@ class NoVendorChosen(Exception):
     pass
 
 
+class NotInCatalogue(Exception):
+    pass
+
+
 def _vendor_or_404(request, source):
     vendor_id = source.get("vendor", "")
-    if not vendor_id:
-        raise NoVendorChosen
     vendor = (
-        Organization.objects.filter(is_vendor=True, pk=vendor_id if vendor_id.isdigit() else 0)
+        Organization.objects.filter(pk=vendor_id if vendor_id.isdigit() else 0)
         .exclude(pk=request.organization.pk)
         .first()
     )
-    if vendor is None:
+    # A vendor on Shelfshare, or an organization the catalogue's products already name.
+    if vendor is None or not (
+        vendor.is_vendor or catalogue.catalogue_vendors(request.organization)[0].get(vendor.pk)
+    ):
         raise Http404("No such vendor.")
     return vendor
 
 
-def _vendor_row(request, vendor, *, confirm=False, error=""):
-    share = _vendor_shares(request.organization, [vendor]).get(vendor.pk)
+def _chosen_row(request, source):
+    """The row a Permissions action is about: `vendor` (an organization's id) or
+    `catalogue` (a catalogue vendor not on Shelfshare, by name)."""
+    if source.get("vendor", ""):
+        return _org_row(_vendor_or_404(request, source), None)
+    name = source.get("catalogue", "")[:MAX_LENGTH]
+    if not name.strip():
+        raise NoVendorChosen
+    entry = catalogue.catalogue_vendor(request.organization, name)
+    if entry is None:
+        raise NotInCatalogue(name)
+    return _catalogue_row(entry)
+
+
+def _vendor_row(request, row, *, confirm=False, error="", form=None):
+    _attach_shares(request.organization, [row])
+    if confirm and row.get("catalogue") and form is None:
+        form = VendorInviteForm()
     return render(
         request,
         "partners/permissions.html#vendor_row",
         {
-            "row": {"vendor": vendor, "share": share},
+            "row": row,
             "confirm": confirm,
             "error": error,
+            "form": form,
             "is_manager": request.membership.is_manager,
         },
     )
 
 
+def _back_to_the_list(request, text):
+    messages.error(request, text)
+    if request.htmx:
+        # A fragment cannot say it: the whole page comes back with the message.
+        return HttpResponse(headers={"HX-Redirect": reverse("partners:permissions")})
+    return redirect("partners:permissions")
+
+
 def vendor_chosen(view):
-    """A Permissions action on one vendor: without a vendor chosen, back to the list with a
-    word on what to do, whichever action it was."""
+    """A Permissions action on one vendor: without a vendor chosen, or with a name that is
+    not a vendor of the catalogue, back to the list with a word on what to do, whichever
+    action it was; nothing is written."""
 
     @wraps(view)
     def wrapped(request, *args, **kwargs):
         try:
             return view(request, *args, **kwargs)
         except NoVendorChosen:
-            messages.error(request, "Pick a vendor from the list.")
-            return redirect("partners:permissions")
+            return _back_to_the_list(request, "Pick a vendor from the list.")
+        except NotInCatalogue as missing:
+            return _back_to_the_list(
+                request,
+                f"“{missing}” is not a vendor of your catalogue that is not on Shelfshare. "
+                "Nothing was sent: pick a vendor from the list.",
+            )
 
     return wrapped
 
@@ -489,41 +626,73 @@ def vendor_chosen(view):
 @organization_required(*Membership.MANAGERS)
 @vendor_chosen
 def permissions_confirm(request):
-    """ "Request" asks Yes / No first: in place with htmx, or as a page without JavaScript."""
-    vendor = _vendor_or_404(request, request.GET)
+    """ "Request" asks Yes / No first (for a vendor not on Shelfshare: its rep's email):
+    in place with htmx, or as a page without JavaScript."""
+    row = _chosen_row(request, request.GET)
     if request.htmx:
-        return _vendor_row(request, vendor, confirm=True)
-    return render(request, "partners/permissions_confirm.html", {"vendor": vendor})
+        return _vendor_row(request, row, confirm=True)
+    return _confirm_page(request, row)
+
+
+def _confirm_page(request, row, form=None, status=200):
+    context = {"row": row, "vendor": row.get("vendor"), "entry": row.get("catalogue"),
+               "form": form or VendorInviteForm()}  # fmt: skip
+    return render(request, "partners/permissions_confirm.html", context, status=status)
 
 
 @organization_required()
 @vendor_chosen
 def permissions_row(request):
-    return _vendor_row(request, _vendor_or_404(request, request.GET))
+    return _vendor_row(request, _chosen_row(request, request.GET))
 
 
 @require_POST
 @organization_required(*Membership.MANAGERS)
 @vendor_chosen
 def permissions_request(request):
-    vendor = _vendor_or_404(request, request.POST)
+    row = _chosen_row(request, request.POST)
+    entry = row.get("catalogue")
+    form = None
+    if entry is not None:
+        form = VendorInviteForm(request.POST)
+        if not form.is_valid():
+            if request.htmx:
+                return _vendor_row(request, row, confirm=True, form=form)
+            return _confirm_page(request, row, form, status=400)
     error = ""
     try:
-        services.partnership_request(
-            requester=request.organization,
-            actor=request.user,
-            partner=vendor,
-            scope=Partnership.Scope.VENDOR,
-            all_stores=True,
-        )
+        if entry is None:
+            services.partnership_request(
+                requester=request.organization,
+                actor=request.user,
+                partner=row["vendor"],
+                scope=Partnership.Scope.VENDOR,
+                all_stores=True,
+            )
+        else:
+            services.partnership_request(
+                requester=request.organization,
+                actor=request.user,
+                company_name=entry.name,
+                email=form.cleaned_data["email"],
+                scope=Partnership.Scope.VENDOR,
+                all_stores=True,
+                vendor_key=entry.key,
+            )
     except services.PartnershipError as refused:
         error = str(refused)
     if request.htmx:
-        return _vendor_row(request, vendor, error=error)
+        return _vendor_row(request, row, confirm=bool(error and entry), error=error, form=form)
     if error:
         messages.error(request, error)
+    elif entry is None:
+        messages.success(request, f"Request sent. {row['name']} is notified and can approve it.")
     else:
-        messages.success(request, f"Request sent. {vendor.name} is notified and can approve it.")
+        messages.success(
+            request,
+            f"Request sent. {form.cleaned_data['email']} is invited to join Shelfshare for "
+            f"{entry.name} and approve it.",
+        )
     return redirect("partners:permissions")
 
 
@@ -600,7 +769,8 @@ def respond(request, token):
 
 @login_not_required
 def join(request, token):
-    """A partner not on the platform: join, create the organization and approve, in one pass."""
+    """A partner not on the platform: join (a new organization, or, logged in, one you
+    manage already), then approve or decline the request on its page."""
     check = links.check_token(token)
     if check.problem:
         return _problem(request, check, status=400 if check.object is None else 410)
@@ -609,22 +779,56 @@ def join(request, token):
         check.title = "This invitation has already been taken up"
         check.problem = "Log in to see the partnership under 3rd Party Connections."
         return _problem(request, check, status=410)
-    if request.user.is_authenticated or User.objects.filter(email__iexact=check.email).exists():
-        check.title = "You already have a Shelfshare account"
-        check.problem = (
-            f"{check.email} has an account. Log in, then open 3rd Party Connections: "
-            f"ask {partnership.organization.name} to request your organization by name."
+    if request.user.is_authenticated:
+        if request.user.email.lower() != check.email:
+            check.title = "This link was sent to someone else"
+            check.problem = (
+                f"It was sent to {check.email}; you are logged in as {request.user.email}. "
+                "Log out and open it again, or ask them."
+            )
+            return _problem(request, check, status=403)
+        return _join_as_member(request, partnership)
+    if User.objects.filter(email__iexact=check.email).exists():
+        return render(
+            request,
+            "partners/respond_login.html",
+            {
+                "partnership": partnership,
+                "login_url": f"{reverse('accounts:login')}?next={request.path}",
+                "joining": True,
+            },
         )
-        return _problem(request, check, status=409)
-    initial = {"organization_name": partnership.invited_company_name}
-    form = JoinAndApproveForm(request.POST or None, email=check.email, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        from django.db import transaction
+    return _join_new(request, partnership, check.email)
 
+
+def _join_initial(partnership):
+    kind = "vendor" if partnership.scope == Partnership.Scope.VENDOR else "merchandiser"
+    return {"organization_name": partnership.invited_company_name, "kinds": [kind]}
+
+
+def _joined(request, partnership, organization):
+    switch_organization(request, partnership.partner)
+    messages.success(
+        request,
+        f"{organization.name} has joined. {partnership.organization.name}'s request is below: "
+        "approve it to start sharing, or decline it.",
+    )
+    return redirect(partnership.get_absolute_url())
+
+
+def _join_page(request, partnership, form, **context):
+    context = {"partnership": partnership, "form": form,
+               "store_count": partnership.effective_stores().count(), **context}  # fmt: skip
+    return render(request, "partners/join.html", context)
+
+
+def _join_new(request, partnership, email):
+    form = JoinAndApproveForm(request.POST or None, email=email, initial=_join_initial(partnership))
+    if request.method == "POST" and form.is_valid():
         try:
             with transaction.atomic():
                 user = user_create(
-                    email=check.email,
+                    email=email,
                     password=form.cleaned_data["password1"],
                     full_name=form.cleaned_data["full_name"],
                 )
@@ -633,23 +837,46 @@ def join(request, token):
                     partnership=partnership, organization=organization, actor=user
                 )
         except services.PartnershipError as error:
-            check.title = "Nothing was changed"
-            check.problem = str(error)
-            return _problem(request, check, status=409)
+            return _problem(request, _nothing_changed(error), status=409)
         except Taken as taken:  # the name (or the email) was taken since the form's check
             form.add_error(taken.field if taken.field in form.fields else None, str(taken))
-            return render(request, "partners/join.html", {"partnership": partnership, "form": form,
-                          "email": check.email, "store_count": partnership.effective_stores().count()})  # fmt: skip
+            return _join_page(request, partnership, form, email=email)
         login(request, user, backend=LOGIN_BACKEND)
-        switch_organization(request, organization)
-        messages.success(
-            request,
-            f"Welcome to Shelfshare. {organization.name} now partners with {partnership.organization.name}.",
+        return _joined(request, partnership, organization)
+    return _join_page(request, partnership, form, email=email)
+
+
+def _join_as_member(request, partnership):
+    managed = (
+        Organization.objects.filter(
+            memberships__user=request.user, memberships__role__in=Membership.MANAGERS
         )
-        return redirect(partnership.get_absolute_url())
-    return render(
-        request,
-        "partners/join.html",
-        {"partnership": partnership, "form": form, "email": check.email,
-         "store_count": partnership.effective_stores().count()},
-    )  # fmt: skip
+        .exclude(pk=partnership.organization_id)
+        .order_by("name")
+    )
+    form = JoinAsMemberForm(
+        request.POST or None, organizations=managed, initial=_join_initial(partnership)
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            with transaction.atomic():
+                if form.is_new():
+                    organization = organization_create(
+                        owner=request.user, **form.organization_kwargs()
+                    )
+                else:
+                    organization = form.chosen()
+                services.partner_joins(
+                    partnership=partnership, organization=organization, actor=request.user
+                )
+        except services.PartnershipError as error:
+            form.add_error(None, str(error))
+        except Taken as taken:
+            form.add_error(taken.field if taken.field in form.fields else None, str(taken))
+        else:
+            return _joined(request, partnership, organization)
+    return _join_page(request, partnership, form, member=True)
+
+
+def _nothing_changed(error):
+    return LinkCheck(title="Nothing was changed", problem=str(error))

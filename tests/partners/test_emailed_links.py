@@ -142,7 +142,7 @@ def test_a_link_for_a_member_who_is_no_longer_admin_cannot_approve(world, pendin
     assert state(partnership) == ("pending", 1)
 
 
-def test_an_invited_partner_joins_creates_its_organization_and_approves(
+def test_an_invited_partner_joins_creates_its_organization_then_approves(
     world, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
@@ -162,9 +162,13 @@ def test_an_invited_partner_joins_creates_its_organization_and_approves(
          "organization_name": "New Vendor Co", "kinds": ["vendor"]},
         follow=True,
     )  # fmt: skip
-    assert "now partners with Heartland Mart" in response.text
+    assert "New Vendor Co has joined" in response.text
     partnership.refresh_from_db()
-    assert partnership.status == "active" and partnership.partner.name == "New Vendor Co"
+    # Joined, not yet approved: the request waits on its page with Approve and Decline.
+    assert partnership.status == "pending" and partnership.partner.name == "New Vendor Co"
     assert partnership.partner.memberships.get().user.email == "boss@newvendor.example"
+    assert "Approve" in response.text and "Decline" in response.text
     # The link is spent.
     assert Client().get(link).status_code == 410
+    client.post(reverse("partners:transition", args=[partnership.pk, "approve"]))
+    assert state(partnership) == ("active", 2)
