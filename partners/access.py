@@ -5,6 +5,8 @@ with the data of owner O. Views, exports and jobs ask it; none re-derive it.
     access.stores            the owner's stores V may see (a queryset, current)
     access.rows_q()          a Q on store-and-product rows (stock, sales): per store,
                              every product (merchandising) or only V's own (vendor)
+    access.vendor_share_rows_q()  the rows of the vendor share alone: V's own products in
+                             the stores shared with V as a vendor (vendor analytics)
     access.product_q         a Q on products: all of them, or those whose vendor is V
     access.hidden_fields     fields hidden from V everywhere (decides the columns)
     access.redact(row, store_id)  drops what V must not see at that store
@@ -18,6 +20,7 @@ Master accounts (V is the master of O) join this table with the aggregation issu
 from dataclasses import dataclass, field
 from functools import cached_property
 
+from django.db import connection
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
@@ -122,6 +125,19 @@ class Access:
                 }
             )
         return q
+
+    def vendor_share_rows_q(self, store="store", product="product") -> Q:
+        """Rows of V's own products in the stores shared with V as a vendor, and no others
+        (vendor analytics: even where V also merchandises, only the vendor share counts)."""
+        vendor = self.store_ids_by_scope.get(Scope.VENDOR, frozenset())
+        if self.is_owner or not vendor:
+            return Q(pk__in=[])
+        # One array parameter on PostgreSQL: a retailer may share thousands of stores, and
+        # the page runs several queries over the same list.
+        lookup = "any" if connection.vendor == "postgresql" else "in"
+        return Q(
+            **{f"{store}__{lookup}": sorted(vendor), f"{product}__{VENDOR_FIELD}": self.viewer}
+        )
 
     @cached_property
     def hidden_fields(self) -> frozenset:
