@@ -49,7 +49,7 @@ AGE_DEFINITION = (
     "known, from the day the store's stock row was first seen"
 )
 OLD_AFTER_DAYS = 90  # the glance's "older than 90 days"
-TABLE_ROWS = 100  # rows per table on the page; the export has them all
+TABLE_ROWS = 25  # rows per table on the page (most units sold first); the export has all
 
 
 # -- who and which rows ------------------------------------------------------------------

@@ -318,7 +318,8 @@ def sell_through(request):
     result = analytics.report(chosen, period) if chosen else None
     context = {"form": form, "accesses": accesses, "period": period, "report": result,
                "retailer": chosen[0].owner if len(chosen) == 1 and len(accesses) > 1 else None,
-               "query": request.GET.urlencode(), "age_definition": analytics.AGE_DEFINITION}  # fmt: skip
+               "query": request.GET.urlencode(), "age_definition": analytics.AGE_DEFINITION,
+               "table_rows": f":{analytics.TABLE_ROWS}", "table_rows_count": analytics.TABLE_ROWS}  # fmt: skip
     if result is not None:
         context |= _sell_through_charts(result)
     return render(request, "inventory/sell_through.html", context)
