@@ -49,6 +49,7 @@ AGE_DEFINITION = (
     "known, from the day the store's stock row was first seen"
 )
 OLD_AFTER_DAYS = 90  # the glance's "older than 90 days"
+CENT = Decimal("0.01")
 TABLE_ROWS = 25  # rows per table on the page (most units sold first); the export has all
 
 
@@ -119,9 +120,12 @@ class Figures:
     weeks: int = DEFAULT_WEEKS
 
     def add_sales(self, units, cost, currency):
-        self.units += units or 0
+        # Sums come back with the database's own precision (SQLite: 111111.110000000).
+        self.units += Decimal(units or 0).quantize(CENT)
         if cost is not None:
-            self.costs[currency] = self.costs.get(currency, Decimal(0)) + cost
+            self.costs[currency] = self.costs.get(currency, Decimal(0)) + Decimal(cost).quantize(
+                CENT
+            )
 
     def add_stock(self, values):
         self.on_hand += values["on_hand"] or 0
@@ -333,7 +337,7 @@ def glance(organization) -> dict:
     if accesses:
         q = rows_q(accesses)
         sold = SalesLine.objects.filter(q, date__gte=period.start, date__lte=period.end)
-        total.units = sold.aggregate(units=Sum("quantity"))["units"] or Decimal(0)
+        total.units = Decimal(sold.aggregate(units=Sum("quantity"))["units"] or 0).quantize(CENT)
         stock = Stock.objects.filter(q).aggregate(**_stock_annotations(timezone.localdate()))
         total.add_stock({**stock, "on_hand": stock["on_hand_sum"]})
     return {

@@ -2,6 +2,8 @@
 policy (partners/access.py). The policy says which stores and products; the views
 never decide that themselves, and redacted fields are never put in the context."""
 
+from decimal import ROUND_HALF_UP, Decimal
+
 from django.contrib import messages
 from django.db.models import Q, Sum
 from django.http import Http404, HttpResponseForbidden
@@ -367,7 +369,7 @@ def sell_through_export(request):
         for row in rows:
             f = row["figures"]
             yield [
-                *(row[key] for key in keys), f.units, f.cost, row["currency"], f.on_hand,
+                *(row[key] for key in keys), _units(f.units), f.cost, row["currency"], f.on_hand,
                 _rounded(f.sell_through), _rounded(f.weeks_of_supply) if f.units > 0 else "",
                 *f.ages.values(),
             ]  # fmt: skip
@@ -388,5 +390,13 @@ def sell_through_export(request):
     )
 
 
+def _units(units):
+    """Whole units as an integer (every product counts whole units; the sum is a decimal)."""
+    return int(units) if units == int(units) else units
+
+
 def _rounded(value):
-    return "" if value is None else round(value, 1)
+    """A tenth, half up, as the page's floatformat shows it."""
+    if value is None:
+        return ""
+    return Decimal(repr(value)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
