@@ -20,7 +20,6 @@ Master accounts (V is the master of O) join this table with the aggregation issu
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from django.db import connection
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
@@ -128,16 +127,15 @@ class Access:
 
     def vendor_share_rows_q(self, store="store", product="product") -> Q:
         """Rows of V's own products in the stores shared with V as a vendor, and no others
-        (vendor analytics: even where V also merchandises, only the vendor share counts)."""
-        vendor = self.store_ids_by_scope.get(Scope.VENDOR, frozenset())
-        if self.is_owner or not vendor:
+        (vendor analytics: even where V also merchandises, only the vendor share counts).
+        The stores as a subquery, not a list: a retailer may share thousands, and the
+        database hashes a subquery's ids once where it compares a list with every row."""
+        if self.is_owner or Scope.VENDOR not in self.scopes:
             return Q(pk__in=[])
-        # One array parameter on PostgreSQL: a retailer may share thousands of stores, and
-        # the page runs several queries over the same list.
-        lookup = "any" if connection.vendor == "postgresql" else "in"
-        return Q(
-            **{f"{store}__{lookup}": sorted(vendor), f"{product}__{VENDOR_FIELD}": self.viewer}
-        )
+        stores = Store.objects.filter(
+            self.store_q_by_scope[Scope.VENDOR], organization=self.owner
+        ).values("pk")
+        return Q(**{f"{store}__in": stores, f"{product}__{VENDOR_FIELD}": self.viewer})
 
     @cached_property
     def hidden_fields(self) -> frozenset:
