@@ -109,3 +109,30 @@ class AdjustmentForm(VersionedForm):
         elif kind and cleaned.get("on_hand") is None and "on_hand" not in self.errors:
             self.add_error("on_hand", "Give the new quantity on hand.")
         return cleaned
+
+
+class SellThroughForm(forms.Form):
+    """The vendor analytics page's period and retailer. Every field may be left out: the
+    page then shows 13 weeks ending on the latest sale, across every retailer."""
+
+    weeks = forms.TypedChoiceField(
+        label="Period",
+        coerce=int,
+        required=False,
+        choices=[(w, f"Last {w} weeks") for w in (4, 13, 26, 52)],
+    )
+    end = forms.DateField(
+        label="Ending on",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="Empty: the latest sale you can see.",
+    )
+    retailer = forms.TypedChoiceField(
+        label="Retailer", coerce=int, required=False, empty_value=None
+    )
+
+    def __init__(self, *args, accesses, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["retailer"].choices = [("", "All retailers")] + [
+            (a.owner.pk, a.owner.name) for a in accesses
+        ]

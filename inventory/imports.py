@@ -177,6 +177,10 @@ class StockImporter(_StoreProductLookups):
         Column("on_order", "On order", ("onorder", "quantityonorder", "ordered"), kind=NUMBER),
         Column("current_price", "Markdown price", ("markdownprice", "currentprice", "saleprice"),
                kind=NUMBER),
+        # When stock last arrived: what inventory aging counts from (inventory/analytics.py).
+        Column("last_received_on", "Last received", ("lastreceived", "lastreceiveddate", "lastreceipt",
+                                                     "lastreceiptdate", "datelastreceived", "received"),
+               kind=DATE),
     )  # fmt: skip
 
     def key(self, row):
@@ -198,6 +202,10 @@ class StockImporter(_StoreProductLookups):
             if price is not None:
                 self._check_markdown(price, values["current_price"], sku)
             row["current_price"] = price.quantize(CENT) if price is not None else None
+        if "last_received_on" in values:
+            # An empty cell is "no receipt known", not an error: not every row has had one.
+            text = values["last_received_on"].strip()
+            row["last_received_on"] = self.date(values, "last_received_on") if text else None
         return row
 
     def prepare(self, organization, options):
@@ -229,7 +237,9 @@ class StockImporter(_StoreProductLookups):
                 store_id__in={store for store, _ in keys},
                 product_id__in={product for _, product in keys},
             )
-            .values("store_id", "product_id", "on_hand", "on_order", "current_price")
+            .values(
+                "store_id", "product_id", "on_hand", "on_order", "current_price", "last_received_on"
+            )
         )
         current = {}
         for row in rows.iterator(chunk_size=10000):

@@ -3,7 +3,8 @@
 import re
 
 from django.db import models
-from django.db.models.functions import Upper
+from django.db.models.functions import Now, Upper
+from django.utils import timezone
 
 from accounts.models import Organization, Store
 from core.models import AttributedChange
@@ -104,6 +105,22 @@ class Stock(models.Model):
         help_text="Goes up with every adjustment and every import that changes the row "
         "(core/versions.py).",
     )
+    # Inventory aging (inventory/analytics.py) counts days since the last receipt, or since
+    # the row was first seen when no receipt is known. A stock file is a count, not a
+    # delivery note, so a rise in on hand is not read as a receipt: only a file's "last
+    # received" column and the adjustment reason Received set it.
+    first_seen_at = models.DateTimeField(
+        default=timezone.now,
+        db_default=Now(),  # rows written by COPY (benchmarks) get one too
+        editable=False,
+        help_text="When the row was first stored; an import that updates it keeps it.",
+    )
+    last_received_on = models.DateField(
+        null=True,
+        blank=True,
+        help_text="The day stock last arrived: from a stock file's last-received column or "
+        "an adjustment with the reason Received. Empty: no receipt known.",
+    )
 
     objects = OrgQuerySet.as_manager()
 
@@ -189,6 +206,7 @@ class Adjustment(AttributedChange):
         INCREASE = "increase", "Price increase"
         DAMAGE = "damage", "Damage"
         TRANSFER = "transfer", "Transfer"
+        RECEIVED = "received", "Received (a delivery)"
 
     PRICE_KINDS = (Kind.MARKDOWN, Kind.INCREASE)
 

@@ -4,6 +4,7 @@ import datetime
 from decimal import Decimal
 
 from django.db import transaction
+from django.utils import timezone
 
 from core.limits import PRICE_MAX, quantity_problem
 from core.versions import check_version, person, stale_message
@@ -69,8 +70,12 @@ def stock_adjust(
                 f"On hand: {problem}." if problem else "Give the new quantity on hand."
             )
         stock.on_hand = on_hand
+        if kind == Adjustment.Kind.RECEIVED:
+            stock.last_received_on = timezone.localdate()  # inventory aging counts from here
     stock.version += 1  # the row is locked: no one else adds one meanwhile
-    stock.save(update_fields=["on_hand", "current_price", "updated_at", "version"])
+    stock.save(
+        update_fields=["on_hand", "current_price", "last_received_on", "updated_at", "version"]
+    )
     return Adjustment.objects.create(
         organization=stock.organization,
         store=stock.store,

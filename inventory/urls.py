@@ -13,4 +13,6 @@ urlpatterns = [
     path("o/<int:organization_id>/export.csv", views.export, name="export"),
     path("o/<int:organization_id>/products/<int:product_id>/", views.product, name="product"),
     path("stock/<int:stock_id>/adjust/", views.adjust, name="adjust"),
+    path("sell-through/", views.sell_through, name="sell_through"),
+    path("sell-through/export.csv", views.sell_through_export, name="sell_through_export"),
 ]

@@ -2,7 +2,7 @@
 policy (partners/access.py). The policy says which stores and products; the views
 never decide that themselves, and redacted fields are never put in the context."""
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.contrib import messages
 from django.db.models import F, Q, Sum, Value
@@ -10,13 +10,14 @@ from django.db.models.functions import Coalesce
 from django.http import Http404, HttpResponseForbidden
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.tenancy import organization_required
 from core.exports import csv_response
 from core.sorting import Sorting
 from core.versions import StaleVersion, version_initial, with_version
-from inventory import services
-from inventory.forms import AdjustmentForm, StockFilter
+from inventory import analytics, charts, services
+from inventory.forms import AdjustmentForm, SellThroughForm, StockFilter
 from inventory.models import Adjustment, Product, SalesLine, Stock
 from inventory.selectors import rows_html, stock_columns, stock_rows, stock_values, visible_stock
 from partners.access import (
@@ -411,3 +412,110 @@ def activity(request):
             "owner": request.organization,
         },
     )
+
+
+# -- vendor analytics (seed 002) ---------------------------------------------------------
+def _sell_through_report(request):
+    """The form, the chosen retailers' accesses and the period, from the query string. A
+    retailer id that does not share with us as a vendor is a 404, like any other tenant's id."""
+    accesses = analytics.vendor_accesses(request.organization)
+    form = SellThroughForm(request.GET, accesses=accesses)
+    retailer = request.GET.get("retailer", "")
+    chosen = accesses
+    if retailer:
+        chosen = [a for a in accesses if str(a.owner.pk) == retailer]
+        if not chosen:
+            raise Http404("No such retailer.")
+    form.is_valid()
+    data = getattr(form, "cleaned_data", {})
+    period = analytics.period_for(chosen, weeks=data.get("weeks"), end=data.get("end"))
+    return form, accesses, chosen, period
+
+
+@organization_required()
+def sell_through(request):
+    """Sell-through, weeks of supply and aging of the vendor's own products, at cost."""
+    form, accesses, chosen, period = _sell_through_report(request)
+    result = analytics.report(chosen, period) if chosen else None
+    context = {"form": form, "accesses": accesses, "period": period, "report": result,
+               "retailer": chosen[0].owner if len(chosen) == 1 and len(accesses) > 1 else None,
+               "query": request.GET.urlencode(), "age_definition": analytics.AGE_DEFINITION,
+               "table_rows": f":{analytics.TABLE_ROWS}", "table_rows_count": analytics.TABLE_ROWS}  # fmt: skip
+    if result is not None:
+        context |= _sell_through_charts(result)
+    return render(request, "inventory/sell_through.html", context)
+
+
+def _sell_through_charts(result):
+    def top(rows, label):
+        return charts.bar_list(
+            (label(row), row["figures"].units, f"{row['figures'].units:,.0f}") for row in rows[:10]
+        )
+
+    ages = result.total.age_rows
+    return {
+        "weekly_chart": charts.weekly_chart(result.weekly),
+        "aging_chart": charts.bar_list(
+            (label, units, f"{units:,} ({share:.0f}%)" if share is not None else f"{units:,}")
+            for label, units, share in ages
+        ),
+        "store_chart": top(result.stores, lambda r: f"#{r['number']} {r['name']}"),
+        "product_chart": top(result.products, lambda r: f"{r['sku']} {r['name']}"),
+    }
+
+
+SELL_THROUGH_FIGURES = [
+    "Units sold", "Cost sold", "Currency", "On hand", "Sell-through %", "Weeks of supply",
+    *(f"On hand aged {label}" for _key, label, *_ in analytics.AGE_BUCKETS),
+]  # fmt: skip
+
+
+@organization_required()
+def sell_through_export(request):
+    """The page's figures by store (?by=store) or by product, every row, spreadsheet-safe."""
+    _form, _accesses, chosen, period = _sell_through_report(request)
+    by_store = request.GET.get("by") == "store"
+    result = analytics.report(chosen, period) if chosen else None
+    rows = (result.stores if by_store else result.products) if result else []
+    if by_store:
+        header = ["Retailer", "Store number", "Store", *SELL_THROUGH_FIGURES]
+        keys = ("retailer", "number", "name")
+    else:
+        header = ["Retailer", "SKU", "Product", "Category", "Unit cost", *SELL_THROUGH_FIGURES]
+        keys = ("retailer", "sku", "name", "category", "unit_cost")
+
+    def lines():
+        for row in rows:
+            f = row["figures"]
+            yield [
+                *(row[key] for key in keys), _units(f.units), f.cost, row["currency"], f.on_hand,
+                _rounded(f.sell_through), _rounded(f.weeks_of_supply) if f.units > 0 else "",
+                *f.ages.values(),
+            ]  # fmt: skip
+
+    preamble = [
+        ["Vendor analytics at cost", request.organization.name],
+        [
+            "Period",
+            f"{period.start.isoformat()} to {period.end.isoformat()} ({period.weeks} weeks)",
+        ],
+        ["Stock and age as of", timezone.localdate().isoformat()],
+        ["Sell-through", "units sold / (units sold + on hand now)"],
+        ["Weeks of supply", "on hand now / average weekly units sold; empty when nothing sold"],
+        ["Age", analytics.AGE_DEFINITION],
+    ]
+    return csv_response(
+        f"sell-through-by-{'store' if by_store else 'product'}", header, lines(), preamble
+    )
+
+
+def _units(units):
+    """Whole units as an integer (every product counts whole units; the sum is a decimal)."""
+    return int(units) if units == int(units) else units
+
+
+def _rounded(value):
+    """A tenth, half up, as the page's floatformat shows it."""
+    if value is None:
+        return ""
+    return Decimal(repr(value)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)

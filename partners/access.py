@@ -5,6 +5,8 @@ with the data of owner O. Views, exports and jobs ask it; none re-derive it.
     access.stores            the owner's stores V may see (a queryset, current)
     access.rows_q()          a Q on store-and-product rows (stock, sales): per store,
                              every product (merchandising) or only V's own (vendor)
+    access.vendor_share_rows_q()  the rows of the vendor share alone: V's own products in
+                             the stores shared with V as a vendor (vendor analytics)
     access.product_q         a Q on products: all of them, or those whose vendor is V
     access.hidden_fields     fields hidden from V everywhere (decides the columns)
     access.redact(row, store_id)  drops what V must not see at that store
@@ -122,6 +124,18 @@ class Access:
                 }
             )
         return q
+
+    def vendor_share_rows_q(self, store="store", product="product") -> Q:
+        """Rows of V's own products in the stores shared with V as a vendor, and no others
+        (vendor analytics: even where V also merchandises, only the vendor share counts).
+        The stores as a subquery, not a list: a retailer may share thousands, and the
+        database hashes a subquery's ids once where it compares a list with every row."""
+        if self.is_owner or Scope.VENDOR not in self.scopes:
+            return Q(pk__in=[])
+        stores = Store.objects.filter(
+            self.store_q_by_scope[Scope.VENDOR], organization=self.owner
+        ).values("pk")
+        return Q(**{f"{store}__in": stores, f"{product}__{VENDOR_FIELD}": self.viewer})
 
     @cached_property
     def hidden_fields(self) -> frozenset:

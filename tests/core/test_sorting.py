@@ -102,7 +102,9 @@ def test_visits_sort_by_time_in_the_store_with_open_visits_last(world):
             checked_out_at=start + datetime.timedelta(minutes=length) if length else None,
         )  # fmt: skip
     page = client_for(user).get(reverse("tasks:visits"), {"sort": "time"}).text
-    shown = re.findall(r"<td[^>]*>(\d+) min</td>|<td[^>]*><strong>(in the store now)</strong>", page)
+    shown = re.findall(
+        r"<td[^>]*>(\d+) min</td>|<td[^>]*><strong>(in the store now)</strong>", page
+    )
     assert [a or b for a, b in shown] == ["5", "45", "120", "in the store now"]
 
 

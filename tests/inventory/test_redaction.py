@@ -65,7 +65,45 @@ def everything_seen_by(user, shop, viewer_org):
         seen[("export", str(params))] = body(
             client.get(reverse("inventory:export", args=[shop["retailer"].pk]), params)
         )
+    seen.update(vendor_analytics_seen(client, shop))
     return seen
+
+
+def vendor_analytics_seen(client, shop):
+    """The vendor analytics page and both its exports, for every retailer and for one."""
+    seen = {}
+    page = reverse("inventory:sell_through")
+    export = reverse("inventory:sell_through_export")
+    for params in ({}, {"retailer": shop["retailer"].pk, "weeks": "52"}):
+        seen[(page, str(params))] = body(client.get(page, params))
+        for by in ("store", "product"):
+            seen[(export, by, str(params))] = body(client.get(export, {**params, "by": by}))
+    return seen
+
+
+def test_the_walk_reaches_vendor_analytics_at_cost(shop):
+    client = Client()
+    client.force_login(shop["vendor_user"])
+    seen = vendor_analytics_seen(client, shop)
+    assert all("Heartland Mart" in text for text in seen.values())
+    assert all("Vendor Whiskey" in text for key, text in seen.items() if "store" not in key)
+    assert "$111,111.11" in seen[(reverse("inventory:sell_through"), "{}")]  # cost per store
+
+
+def test_vendor_analytics_never_shows_a_store_outside_the_vendor_share(shop):
+    share = shop["vendor_share"]
+    share.all_stores = False
+    share.save()
+    share.stores.add(*shop["stores"][:2])
+    hidden = shop["stores"][2]
+    hidden.name = "NON-SHARED-STORE"
+    hidden.save()
+    shop["stock"][("3", "VEND-1")].__class__.objects.filter(store=hidden).update(on_hand=7373)
+    client = Client()
+    client.force_login(shop["vendor_user"])
+    for key, text in vendor_analytics_seen(client, shop).items():
+        assert "NON-SHARED-STORE" not in text and "7373" not in text, key
+        assert "Heartland Mart" in text, key  # the shared stores still show
 
 
 def test_the_walk_reaches_the_shared_pages(shop):

@@ -550,11 +550,20 @@ class Command(BaseCommand):
                         pairs.add((store, r["item_number"]))
                         writer.writerow([date.isoformat(), store, r["item_number"], qty,
                                          f"{price * qty:.2f}", r["state_bottle_cost"], f"D{day}-{i}"])  # fmt: skip
+            # When each row's stock last arrived, for inventory aging: most within the
+            # sales window, some long before it, one in ten with no receipt on file. Its own
+            # generator, so the stock and sales figures stay as they were.
+            receipts = random.Random(2027)
             with open(stock, "w", newline="") as out:
                 writer = csv.writer(out)
-                writer.writerow(["store", "sku", "on_hand", "on_order"])
+                writer.writerow(["store", "sku", "on_hand", "on_order", "last_received"])
                 for store, sku in sorted(pairs):
-                    writer.writerow([store, sku, rng.randrange(0, 60), rng.choice([0, 0, 12, 24])])
+                    days_before = receipts.choice([7, 20, 45, 75, 120, 240]) + receipts.randrange(
+                        10
+                    )
+                    received = end - datetime.timedelta(days=days_before)
+                    writer.writerow([store, sku, rng.randrange(0, 60), rng.choice([0, 0, 12, 24]),
+                                     "" if receipts.random() < 0.1 else received.isoformat()])  # fmt: skip
             self._import(retailer, owner, "stock", stock)
             self._import(retailer, owner, "sales", sales)
 

@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0009_store_region_versions'),
-        ('inventory', '0005_stock_version_adjustment_price_increase'),
+        ('inventory', '0006_stock_first_seen_last_received'),
     ]
 
     operations = [
