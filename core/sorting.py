@@ -59,8 +59,9 @@ def _ordered(expression, descending):
 class Sorting:
     param = "sort"
 
-    def __init__(self, request, columns, *, default):
+    def __init__(self, request, columns, *, default, param="sort"):
         self.request = request
+        self.param = param  # a page with two sorted tables gives each its own
         self.columns = columns
         raw = request.GET.get(self.param, "")
         self.default = default.removeprefix("-")
@@ -78,6 +79,15 @@ class Sorting:
             else:
                 order.append(_ordered(F(column), self.descending))
         return queryset.order_by(*order, "-pk" if self.descending else "pk")
+
+    def sort_rows(self, rows):
+        """Sort rows already in memory (a report's): `columns` maps each key to a function
+        of a row giving its value; a missing value (None) comes last either way."""
+        value = self.columns[self.key]
+        present = [row for row in rows if value(row) is not None]
+        missing = [row for row in rows if value(row) is None]
+        present.sort(key=value, reverse=self.descending)  # stable: ties keep their order
+        return present + missing
 
     def header(self, key):
         """The link that sorts by `key` (reversing it if it is the sort now), and the

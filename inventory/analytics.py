@@ -305,7 +305,7 @@ def report(accesses, period: Period, today=None) -> Report:
         return (
             -row["figures"].units,
             row["retailer"],
-            _natural(row.get("number") or row.get("sku")),
+            natural_key(row.get("number") or row.get("sku")),
         )
 
     stores.sort(key=order)
@@ -326,7 +326,7 @@ def _weekly(sales, period):
     return [(period.start + datetime.timedelta(days=7 * i), units) for i, units in enumerate(weeks)]
 
 
-def _natural(text):
+def natural_key(text):
     """Store numbers and SKUs sort as numbers when they are: 2 before 13."""
     text = text or ""
     return (0, int(text), "") if text.isdigit() else (1, 0, text)

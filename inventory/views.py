@@ -443,7 +443,24 @@ def sell_through(request):
                "table_rows": f":{analytics.TABLE_ROWS}", "table_rows_count": analytics.TABLE_ROWS}  # fmt: skip
     if result is not None:
         context |= _sell_through_charts(result)
+        for kind, rows in (("store", result.stores), ("product", result.products)):
+            sorting = Sorting(request, FIGURE_SORTS, default="-units", param=f"{kind}_sort")
+            context[f"{kind}_sorting"] = sorting
+            context[f"{kind}_rows"] = sorting.sort_rows(rows)
     return render(request, "inventory/sell_through.html", context)
+
+
+# The by-store and by-product tables sort by any column (most units sold first by default).
+FIGURE_SORTS = {
+    "name": lambda row: analytics.natural_key(row.get("number") or row.get("sku")),
+    "retailer": lambda row: row["retailer"].lower(),
+    "units": lambda row: row["figures"].units,
+    "cost": lambda row: row["figures"].cost,  # None in several currencies: last
+    "on_hand": lambda row: row["figures"].on_hand,
+    "sell_through": lambda row: row["figures"].sell_through,
+    "weeks": lambda row: row["figures"].weeks_of_supply,
+    "old": lambda row: row["figures"].old_units,
+}
 
 
 def _sell_through_charts(result):

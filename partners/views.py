@@ -23,6 +23,7 @@ from core.imports.reading import ImportRejected
 from core.imports.registry import importer_for
 from core.imports.service import start_import
 from core.links import LinkCheck
+from core.sorting import Sorting
 from core.versions import StaleVersion, check_version, posted_version
 from partners import catalogue, links, services
 from partners.forms import (
@@ -502,6 +503,15 @@ def _matches(entry, query):
     return any(query in spelling.casefold() for spelling in entry.spellings)
 
 
+# The vendors' columns a header sorts by (by name first; every row is in memory).
+VENDOR_SORTS = {
+    "vendor": lambda row: row["name"].casefold(),
+    "products": lambda row: row["products"],
+    "network": lambda row: row["network"].casefold(),
+    "service": lambda row: "catalogue" in row,  # on Shelfshare first
+}
+
+
 @organization_required()
 def permissions(request):
     """Every vendor of the retailer's catalogue, on Shelfshare or not, and every vendor on
@@ -522,6 +532,8 @@ def permissions(request):
     if not networks or Organization.Network.NONE in networks:
         rows += [_catalogue_row(e) for e in loose.values() if not query or _matches(e, query)]
     rows.sort(key=lambda row: (row["name"].casefold(), row["id"]))
+    sorting = Sorting(request, VENDOR_SORTS, default="vendor")
+    rows = sorting.sort_rows(rows)
     page = Paginator(rows, PERMISSIONS_PER_PAGE).get_page(request.GET.get("page"))
     _attach_shares(organization, page.object_list)
     return render(
@@ -530,6 +542,7 @@ def permissions(request):
         {
             "page": page,
             "rows": page.object_list,
+            "sorting": sorting,
             "networks": networks,
             "network_choices": Organization.Network.choices,
             "query": query,

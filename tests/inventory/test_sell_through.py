@@ -442,3 +442,19 @@ def test_the_page_costs_the_same_queries_with_more_rows(world, django_assert_max
     with django_assert_max_num_queries(30):
         response = client.get(reverse("inventory:sell_through_export"), {"by": "product"})
         b"".join(response.streaming_content)
+
+
+@pytest.mark.parametrize(("sort", "column"), [("sell_through", 3), ("-weeks", 4), ("old", 5)])
+def test_the_store_and_product_tables_sort_by_a_figure_both_ways(world, sort, column):
+    """Each table sorts by its own parameter, on the server (the page shows 25 of them);
+    the figures shown go in order, and a missing one (—) comes last."""
+    expected, _start, _end = plain_figures(world["vendor"], world["today"])
+    client = client_of(world["user"])
+    for kind in ("store", "product"):
+        page = Page(client.get(reverse("inventory:sell_through"), {f"{kind}_sort": sort}).text)
+        shown_values = [row[column] for row in page_rows(page, f"{kind}-table", True).values()]
+        present = [v for v in shown_values if v is not None]
+        assert present == sorted(present, reverse=sort.startswith("-"))
+        assert shown_values == present + [None] * (len(shown_values) - len(present))
+        figures = {key[1]: expected_row(f) for key, f in expected.items() if key[0] == kind}
+        assert sorted(map(str, shown_values)) == sorted(str(f[column]) for f in figures.values())

@@ -381,3 +381,24 @@ def test_a_reimport_keeps_the_products_linked(world, django_capture_on_commit_ca
     )  # fmt: skip
     product.refresh_from_db()
     assert product.vendor_organization == vendor
+
+
+def test_the_vendor_list_sorts_by_product_count_as_numbers_across_pages(db):
+    """Every vendor row is in memory, so the sort is over all of them, before the pages."""
+    from accounts.models import Membership
+    from tests.conftest import client_for
+    from tests.factories import MembershipFactory, OrganizationFactory, ProductFactory
+
+    retailer = OrganizationFactory(name="Counting Mart")
+    owner = MembershipFactory(organization=retailer, role=Membership.Role.OWNER).user
+    counts = {"Alpha Spirits": 2, "Bravo Wines": 13, "Charlie Beer": 100, "Delta Cider": 7}
+    for name, count in counts.items():
+        for i in range(count):
+            ProductFactory(organization=retailer, sku=f"{name[:3]}-{i}", vendor_name=name)
+    client = client_for(owner)
+    page = client.get(reverse("partners:permissions"), {"clear": 1, "sort": "-products"}).text
+    shown = [name for name in re.findall(r"<strong>([^<]+)</strong>", page) if name in counts]
+    assert shown == sorted(counts, key=counts.get, reverse=True)
+    page = client.get(reverse("partners:permissions"), {"clear": 1, "sort": "products"}).text
+    shown = [name for name in re.findall(r"<strong>([^<]+)</strong>", page) if name in counts]
+    assert shown == sorted(counts, key=counts.get)
