@@ -59,6 +59,8 @@ class Stopped(Exception):
 
 def main():
     signal.signal(signal.SIGTERM, _raise_stopped)
+    # Ctrl-C stops the run even when a shell started it in the background (which ignores it).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     folder = Path(tempfile.mkdtemp(prefix="shelfshare-loadtest-"))
     print(f"Shelfshare load test: {USERS} users for {MINUTES:g} min; logs in {folder}")
     print(f"  machine: a fixed Python loop took {machine_seconds():.3f} s (median of 5), "
@@ -86,7 +88,7 @@ def main():
         print(f"\nlocust wrote no outcomes: see {folder / 'locust.log'}")
         return 1
     outcomes = json.loads((folder / "outcomes.json").read_text())
-    _print_figures(outcomes)
+    _print_figures(outcomes, _server_times(folder))
     ok = _check(outcomes, before, folder, locust_code)
     print("\nAll checks passed." if ok else "\nSome checks FAILED.")
     return 0 if ok else 1
@@ -361,22 +363,42 @@ def _percentile(values, p):
     return statistics.quantiles(values, n=100, method="inclusive")[p - 1]
 
 
-def _print_figures(outcomes):
-    times, failures = outcomes["times"], outcomes["failures"]
-    every = [t for name in times for t in times[name]]
+def _server_times(folder):
+    """gunicorn's time for each answer by request id, from its access log."""
+    return {
+        entry["request_id"]: float(entry["duration_ms"])
+        for entry in _log_entries(folder / "web.log")
+        if entry.get("logger") == "gunicorn.access" and entry.get("request_id")
+    }
+
+
+def _print_figures(outcomes, server_times):
+    """Per page: as locust saw it (the wait for a free gunicorn worker included), and
+    gunicorn's own time for the same answers."""
+    times, failures, ids = outcomes["times"], outcomes["failures"], outcomes["request_ids"]
+    served = {
+        name: [server_times[i] for i in ids.get(name, []) if i in server_times] for name in times
+    }
     width = max(len(name) for name in [*times, "overall"])
-    print(f"\n{'page'.ljust(width)}  requests  failures   p50 ms   p95 ms")
+    print(f"\n{'':{width}}                     as locust saw it    gunicorn's own time")
+    print(f"{'page':{width}}  requests  failures   p50 ms   p95 ms     p50 ms   p95 ms")
+
+    def line(name, values, failed, server):
+        figures = (
+            f"{_percentile(server, 50):7.0f}  {_percentile(server, 95):7.0f}" if server else ""
+        )
+        print(
+            f"{name:{width}}  {len(values):8d}  {failed:8d}  {_percentile(values, 50):7.0f}"
+            f"  {_percentile(values, 95):7.0f}    {figures}"
+        )
+
     for name in sorted(times):
-        values = times[name]
-        print(
-            f"{name.ljust(width)}  {len(values):8d}  {failures.get(name, 0):8d}"
-            f"  {_percentile(values, 50):7.0f}  {_percentile(values, 95):7.0f}"
-        )
+        line(name, times[name], failures.get(name, 0), served[name])
+    every = [t for values in times.values() for t in values]
     if every:
-        print(
-            f"{'overall'.ljust(width)}  {len(every):8d}  {sum(failures.values()):8d}"
-            f"  {_percentile(every, 50):7.0f}  {_percentile(every, 95):7.0f}"
-        )
+        line("overall", every, sum(failures.values()), [t for v in served.values() for t in v])
+    seconds = round(MINUTES * 60)
+    print(f"{len(every)} requests in {seconds} s: {len(every) / seconds:.1f} a second")
     print(
         f"\nsaves: {len(outcomes['adjustments'])} adjustments accepted, "
         f"{outcomes['stale_adjustments']} refused as stale; {len(outcomes['task_updates'])} task "
