@@ -82,6 +82,9 @@ def main():
         print("\nStopped: stopping the processes.")
         return 130
     finally:
+        # A second Ctrl-C must not cut the clean-up short and leave processes behind.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         processes.stop_all()
         _clear_queues()
     if not (folder / "outcomes.json").exists():
