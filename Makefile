@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 DEV_ENV := DEBUG=on
 
-.PHONY: run test install migrate seed worker beat bench lint format clean ci
+.PHONY: run test install migrate seed worker beat bench loadtest lint format clean ci
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 13), "Shelfshare needs Python 3.13, found " + sys.version'
@@ -47,6 +47,15 @@ beat: install
 
 bench: install
 	$(BIN)/python -m bench
+
+# Locust against gunicorn, a worker and beat on PostgreSQL and Redis (README: "Load test");
+# never part of `make test`. LOADTEST_USERS and LOADTEST_MINUTES shorten it.
+$(VENV)/.installed-load: $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet --editable ".[dev,load]"
+	touch $@
+
+loadtest: $(VENV)/.installed-load
+	$(BIN)/python -m bench.loadtest.run
 
 lint: install
 	$(BIN)/ruff check .
