@@ -79,7 +79,7 @@ def connections(request):
     )
 
 
-@organization_required(*Membership.MANAGERS)
+@organization_required(ability="request_partners")
 def new_request(request):
     organization = request.organization
     query = request.GET.get("q", "").strip()
@@ -113,7 +113,7 @@ def new_request(request):
 
 
 @require_POST
-@organization_required(*Membership.MANAGERS)
+@organization_required(ability="request_partners")
 def invite_request(request):
     form = InviteRequestForm(request.POST, prefix="invite")
     if not form.is_valid():
@@ -159,7 +159,7 @@ def _search(organization, query):
     )
 
 
-@organization_required(*Membership.MANAGERS)
+@organization_required(ability="request_partners")
 def partner_search(request):
     """Live search as you type: the result list only."""
     # Searched as names are stored (accounts/names.py): a pasted look-alike finds the name.
@@ -412,7 +412,7 @@ def _vendor_shares(organization, vendors):
     return shares
 
 
-@organization_required()
+@organization_required(ability="share_with_vendors")
 def permissions(request):
     organization = request.organization
     networks = _networks(request)
@@ -486,7 +486,7 @@ def vendor_chosen(view):
     return wrapped
 
 
-@organization_required(*Membership.MANAGERS)
+@organization_required(ability="request_partners")
 @vendor_chosen
 def permissions_confirm(request):
     """ "Request" asks Yes / No first: in place with htmx, or as a page without JavaScript."""
@@ -496,14 +496,14 @@ def permissions_confirm(request):
     return render(request, "partners/permissions_confirm.html", {"vendor": vendor})
 
 
-@organization_required()
+@organization_required(ability="share_with_vendors")
 @vendor_chosen
 def permissions_row(request):
     return _vendor_row(request, _vendor_or_404(request, request.GET))
 
 
 @require_POST
-@organization_required(*Membership.MANAGERS)
+@organization_required(ability="request_partners")
 @vendor_chosen
 def permissions_request(request):
     vendor = _vendor_or_404(request, request.POST)
