@@ -8,6 +8,7 @@ from django.http import Http404, HttpResponseForbidden
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
+from accounts.abilities import may
 from accounts.tenancy import organization_required
 from core.exports import csv_response
 from core.versions import StaleVersion, version_initial, with_version
@@ -31,8 +32,11 @@ def _access_or_404(request, organization_id):
 
 @organization_required()
 def index(request):
-    """Own inventory, or the chooser of owners sharing with us."""
+    """Own inventory, or the chooser of owners sharing with us. A master account has no
+    stock of its own: its Inventory is the stock rolled up from its child accounts."""
     organization = request.organization
+    if may(request.membership, "master"):
+        return redirect("aggregation:stock")
     if Stock.objects.filter(organization=organization).exists() or organization.is_retailer:
         return stock_page(request, organization.pk)
     return shared(request)
