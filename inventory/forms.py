@@ -25,9 +25,7 @@ class StockFilter(django_filters.FilterSet):
     )
     vendor = django_filters.CharFilter(label="Vendor")
     category = django_filters.CharFilter(label="Category")
-    out = django_filters.BooleanFilter(
-        label="Out of stock only", method="out_of_stock", widget=forms.CheckboxInput
-    )
+    out = django_filters.BooleanFilter(label="Out of stock only", widget=forms.CheckboxInput)
 
     def __init__(self, data=None, queryset=None, *, access, **kwargs):
         super().__init__(data if data is not None else {}, queryset, **kwargs)
@@ -62,11 +60,10 @@ class StockFilter(django_filters.FilterSet):
             queryset = queryset.filter(store_id=store_id) if store_id else queryset.none()
         if data.get("region"):
             queryset = queryset.filter(store__in=data["region"].effective_stores().values("pk"))
+        if data.get("out"):
+            # Stock-outs: nothing on hand (or less, after a count short of the books).
+            queryset = queryset.filter(on_hand__lte=0)
         return queryset
-
-    def out_of_stock(self, queryset, name, value):
-        """Stock-outs: nothing on hand (or less, after a count short of the books)."""
-        return queryset.filter(on_hand__lte=0) if value else queryset
 
     def _products(self, product_q):
         """The matching products' ids first, as a list: the planner cannot estimate a
