@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 from django.utils.functional import SimpleLazyObject
 
+from accounts.abilities import may, refusal
 from core.logs import set_organization
 
 SESSION_KEY = "organization_id"
@@ -131,8 +132,10 @@ class CurrentOrganizationMiddleware:
         return self.get_response(request)
 
 
-def organization_required(*roles):
-    """View decorator: the user must have a current organization, and one of ``roles`` if given.
+def organization_required(*roles, ability=None):
+    """View decorator: the user must have a current organization, and one of ``roles`` if given,
+    and the named ``ability`` (accounts/abilities.py) if given: the rule the menu and the
+    buttons ask too.
 
     A user with no organization at all is sent to create one.
     """
@@ -144,6 +147,8 @@ def organization_required(*roles):
                 return redirect("accounts:organization_create")
             if roles and request.membership.role not in roles:
                 raise PermissionDenied("Your role in this organization does not allow this.")
+            if ability and not may(request.membership, ability):
+                raise PermissionDenied(refusal(request.membership, ability))
             return view(request, *args, **kwargs)
 
         return wrapped

@@ -176,16 +176,6 @@ def _is_list_page(url):
 
 
 @organization_required()
-def home(request):
-    organization = request.organization
-    counts = {
-        "members": organization.memberships.count(),
-        "stores": organization.stores.count(),
-    }
-    return render(request, "home.html", {"counts": counts})
-
-
-@organization_required()
 def organization_settings(request):
     """Everyone in the organization reads its settings; owners and admins change them."""
     organization = request.organization

@@ -12,6 +12,7 @@ urlpatterns = [
     ),
     path("load/", views.load, name="load"),
     path("loads/<int:load_run_id>/", views.load_run, name="load_run"),
+    path("stock/", views.stock, name="stock"),
     path("plan/", views.plan, name="plan"),
     path("plan/export.csv", views.plan_export, name="plan_export"),
     path("plan/settings/", views.settings_page, name="settings"),

@@ -8,7 +8,7 @@ from functools import wraps
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Count, Sum
+from django.db.models import Count, Max, Q, Sum
 from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.tenancy import organization_required
 from aggregation import money, plans, services
+from aggregation.abilities import master_of
 from aggregation.charts import demand_chart
 from aggregation.forecast import forecast
 from aggregation.forms import (
@@ -31,7 +32,14 @@ from aggregation.forms import (
     StockPoolForm,
 )
 from aggregation.matching import MERGE, NAME_THRESHOLD, SAME_SKU, matching_for
-from aggregation.models import Connection, ItemOverride, MasterAccount, PlanRow, RollupSales
+from aggregation.models import (
+    Connection,
+    ItemOverride,
+    MasterAccount,
+    PlanRow,
+    RollupSales,
+    RollupStock,
+)
 from aggregation.planning import z_for_service_level
 from core.exports import csv_response
 from core.queue import enqueue_on_commit
@@ -47,7 +55,7 @@ def master_required(view):
 
     @wraps(view)
     def wrapped(request, *args, **kwargs):
-        master = MasterAccount.objects.filter(organization=request.organization).first()
+        master = master_of(request.organization)
         if master is None and kwargs:
             raise Http404(
                 "No such object."
@@ -73,7 +81,7 @@ def _child_of(organization):
 # -- Add Account -----------------------------------------------------------------------
 
 
-@organization_required(*MANAGERS)
+@organization_required(ability="add_account")
 def add_account(request):
     organization = request.organization
     child_of = _child_of(organization)
@@ -182,6 +190,40 @@ def load_run(request, master, load_run_id):
         raise Http404("No such load.")
     template = "aggregation/load_run.html#progress" if request.htmx else "aggregation/load_run.html"
     return render(request, template, {"run": run, "master": master})
+
+
+# -- Rolled-up stock (the master's Inventory) ------------------------------------------
+
+
+@master_required
+def stock(request, master):
+    """A master account owns no stock: its Inventory is the stock of its child accounts
+    summed per SKU (the rollup). Each account's own rows are in that account."""
+    rows = RollupStock.objects.filter(master=master)
+    query = request.GET.get("q", "").strip()[:100]
+    if query:
+        rows = rows.filter(Q(sku__icontains=query) | Q(name__icontains=query))
+    summed = (
+        rows.values("sku")
+        .annotate(
+            name=Max("name"), on_hand=Sum("on_hand"), on_order=Sum("on_order"),
+            accounts=Count("child_id", distinct=True),
+        )
+        .order_by("sku")
+    )  # fmt: skip
+    out = request.GET.get("out") == "1"
+    if out:
+        summed = summed.filter(on_hand__lte=0)
+    page = Paginator(summed, PAGE_SIZE).get_page(request.GET.get("page"))
+    filters = request.GET.copy()
+    filters.pop("page", None)
+    return render(
+        request,
+        "aggregation/stock.html",
+        {"master": master, "page": page, "q": query, "out": out,
+         "filter_query": filters.urlencode(), "children": master.connections.count(),
+         "has_rows": RollupStock.objects.filter(master=master).exists()},
+    )  # fmt: skip
 
 
 # -- The order plan and the demand analysis --------------------------------------------

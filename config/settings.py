@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "inventory",
     "tasks",
     "aggregation",
+    "home",
     "demo",
 ]
 

@@ -1,14 +1,14 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from accounts import views as account_views
 from core import health
+from home import views as home_views
 
 admin.site.site_header = "Shelfshare administration"
 admin.site.site_title = "Shelfshare admin"
 
 urlpatterns = [
-    path("", account_views.home, name="home"),
+    path("", home_views.home, name="home"),
     path("account/", include("accounts.urls")),
     path("partners/", include("partners.urls")),
     path("inventory/", include("inventory.urls")),

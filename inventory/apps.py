@@ -6,6 +6,7 @@ class InventoryConfig(AppConfig):
     verbose_name = "Inventory and sales"
 
     def ready(self):
+        from accounts.abilities import register_ability
         from core.imports.registry import register
         from inventory.catalogue import ProductCatalogue
         from inventory.imports import ProductImporter, SalesImporter, StockImporter
@@ -14,3 +15,5 @@ class InventoryConfig(AppConfig):
         for importer in (ProductImporter(), StockImporter(), SalesImporter()):
             register(importer)
         catalogue.register(ProductCatalogue())
+        # Sell-through and aging (inventory.analytics) are a vendor's figures.
+        register_ability("vendor_analytics", lambda membership: membership.organization.is_vendor)

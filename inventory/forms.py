@@ -25,6 +25,7 @@ class StockFilter(django_filters.FilterSet):
     )
     vendor = django_filters.CharFilter(label="Vendor")
     category = django_filters.CharFilter(label="Category")
+    out = django_filters.BooleanFilter(label="Out of stock only", widget=forms.CheckboxInput)
 
     def __init__(self, data=None, queryset=None, *, access, **kwargs):
         super().__init__(data if data is not None else {}, queryset, **kwargs)
@@ -61,6 +62,9 @@ class StockFilter(django_filters.FilterSet):
             queryset = queryset.filter(store_id=store_id) if store_id else queryset.none()
         if data.get("region"):
             queryset = queryset.filter(store__in=data["region"].effective_stores().values("pk"))
+        if data.get("out"):
+            # Stock-outs: nothing on hand (or less, after a count short of the books).
+            queryset = queryset.filter(on_hand__lte=0)
         return queryset
 
     def _products(self, product_q):

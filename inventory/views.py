@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.abilities import may
 from accounts.tenancy import organization_required
 from core.exports import csv_response
 from core.sorting import Sorting
@@ -36,8 +37,11 @@ def _access_or_404(request, organization_id):
 
 @organization_required()
 def index(request):
-    """Own inventory, or the chooser of owners sharing with us."""
+    """Own inventory, or the chooser of owners sharing with us. A master account has no
+    stock of its own: its Inventory is the stock rolled up from its child accounts."""
     organization = request.organization
+    if may(request.membership, "master"):
+        return redirect("aggregation:stock")
     if Stock.objects.filter(organization=organization).exists() or organization.is_retailer:
         return stock_page(request, organization.pk)
     return shared(request)

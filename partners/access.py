@@ -206,13 +206,38 @@ def access_for(*, viewer: Organization, owner: Organization) -> Access:
 
 def accesses_for(viewer: Organization) -> list[Access]:
     """V's access to every owner that shares something with it now, one per owner: for
-    pages that list or combine several owners (the chooser, tasks, store visits)."""
-    owners = Organization.objects.filter(
-        partnerships_requested__partner=viewer,
-        partnerships_requested__status=Partnership.Status.ACTIVE,
-    ).distinct()
-    accesses = (access_for(viewer=viewer, owner=owner) for owner in owners)
-    return [access for access in accesses if access.sees_anything]
+    pages that list or combine several owners (the chooser, tasks, store visits, the home).
+    A fixed number of queries however many owners share: the partnerships with their
+    regions, then the store ids of every owner at once, one query per scope."""
+    by_owner: dict[int, dict[str, Q]] = {}
+    owners: dict[int, Organization] = {}
+    for partnership in active_partnerships(viewer=viewer).select_related("organization"):
+        owners[partnership.organization_id] = partnership.organization
+        scopes = by_owner.setdefault(partnership.organization_id, {})
+        scopes[partnership.scope] = scopes.get(partnership.scope, Q(pk__in=[])) | (
+            partnership.store_q()
+        )
+    found: dict[int, dict[str, set]] = {owner_id: {} for owner_id in by_owner}
+    for scope in Scope.values:
+        wanted = [scopes[scope] for scopes in by_owner.values() if scope in scopes]
+        if not wanted:
+            continue
+        # Each store_q names its owner, so one OR over owners keeps every owner's stores apart.
+        q = Q(pk__in=[])
+        for one in wanted:
+            q |= one
+        for store_id, owner_id in Store.objects.filter(q).values_list("pk", "organization_id"):
+            found[owner_id].setdefault(scope, set()).add(store_id)
+    accesses = []
+    for owner_id in sorted(owners, key=lambda pk: (owners[pk].name, pk)):
+        access = Access(owner=owners[owner_id], viewer=viewer, store_q_by_scope=by_owner[owner_id])
+        # What `Access.store_ids_by_scope` would read, read above for every owner at once.
+        access.__dict__["store_ids_by_scope"] = {
+            scope: frozenset(ids) for scope, ids in found[owner_id].items() if ids
+        }
+        if access.sees_anything:
+            accesses.append(access)
+    return accesses
 
 
 def owners_sharing_with(viewer: Organization):

@@ -8,8 +8,9 @@ class PartnersConfig(AppConfig):
     def ready(self):
         from core.imports.registry import register
         from core.outbox import register_context
-        from partners import notifications
+        from partners import abilities, notifications
         from partners.imports import GeographyStoreListImporter
 
         register_context(notifications.KIND, notifications.event_context)
         register(GeographyStoreListImporter())
+        abilities.register()

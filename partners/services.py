@@ -7,6 +7,7 @@ from django.utils import timezone
 from accounts.models import Membership, Organization
 from core.versions import check_version
 from partners import catalogue, notifications
+from partners.abilities import NOT_DATA_OWNER
 from partners.models import Partnership, PartnershipEvent
 
 Status = Partnership.Status
@@ -50,10 +51,7 @@ def partnership_request(
     Permissions): its products become the partner's when it approves."""
     _check_manager(actor, requester)
     if not requester.is_retailer:
-        raise PartnershipError(
-            "Only a retailer or brand shares its data with partners. "
-            "A partner cannot ask for access to someone else's data: the data owner requests."
-        )
+        raise PartnershipError(NOT_DATA_OWNER)
     if partner is not None and partner.pk == requester.pk:
         raise PartnershipError("An organization cannot partner with itself.")
     if scope not in Partnership.Scope.values:

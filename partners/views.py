@@ -114,7 +114,7 @@ def connections(request):
     )
 
 
-@organization_required(*Membership.MANAGERS)
+@organization_required(ability="request_partners")
 def new_request(request):
     organization = request.organization
     query = request.GET.get("q", "").strip()
@@ -148,7 +148,7 @@ def new_request(request):
 
 
 @require_POST
-@organization_required(*Membership.MANAGERS)
+@organization_required(ability="request_partners")
 def invite_request(request):
     form = InviteRequestForm(request.POST, prefix="invite")
     if not form.is_valid():
@@ -194,7 +194,7 @@ def _search(organization, query):
     )
 
 
-@organization_required(*Membership.MANAGERS)
+@organization_required(ability="request_partners")
 def partner_search(request):
     """Live search as you type: the result list only."""
     # Searched as names are stored (accounts/names.py): a pasted look-alike finds the name.
@@ -512,7 +512,7 @@ VENDOR_SORTS = {
 }
 
 
-@organization_required()
+@organization_required(ability="share_with_vendors")
 def permissions(request):
     """Every vendor of the retailer's catalogue, on Shelfshare or not, and every vendor on
     Shelfshare; the Network Partner filter as seed 002 has it (a vendor not on Shelfshare
@@ -636,7 +636,7 @@ def vendor_chosen(view):
     return wrapped
 
 
-@organization_required(*Membership.MANAGERS)
+@organization_required(ability="request_partners")
 @vendor_chosen
 def permissions_confirm(request):
     """ "Request" asks Yes / No first (for a vendor not on Shelfshare: its rep's email):
@@ -653,14 +653,14 @@ def _confirm_page(request, row, form=None, status=200):
     return render(request, "partners/permissions_confirm.html", context, status=status)
 
 
-@organization_required()
+@organization_required(ability="share_with_vendors")
 @vendor_chosen
 def permissions_row(request):
     return _vendor_row(request, _chosen_row(request, request.GET))
 
 
 @require_POST
-@organization_required(*Membership.MANAGERS)
+@organization_required(ability="request_partners")
 @vendor_chosen
 def permissions_request(request):
     row = _chosen_row(request, request.POST)
