@@ -28,8 +28,8 @@ MENUS = {
     "member": RETAILER_MENU,
     "merchandiser": ["Home", "Inventory", "Tasks", "Organization", "Stores & Regions",
                      "3rd Party Connections", "Members"],
-    "vendor": ["Home", "Inventory", "Organization", "Stores & Regions", "3rd Party Connections",
-               "Members", "Add Account"],
+    "vendor": ["Home", "Inventory", "Sell-through", "Organization", "Stores & Regions",
+               "3rd Party Connections", "Members", "Add Account"],
     "master": ["Home", "Inventory", "Organization", "3rd Party Connections", "Partner Permissions",
                "Members", "Add Account", "Connections", "Order Plan"],
 }  # fmt: skip

@@ -31,9 +31,9 @@ def member(role=Role.MEMBER, **kinds):
 @pytest.mark.parametrize(
     ("kinds", "role", "shown", "hidden"),
     [
-        ({}, Role.OWNER, {"Tasks", "Partner Permissions", "Add Account"}, set()),
-        ({}, Role.MEMBER, {"Tasks", "Partner Permissions"}, {"Add Account"}),
-        ({"is_retailer": False, "is_vendor": True}, Role.OWNER, {"Add Account"},
+        ({}, Role.OWNER, {"Tasks", "Partner Permissions", "Add Account"}, {"Sell-through"}),
+        ({}, Role.MEMBER, {"Tasks", "Partner Permissions"}, {"Add Account", "Sell-through"}),
+        ({"is_retailer": False, "is_vendor": True}, Role.OWNER, {"Add Account", "Sell-through"},
          {"Tasks", "Partner Permissions"}),
         ({"is_retailer": False, "is_merchandiser": True}, Role.MEMBER, {"Tasks"},
          {"Partner Permissions", "Add Account"}),
