@@ -19,14 +19,18 @@ from tests.browser.conftest import snap
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-# Each kind of user of the demo: a retailer's owner (who also runs the master account), admin
-# and member; a merchandiser's rep; a vendor's rep.
+# Every login of the demo but the staff one (Django admin is not ours to lay out): the
+# retailer's owner (who also runs the master account), admin and member; the merchandiser's
+# owner and rep; the three vendors.
 USERS = [
     "owner@heartland.example",
     "buyer@heartland.example",
     "clerk@heartland.example",
+    "lead@fieldforce.example",
     "rep@fieldforce.example",
     "rep@diageo.example",
+    "rep@jimbeam.example",
+    "sales@luxco.example",
 ]
 WIDTHS = (1280, 390)
 PAGES_PER_ORGANIZATION = 60  # shapes; the demo has fewer, so a runaway crawl is caught
