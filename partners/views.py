@@ -712,6 +712,15 @@ def permissions_request(request):
 # -- Emailed links ---------------------------------------------------------------------------
 
 
+def _sent_to_someone_else(request, check):
+    check.title = "This link was sent to someone else"
+    check.problem = (
+        f"It was sent to {check.email}; you are logged in as {request.user.email}. "
+        "Log out and open it again, or ask them."
+    )
+    return _problem(request, check, status=403)
+
+
 def _problem(request, check, status=400):
     context = {
         "check": check,
@@ -738,12 +747,7 @@ def respond(request, token):
             },
         )
     if request.user.email.lower() != check.email:
-        check.title = "This link was sent to someone else"
-        check.problem = (
-            f"It was sent to {check.email}; you are logged in as {request.user.email}. "
-            "Log out and open it again, or ask them."
-        )
-        return _problem(request, check, status=403)
+        return _sent_to_someone_else(request, check)
     membership = Membership.objects.filter(
         user=request.user, organization=partnership.partner
     ).first()
@@ -794,12 +798,7 @@ def join(request, token):
         return _problem(request, check, status=410)
     if request.user.is_authenticated:
         if request.user.email.lower() != check.email:
-            check.title = "This link was sent to someone else"
-            check.problem = (
-                f"It was sent to {check.email}; you are logged in as {request.user.email}. "
-                "Log out and open it again, or ask them."
-            )
-            return _problem(request, check, status=403)
+            return _sent_to_someone_else(request, check)
         return _join_as_member(request, partnership)
     if User.objects.filter(email__iexact=check.email).exists():
         return render(

@@ -24,6 +24,19 @@ EARTH_RADIUS_M = 6_371_008.8  # mean Earth radius (IUGG)
 _COORDINATE_STEP = Decimal("0.000001")
 
 
+def position(params):
+    """The (lat, lon) a form or query gives, each None unless it is a number in range."""
+    return _coordinate(params.get("lat"), -90, 90), _coordinate(params.get("lon"), -180, 180)
+
+
+def _coordinate(value, low, high):
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if low <= number <= high else None
+
+
 def distance_m(lat1, lon1, lat2, lon2) -> float:
     """Great-circle (haversine) distance in metres; accepts Decimal or float."""
     phi1, phi2 = math.radians(float(lat1)), math.radians(float(lat2))

@@ -317,20 +317,11 @@ def _open_visit(request, store_id):
     ).first()
 
 
-def _coordinate(value, low, high):
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return number if low <= number <= high else None
-
-
 @organization_required()
 def visit_start(request):
     """Check in: near me (the browser's location) or picked from the stores shared with us."""
     _, stores = services.visitable_stores(request.organization)
-    lat = _coordinate(request.GET.get("lat"), -90, 90)
-    lon = _coordinate(request.GET.get("lon"), -180, 180)
+    lat, lon = geo.position(request.GET)
     nearby = None
     if lat is not None and lon is not None:
         nearby = geo.nearest_stores(stores, lat, lon, settings.VISIT_RADIUS_METERS, limit=10)
@@ -362,8 +353,7 @@ def visit_start(request):
 @organization_required()
 def check_in(request):
     store_id = request.POST.get("store", "")
-    lat = _coordinate(request.POST.get("lat"), -90, 90)
-    lon = _coordinate(request.POST.get("lon"), -180, 180)
+    lat, lon = geo.position(request.POST)
     try:
         visit = services.check_in(
             viewer=request.organization, user=request.user, store_id=int(store_id) if store_id.isdigit() else 0,
