@@ -65,13 +65,15 @@ def start(command, env, log):
 
 
 def stop(process):
+    """SIGTERM the process's group, then SIGKILL whatever of it is left: a Celery pool child
+    busy in a job outlives its parent's warm shutdown, and would live on as an orphan."""
     if process.poll() is None:
         os.killpg(process.pid, signal.SIGTERM)
-        try:
+        with contextlib.suppress(subprocess.TimeoutExpired):
             process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
 
 
 PASSWORD = "embedded-passphrase-1"
