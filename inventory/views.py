@@ -5,7 +5,7 @@ never decide that themselves, and redacted fields are never put in the context."
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.contrib import messages
-from django.db.models import F, Q, Sum, Value
+from django.db.models import Case, F, IntegerField, Q, Sum, Value, When
 from django.db.models.functions import Coalesce
 from django.http import Http404, HttpResponseForbidden
 from django.shortcuts import redirect, render
@@ -227,11 +227,19 @@ def _sorted_by_product(access, queryset, sorting, after, after_value, product_q)
         batch = list(batch[:size])
         if not batch:
             break
-        rank = {pk: i for i, (pk, _) in enumerate(batch)}
         values = dict(batch)
-        found = list(visible.filter(product_id__in=list(rank)).order_by(f"{sign}store_id"))
-        found.sort(key=lambda row: rank[row["v_product_id"]])  # stable: stores stay in order
-        for row in found[: PAGE_SIZE + 1 - len(rows)]:
+        # The database orders the batch's rows (product by product, then store) and sends
+        # only those the page still needs, not every row of every product in the batch.
+        rank = Case(
+            *(When(product_id=pk, then=Value(i)) for i, (pk, _) in enumerate(batch)),
+            output_field=IntegerField(),
+        )
+        found = (
+            visible.filter(product_id__in=list(values))
+            .annotate(v_rank=rank)
+            .order_by("v_rank", f"{sign}store_id")[: PAGE_SIZE + 1 - len(rows)]
+        )
+        for row in found:
             row["v_sort"] = values[row["v_product_id"]]
             rows.append(row)
         last = (batch[-1][1], batch[-1][0])  # (value, id), as the cursor's
