@@ -164,18 +164,14 @@ def send_unsent(runs) -> int:
     queued for longer than JOB_STUCK_AFTER_MINUTES are failed by recover() first. Returns
     how many the broker took."""
     from aggregation.jobs import load_all_connections
-    from core.queue import RESEND_UNSENT_AFTER, enqueue_recorded
+    from core.queue import RESEND_UNSENT_AFTER, send_unsent
 
     unsent = runs.filter(
         status=Status.QUEUED,
         job_sent_at__isnull=True,
         queued_at__lt=timezone.now() - RESEND_UNSENT_AFTER,
     )
-    sent = 0
-    for run_id in unsent.values_list("pk", flat=True):
-        if enqueue_recorded(load_all_connections, run_id, sent=LoadRun.objects.filter(pk=run_id)):
-            sent += 1
-    return sent
+    return send_unsent(load_all_connections, unsent)
 
 
 def recover_stuck_runs() -> dict:

@@ -103,6 +103,17 @@ def enqueue_recorded(task: Task, *args, sent) -> bool:
     return True
 
 
+def send_unsent(task: Task, unsent) -> int:
+    """Send again `task(pk)` for each row of `unsent` (the sweeps' queued rows without
+    job_sent_at), recording each the broker takes. Returns how many it took."""
+    model = unsent.model
+    sent = 0
+    for pk in unsent.values_list("pk", flat=True):
+        if enqueue_recorded(task, pk, sent=model.objects.filter(pk=pk)):
+            sent += 1
+    return sent
+
+
 def enqueue_recorded_on_commit(task: Task, *args, sent) -> None:
     """enqueue_recorded once the current transaction commits: a row left without
     job_sent_at is one the sweep sends again."""

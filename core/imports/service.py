@@ -511,17 +511,14 @@ def send_unsent_batches() -> int:
     publish. One queued for longer than IMPORT_STUCK_AFTER_MINUTES is failed instead
     (fail_stuck_batches, run first). Returns how many the broker took."""
     from core.jobs import apply_import
-    from core.queue import RESEND_UNSENT_AFTER, enqueue_recorded
+    from core.queue import RESEND_UNSENT_AFTER, send_unsent
 
     unsent = ImportBatch.objects.filter(
         status=Status.QUEUED,
         job_sent_at__isnull=True,
         started_at__lt=timezone.now() - RESEND_UNSENT_AFTER,
     )
-    sent = 0
-    for batch_id in unsent.values_list("pk", flat=True):
-        if enqueue_recorded(apply_import, batch_id, sent=ImportBatch.objects.filter(pk=batch_id)):
-            sent += 1
+    sent = send_unsent(apply_import, unsent)
     if sent:
         log.warning("%s queued imports were never sent to a worker; sent now", sent)
     return sent
