@@ -399,13 +399,16 @@ class Importer:
             else:
                 yield Step("unchanged", line, row=row, before=before, raw=raw)
 
-    def preview(self, organization, table, mapping, options=None, stage=None) -> Preview:
+    def preview(
+        self, organization, table, mapping, options=None, stage=None, readings=None
+    ) -> Preview:
         """Walk the file once for the preview: counts, samples, changes, errors. With a
         `stage` (core/imports/staging.py), every row to be stored is kept there as stored,
-        so that applying does not walk the file again."""
+        so that applying does not walk the file again. `readings` fixes how numbers and
+        dates are read (rows from the API), instead of deciding it from the values."""
         preview = Preview()
         sampling = True
-        for step in self.walk(organization, table, mapping, options):
+        for step in self.walk(organization, table, mapping, options, readings=readings):
             preview.total += 1
             if step.action == "error":
                 preview.add_error(step.error)

@@ -98,7 +98,7 @@ def set_reading(*, batch: ImportBatch, importer: Importer, field: str, choice: s
     _save_preview(batch)
 
 
-def _preview(batch, importer, table):
+def _preview(batch, importer, table, readings=None):
     """Compute the preview into `batch` (unsaved). On PostgreSQL the rows to be stored are
     staged too; the caller saves the batch and forgets the rows it staged before."""
     batch.staged_rows = ""
@@ -110,8 +110,9 @@ def _preview(batch, importer, table):
     stage = StagedRows() if staging_applies(importer) else None
     try:
         preview = importer.preview(
-            batch.organization, table, batch.mapping, batch.options, stage=stage
-        )
+            batch.organization, table, batch.mapping, batch.options, stage=stage,
+            readings=readings,
+        )  # fmt: skip
     except BaseException:
         if stage is not None:
             stage.discard()
