@@ -2,13 +2,20 @@
 and the organization's own regions."""
 
 from django.conf import settings
-from ninja import Router, Schema
+from ninja import Query, Router, Schema
 from ninja.security import HttpBearer
 
 from accounts.api_tokens import token_for_key
 from accounts.models import Region
 from core import throttle
-from core.api import ApiError, not_found
+from core.api import (
+    ApiError,
+    Paging,
+    decode_cursor,
+    encode_cursor,
+    not_found,
+    page,
+)
 
 router = Router(tags=["Account"])
 
@@ -86,21 +93,30 @@ class RegionOut(Schema):
     store_numbers: list[str]
 
 
+class RegionPage(Schema):
+    items: list[RegionOut]
+    next_cursor: str | None
+
+
 @router.get(
     "/organizations/{int:organization_id}/regions",
-    response=list[RegionOut],
+    response=RegionPage,
     summary="The organization's custom regions",
 )
-def regions(request, organization_id: int):
+def regions(request, organization_id: int, paging: Query[Paging]):
     """An organization's regions are its own business: a partner's token gets a 404."""
     if organization_id != request.auth.organization_id:
         raise not_found("organization")
-    found = Region.objects.for_org(request.auth.organization).order_by("name", "pk")
-    return [
+    after = decode_cursor(paging.cursor, int)
+    found = Region.objects.for_org(request.auth.organization).order_by("pk")
+    if after:
+        found = found.filter(pk__gt=after[0])
+    rows = [
         {
             "id": region.pk,
             "name": region.name,
             "store_numbers": list(region.effective_stores().values_list("number", flat=True)),
         }
-        for region in found
+        for region in found[: paging.limit + 1]
     ]
+    return page(rows, paging.limit, lambda row: encode_cursor(row["id"]))

@@ -15,7 +15,61 @@ from inventory.api import router as inventory_router
 from partners.api import router as partners_router
 from tasks.api import router as tasks_router
 
-api = NinjaAPI(
+ERRORS = {
+    "400": "A query parameter this endpoint cannot use (a cursor, a filter)",
+    "401": "No token, or one that is unknown, revoked or expired",
+    "403": "The token may not do this (a read-only token writing, a partner writing a batch)",
+    "404": "No such organization or object, or not one the token's organization may see",
+    "409": "Changed since you read it (send the version you read), or a retry still running",
+    "413": "The body is larger than a batch of 10,000 rows needs",
+    "422": "Refused input: each problem names its field, and a batch's row by index",
+    "429": "Too many requests for this token: wait Retry-After seconds",
+}
+ERROR_SCHEMA = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["status", "code", "message", "errors"],
+            "properties": {
+                "status": {"type": "integer"},
+                "code": {"type": "string", "description": "Stable: rows_refused, not_found, …"},
+                "message": {"type": "string", "description": "For people: what to do next"},
+                "errors": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "properties": {
+                            "row": {"type": "integer", "description": "0 is a batch's first row"},
+                            "field": {"type": "string"},
+                            "value": {"description": "The value as sent"},
+                            "message": {"type": "string"},
+                        },
+                    },
+                },
+            },
+        }
+    },
+}
+
+
+class ShelfshareApi(NinjaAPI):
+    def get_openapi_schema(self, *args, **kwargs):
+        """Ninja's schema, with the one error shape every operation may answer."""
+        schema = super().get_openapi_schema(*args, **kwargs)
+        schema.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
+        reference = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+        for operations in schema["paths"].values():
+            for operation in operations.values():
+                for status, words in ERRORS.items():
+                    operation["responses"].setdefault(
+                        status, {"description": words, "content": reference}
+                    )
+        return schema
+
+
+api = ShelfshareApi(
     title="Shelfshare API",
     version="1",
     description=(

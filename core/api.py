@@ -19,6 +19,7 @@ from datetime import timedelta
 from django.db import IntegrityError, transaction
 from django.http import JsonResponse
 from django.utils import timezone
+from ninja import Field, Schema
 
 from core.models import IdempotentRequest
 
@@ -54,6 +55,13 @@ def error_response(status, code, message, errors=(), headers=None):
 
 def not_found(what="object"):
     return ApiError(404, "not_found", f"No such {what}.")
+
+
+class Paging(Schema):
+    """Every list's paging: its next page is asked for with the `next_cursor` it gave."""
+
+    cursor: str | None = Field(None, description="The `next_cursor` of the previous page")
+    limit: int = Field(PAGE_SIZE, ge=1, le=PAGE_SIZE_MAX, description="Rows per page")
 
 
 # -- cursors -----------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from django.db.models import F, Q
 from ninja import Field, Query, Router, Schema, Status
 
 from accounts.api import require_write
-from core.api import ApiError, decode_cursor, encode_cursor, idempotent, not_found, page
+from core.api import ApiError, Paging, decode_cursor, encode_cursor, idempotent, not_found, page
 from core.imports.registry import importer_for
 from core.imports.rows import RowsRejected, import_rows
 from core.versions import StaleVersion
@@ -21,7 +21,7 @@ from inventory import services
 from inventory.forms import AdjustmentForm, StockFilter
 from inventory.models import Adjustment, Product, SalesLine, Stock
 from inventory.selectors import STOCK_VALUES, keyset_page, visible_stock
-from partners.api import Paging, access_or_404, refuse_filter_errors
+from partners.api import access_or_404, refuse_filter_errors
 
 router = Router(tags=["Inventory"])
 BATCH_MAX = 10_000
@@ -79,7 +79,7 @@ def product_q(filters) -> Q:
 )
 def products(request, organization_id: int, filters: Query[ProductFilters]):
     access = access_or_404(request, organization_id)
-    limit = filters.checked_limit()
+    limit = filters.limit
     after = decode_cursor(filters.cursor, int)
     found = Product.objects.filter(access.product_q, product_q(filters), organization=access.owner)
     if after:
@@ -138,7 +138,7 @@ def stock(request, organization_id: int, filters: Query[StockFilters]):
     """The inventory page's rows in its default order (store, then product), after the
     cursor, with the fields the viewer may see at each row's store."""
     access = access_or_404(request, organization_id)
-    limit = filters.checked_limit()
+    limit = filters.limit
     after = decode_cursor(filters.cursor, int, int)
     params = filters.model_dump(exclude={"cursor", "limit"}, exclude_none=True)
     if params.get("region") is not None and not access.is_owner:
@@ -208,7 +208,7 @@ def _date_filter(name, text):
 )
 def sales(request, organization_id: int, filters: Query[SalesFilters]):
     access = access_or_404(request, organization_id)
-    limit = filters.checked_limit()
+    limit = filters.limit
     after = decode_cursor(filters.cursor, int)
     found = SalesLine.objects.filter(access.rows_q(), organization=access.owner)
     if filters.store:

@@ -7,7 +7,7 @@ from django.http import Http404
 from ninja import Query, Router, Schema
 
 from accounts.models import Store
-from core.api import PAGE_SIZE, PAGE_SIZE_MAX, ApiError, decode_cursor, encode_cursor, page
+from core.api import ApiError, Paging, decode_cursor, encode_cursor, page
 from partners.access import accesses_for, owner_access_or_404
 
 router = Router(tags=["Organizations"])
@@ -34,19 +34,6 @@ def refuse_filter_errors(filterset):
         )  # fmt: skip
 
 
-class Paging(Schema):
-    cursor: str | None = None
-    limit: int = PAGE_SIZE
-
-    def checked_limit(self):
-        if not 1 <= self.limit <= PAGE_SIZE_MAX:
-            raise ApiError(
-                400, "bad_limit", f"limit is from 1 to {PAGE_SIZE_MAX}.",
-                errors=[{"field": "limit", "message": f"{self.limit} is not from 1 to {PAGE_SIZE_MAX}"}],
-            )  # fmt: skip
-        return self.limit
-
-
 class SharedOrganizationOut(Schema):
     id: int
     name: str
@@ -55,12 +42,20 @@ class SharedOrganizationOut(Schema):
     hidden_fields: list[str]
 
 
+class OrganizationPage(Schema):
+    items: list[SharedOrganizationOut]
+    next_cursor: str | None
+
+
 @router.get(
     "/organizations",
-    response=list[SharedOrganizationOut],
+    response=OrganizationPage,
     summary="Your organization and those that share data with it",
 )
-def organizations(request):
+def organizations(request, paging: Query[Paging]):
+    """Your own first, then the owners by name; the cursor is a position in that order
+    (a handful of organizations: the list is read whole, then cut)."""
+    after = decode_cursor(paging.cursor, int)
     own = request.auth.organization
     found = [{"id": own.pk, "name": own.name, "relation": "own", "scopes": [], "hidden_fields": []}]
     for access in accesses_for(own):
@@ -73,7 +68,12 @@ def organizations(request):
                 "hidden_fields": sorted(access.hidden_fields),
             }
         )
-    return found
+    start = after[0] if after else 0
+    end = start + paging.limit
+    return {
+        "items": found[start:end],
+        "next_cursor": encode_cursor(end) if len(found) > end else None,
+    }
 
 
 class StoreOut(Schema):
@@ -111,7 +111,7 @@ STORE_FIELDS = [f for f in StoreOut.model_fields if f not in ("id", "latitude", 
 )
 def stores(request, organization_id: int, filters: Query[StoreFilters]):
     access = access_or_404(request, organization_id)
-    limit = filters.checked_limit()
+    limit = filters.limit
     after = decode_cursor(filters.cursor, int)
     found = Store.objects.filter(organization=access.owner)
     if not access.is_owner:

@@ -7,9 +7,9 @@ from datetime import date
 from ninja import Field, Query, Router, Schema, Status
 
 from accounts.api import require_write
-from core.api import ApiError, decode_cursor, encode_cursor, not_found, page
+from core.api import ApiError, Paging, decode_cursor, encode_cursor, not_found, page
 from core.versions import StaleVersion
-from partners.api import Paging, access_or_404, refuse_filter_errors
+from partners.api import access_or_404, refuse_filter_errors
 from tasks import services
 from tasks.forms import TaskFilter
 from tasks.models import Task
@@ -57,7 +57,7 @@ class TaskPage(Schema):
 )
 def tasks(request, organization_id: int, filters: Query[TaskFilters]):
     access = access_or_404(request, organization_id, allowed=_may_see_tasks)
-    limit = filters.checked_limit()
+    limit = filters.limit
     after = decode_cursor(filters.cursor, int)
     params = filters.model_dump(exclude={"cursor", "limit"}, exclude_none=True)
     task_filter = TaskFilter(

@@ -127,3 +127,31 @@ def test_a_revoked_or_expired_token_is_a_401(api, shop):
     assert expired.get("/api/v1/me").status_code == 401
     ApiToken.objects.filter(organization=shop["retailer"]).update(revoked_at=timezone.now())
     assert api["write"].get("/api/v1/me").status_code == 401
+
+
+def test_a_session_is_not_a_token_so_a_forged_cross_site_post_gets_401(shop):
+    """The API reads only the bearer token, never the login cookie: a page on another
+    site that makes a signed-in browser POST here is answered 401, with nothing written."""
+    from django.test import Client
+
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(shop["owner"])
+    url = f"/api/v1/organizations/{shop['retailer'].pk}/stock"
+    body = json.dumps({"rows": [{"store": "1", "sku": "VEND-1", "on_hand": 0}]})
+    response = browser.post(url, body, content_type="application/json")
+    assert response.status_code == 401
+    assert Stock.objects.get(store=shop["stores"][0], product=shop["ours"]).on_hand == 20
+
+
+def test_a_token_needs_no_csrf_token(api, shop):
+    from django.test import Client
+
+    from tests.api.conftest import bearer
+
+    program = Client(enforce_csrf_checks=True)
+    url = f"/api/v1/organizations/{shop['retailer'].pk}/stock"
+    body = json.dumps({"rows": [{"store": "1", "sku": "VEND-1", "on_hand": 5}]})
+    response = program.post(
+        url, body, content_type="application/json", headers=bearer(api["write"].key)
+    )
+    assert response.status_code == 200
