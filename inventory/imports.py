@@ -250,7 +250,9 @@ class StockImporter(_StoreProductLookups):
 
     def stored(self, organization, row):
         # The SKU was read to find the product; the stock row points at the product.
-        return {"organization_id": organization.pk, **{k: v for k, v in row.items() if k != "sku"}}
+        stored = {"organization_id": organization.pk, **row}
+        del stored["sku"]
+        return stored
 
 
 class SalesImporter(_StoreProductLookups):

@@ -15,6 +15,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from django.conf import settings
 from django.core.cache import cache
@@ -76,6 +77,11 @@ class Step:
     before: dict | None = None
     error: RowError | None = None
     raw: dict | None = None
+    changed: list | None = None  # an update's fields whose values differ from `before`
+
+
+# The Preview count each kind of step adds to.
+COUNTERS = {"create": "creates", "update": "updates", "unchanged": "unchanged", "repeat": "repeats"}
 
 
 @dataclass
@@ -184,8 +190,16 @@ class Importer:
         return next(c for c in self.columns if c.field == field_name)
 
     def label_of(self, field_name) -> str:
-        found = [c for c in self.columns if c.field == field_name]
-        return found[0].label if found else field_name.replace("_", " ").capitalize()
+        label = self._labels.get(field_name)
+        return label if label is not None else field_name.replace("_", " ").capitalize()
+
+    @cached_property
+    def _labels(self):
+        """field -> label of its first column (asked for every changed cell of a file)."""
+        labels = {}
+        for c in self.columns:
+            labels.setdefault(c.field, c.label)
+        return labels
 
     def read(self, source) -> Table:
         return read_table(
@@ -394,8 +408,10 @@ class Importer:
             before = current.get(key)
             if before is None:
                 yield Step("create", line, row=row, raw=raw)
-            elif any(before.get(f) != v for f, v in row.items() if f in before):
-                yield Step("update", line, row=row, before=before, raw=raw)
+                continue
+            changed = [f for f, v in row.items() if f in before and before[f] != v]
+            if changed:
+                yield Step("update", line, row=row, before=before, raw=raw, changed=changed)
             else:
                 yield Step("unchanged", line, row=row, before=before, raw=raw)
 
@@ -415,8 +431,7 @@ class Importer:
                 continue
             if stage is not None and step.action != "repeat":
                 stage.add(step.line, self.stored(organization, step.row))
-            counter = {"create": "creates", "update": "updates", "unchanged": "unchanged",
-                       "repeat": "repeats"}[step.action]  # fmt: skip
+            counter = COUNTERS[step.action]
             setattr(preview, counter, getattr(preview, counter) + 1)
             if step.action != "repeat" and sampling:
                 # Samples come from the first rows; a column empty that long shows none.
@@ -453,14 +468,16 @@ class Importer:
         return raw.strip()
 
     def _record_change(self, preview, step):
-        changes = [
-            [self.label_of(f), _display(step.before.get(f)), _display(v)]
-            for f, v in step.row.items()
-            if f in step.before and step.before.get(f) != v
-        ]
-        for label, _before, _after in changes:
-            preview.changed_fields[label] += 1
+        """Count each changed field; show the values of the first CHANGED_ROWS_SHOWN rows
+        (only those are written out, so only those are formatted)."""
+        before = step.before
+        changed = step.changed
+        for f in changed:
+            preview.changed_fields[self.label_of(f)] += 1
         if len(preview.changed_rows) < CHANGED_ROWS_SHOWN:
+            changes = [
+                [self.label_of(f), _display(before[f]), _display(step.row[f])] for f in changed
+            ]
             preview.changed_rows.append(
                 {"line": step.line, "key": self.describe_key(step.row), "changes": changes}
             )

@@ -116,9 +116,10 @@ def _fields(importer, rows):
     """The importer's fields the rows use, in the importer's column order; a key it does
     not know refuses the batch (a typo would otherwise be a column silently dropped)."""
     known = [c.field for c in importer.columns]
+    known_set = frozenset(known)
     used = set()
     for index, row in enumerate(rows):
-        unknown = set(row) - set(known)
+        unknown = row.keys() - known_set
         if unknown:
             raise RowsRejected(
                 f"Row {index} has fields this kind of row does not have: "
@@ -131,11 +132,13 @@ def _fields(importer, rows):
         raise RowsRejected("The batch has no rows.")
     # A field some rows give and others leave out would be empty for those, and an empty
     # on-order count is 0: a row that leaves it out would change it silently.
+    # Every row's keys are among `used`: a row with fewer leaves one out.
     problems = [
         RowProblem(index, name, None, f"{name} is left out of this row but given in others: "
                    "give it in every row (null for empty) or in none")
         for index, row in enumerate(rows)
-        for name in sorted(used - set(row))
+        if len(row) < len(used)
+        for name in sorted(used - row.keys())
     ]  # fmt: skip
     if problems:
         raise RowsRejected(
@@ -155,6 +158,11 @@ def _as_csv(fields, rows) -> bytes:
 
 
 def _text(value) -> str:
+    kind = type(value)
+    if kind is str:  # most cells: a store number, a SKU, a name
+        return value
+    if kind is int:
+        return str(value)
     if value is None:
         return ""
     if isinstance(value, bool):
