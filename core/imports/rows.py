@@ -117,9 +117,14 @@ def _fields(importer, rows):
     not know refuses the batch (a typo would otherwise be a column silently dropped)."""
     known = [c.field for c in importer.columns]
     known_set = frozenset(known)
+    if not rows:
+        raise RowsRejected("The batch has no rows.")
+    # The usual batch gives the same fields in every row: its first row says them all.
+    first = rows[0].keys()
+    shapes = [first] if all(row.keys() == first for row in rows) else (r.keys() for r in rows)
     used = set()
-    for index, row in enumerate(rows):
-        unknown = row.keys() - known_set
+    for index, keys in enumerate(shapes):
+        unknown = keys - known_set
         if unknown:
             raise RowsRejected(
                 f"Row {index} has fields this kind of row does not have: "
@@ -127,9 +132,7 @@ def _fields(importer, rows):
                 problems=[RowProblem(index, sorted(unknown)[0], None, "unknown field")],
                 count=1,
             )
-        used.update(row)
-    if not rows:
-        raise RowsRejected("The batch has no rows.")
+        used.update(keys)
     # A field some rows give and others leave out would be empty for those, and an empty
     # on-order count is 0: a row that leaves it out would change it silently.
     # Every row's keys are among `used`: a row with fewer leaves one out.
