@@ -13,7 +13,7 @@ from django import forms
 
 from accounts.imports import clean_number
 from accounts.models import Organization, Store
-from core.imports.base import Importer, RowInvalid, too_long
+from core.imports.base import Importer, RowInvalid, remembered, too_long
 from core.imports.bulk import in_one_parameter
 from core.imports.columns import DATE, NUMBER, Column
 from core.limits import PRICE_MAX, QUANTITY_MAX
@@ -33,7 +33,11 @@ STORE = Column("store", "Store number", ("storenumber", "storenum", "store", "st
 
 
 def _sku(values):
-    sku = " ".join(values.get("sku", "").split())
+    return _sku_text(values.get("sku", ""))
+
+
+def _sku_text(text):
+    sku = " ".join(text.split())
     if not sku:
         raise RowInvalid("SKU", "the SKU is missing")
     if sku.endswith(".0") and sku[:-2].isdigit():
@@ -142,9 +146,19 @@ class _StoreProductLookups(Importer):
         super().prepare(organization, options)
         self.stores = dict(Store.objects.for_org(organization).values_list("number", "pk"))
         self.products = dict(Product.objects.for_org(organization).values_list("sku", "pk"))
+        # A file names its few stores and its products over and over: what each store and
+        # SKU cell reads as is remembered for the walk.
+        self._store_cells, self._sku_cells = {}, {}
 
     def _store_id(self, values):
-        number = clean_number(values.get("store", "")) or self.options.get("default_store", "")
+        """(store number, store id) of the row's store cell (or the default store)."""
+        return remembered(self._store_cells, values.get("store", ""), self._read_store)
+
+    def _sku(self, values):
+        return remembered(self._sku_cells, values.get("sku", ""), _sku_text)
+
+    def _read_store(self, text):
+        number = clean_number(text) or self.options.get("default_store", "")
         if not number:
             raise RowInvalid("Store number", "the store number is missing")
         store_id = self.stores.get(number)
@@ -188,7 +202,7 @@ class StockImporter(_StoreProductLookups):
 
     def clean(self, values):
         _number, store_id = self._store_id(values)
-        sku = _sku(values)
+        sku = self._sku(values)
         row = {"store_id": store_id, "product_id": self._product_id(sku), "sku": sku}
         for field_name in ("on_hand", "on_order"):
             if field_name in values:
@@ -297,7 +311,7 @@ class SalesImporter(_StoreProductLookups):
     def clean(self, values):
         day = self.date(values, "date")
         number, store_id = self._store_id(values)
-        sku = _sku(values)
+        sku = self._sku(values)
         # Negative quantities are returns.
         quantity = self.number(
             values, "quantity", required=True, whole=True, minimum=-QUANTITY_MAX,

@@ -515,7 +515,8 @@ class Importer:
             if value and value[0] in SUSPECT_STARTS:
                 break
         else:
-            return dict(raw)  # the common case: no value starts with a suspect character
+            return raw  # the common case: no value starts with a suspect character (clean()
+            # reads a row's values, never changes them)
         values = {}
         for field_name, value in raw.items():
             if not value or value[0] not in SUSPECT_STARTS:
@@ -559,6 +560,22 @@ def _number_problem(number, text, minimum, maximum, whole, places):
 
 _UNREAD = object()  # not remembered yet (None is an empty cell's number)
 REMEMBERED = 50_000  # cells' outcomes number() and date() remember per walk
+
+
+def remembered(memory: dict, key, read):
+    """`read(key)`'s outcome, remembered in `memory` for the walk (a bounded number of
+    them, as number() and date() do): its value, or the RowInvalid it raised, raised again.
+    For cells a file repeats, such as its few store numbers and its products' SKUs."""
+    found = memory.get(key, _UNREAD)
+    if found is _UNREAD:
+        try:
+            found = read(key)
+        except RowInvalid as invalid:
+            found = invalid
+        _remember(memory, key, found)
+    if type(found) is RowInvalid:
+        raise RowInvalid(found.column, found.message)
+    return found
 
 
 def _remember(memory, key, outcome):
