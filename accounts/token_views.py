@@ -21,7 +21,8 @@ from core.tenancy import get_for_org_or_404
 NEW_KEY_SESSION_KEY = "api_token_new_key:{}"
 
 API_DOCS_PATH = "/api/v1/docs"
-API_EXAMPLE_PATH = "/api/v1/stores"
+# A request that works with any live key: the organization's own stores.
+API_EXAMPLE_PATH = "/api/v1/organizations/{organization_id}/stores"
 
 
 def _token_or_404(request, api_token_id):
@@ -31,7 +32,9 @@ def _token_or_404(request, api_token_id):
 
 def _how_to_use(request):
     return {
-        "api_example_url": request.build_absolute_uri(API_EXAMPLE_PATH),
+        "api_example_url": request.build_absolute_uri(
+            API_EXAMPLE_PATH.format(organization_id=request.organization.pk)
+        ),
         "api_docs_path": API_DOCS_PATH,
     }
 

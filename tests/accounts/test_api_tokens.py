@@ -6,6 +6,7 @@ import hashlib
 import re
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -254,6 +255,16 @@ def test_a_new_key_is_shown_only_in_the_session_that_made_it(owner_client, admin
 
 
 # -- The key itself -----------------------------------------------------------------------------
+
+
+def test_the_how_to_example_answers_with_the_new_key(owner_client, org):
+    page = create(owner_client)
+    example = re.search(r'curl -H "Authorization: Bearer ss_…" (\S+)</code>', page.text)
+    assert example, "the page shows an example request"
+    path = example.group(1).removeprefix("http://testserver")
+    assert path == f"/api/v1/organizations/{org.pk}/stores"
+    answer = Client().get(path, headers={"Authorization": f"Bearer {key_on(page)}"})
+    assert answer.status_code == 200 and "items" in answer.json()
 
 
 def test_revoked_and_expired_keys_are_refused(owner_client, org):

@@ -34,8 +34,8 @@ USERS = [
 ]
 WIDTHS = (1280, 390)
 PAGES_PER_ORGANIZATION = 60  # shapes; the demo has fewer, so a runaway crawl is caught
-# /api/: the API answers programs; its docs page is drawn by the schema viewer, not by our
-# templates (the API tokens page links to it).
+# /api/: the API answers programs. Its docs page, linked from the API tokens page, is
+# Swagger UI, not one of our templates; tests/browser/test_api_docs.py checks it.
 NOT_PAGES = re.compile(
     r"^/(admin|static|media|api)/|/logout/|\.csv$|/export|/healthz|/readyz|/download"
 )
