@@ -72,7 +72,10 @@ def test_one_bad_row_writes_nothing_and_names_the_row(org, catalogue):
 
 
 def test_valid_only_writes_the_good_rows_and_lists_the_others(org, catalogue):
-    rows = [{"store": "1", "sku": "SKU-1", "on_hand": 4}, {"store": "1", "sku": "NOPE", "on_hand": 1}]
+    rows = [
+        {"store": "1", "sku": "SKU-1", "on_hand": 4},
+        {"store": "1", "sku": "NOPE", "on_hand": 1},
+    ]
     batch = send(org, "stock", rows, valid_only=True)
     assert stored_stock(org) == {("1", "SKU-1"): (4, 0, None)}
     assert batch.skipped_count == 1
@@ -93,7 +96,13 @@ def test_products_and_sales_through_the_same_rules(org, catalogue):
     sales = [
         {"date": "2026-11-02", "store": "1", "sku": "NEW-1", "quantity": 2, "unit_price": "6.5"},
         {"date": "2026-11-02", "store": "1", "sku": "NEW-1", "quantity": 2, "unit_price": "6.5"},
-        {"date": "2026-11-03", "store": "2", "sku": "SKU-1", "quantity": -1, "retail_amount": "-9.99"},
+        {
+            "date": "2026-11-03",
+            "store": "2",
+            "sku": "SKU-1",
+            "quantity": -1,
+            "retail_amount": "-9.99",
+        },
     ]
     send(org, "sales", sales)
     stored = sorted(
