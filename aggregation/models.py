@@ -144,6 +144,12 @@ class Connection(models.Model):
         return self.kind in self.SHOPS
 
     @property
+    def shop_host(self) -> str:
+        from urllib.parse import urlsplit
+
+        return urlsplit(self.shop_url).netloc if self.shop_url else ""
+
+    @property
     def has_credentials(self) -> bool:
         return bool(self.credentials)
 
