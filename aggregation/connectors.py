@@ -160,15 +160,20 @@ def _add(counts, batch):
     counts["skipped"] += batch.skipped_count
 
 
+SAID = {"created": "new", "updated": "updated", "skipped": "skipped"}
+
+
 def _summary(counts, since) -> str:
+    """One line for the connections page: "Everything: stores 5 new; products 16 new,
+    1 skipped; …", the skipped rows being on the account's Imports page."""
     parts = []
     for kind, count in counts.items():
-        part = f"{kind} {count['created']} new, {count['updated']} updated"
-        if count["skipped"]:
-            part += f", {count['skipped']} skipped (see the account's Imports)"
-        parts.append(part)
-    what = "changes since the last load" if since else "everything"
-    return f"{what}: " + "; ".join(parts)
+        said = [f"{count[key]} {word}" for key, word in SAID.items() if count[key]]
+        parts.append(f"{kind} {', '.join(said) or 'unchanged'}")
+    text = f"{'Changes since the last load' if since else 'Everything'}: {'; '.join(parts)}."
+    if any(count["skipped"] for count in counts.values()):
+        text += " Skipped rows are listed on the account's Imports page."
+    return text
 
 
 CONNECTORS = {

@@ -214,8 +214,8 @@ def test_a_load_stores_what_the_shop_served_over_three_pages_of_everything(
     assert len(levels) >= 3
     assert fake_shopify.queries("ProductVariants") and fake_shopify.queries("OrderLines")
     # The variant without a SKU and the custom line are skipped and counted, not a failure.
-    assert "products 16 new, 0 updated, 1 skipped" in summary
-    assert "sales" in summary and ", 1 skipped" in summary.split("sales")[1]
+    assert summary.startswith("Everything: stores 5 new; products 16 new, 1 skipped; stock ")
+    assert "; sales 30 new, 1 skipped." in summary and "Imports page" in summary
     connection.refresh_from_db()
     assert connection.synced_until == clock.now.replace(microsecond=0)
 
@@ -341,7 +341,7 @@ def test_a_second_load_asks_only_for_what_changed_and_applies_it(
         asked = fake_shopify.queries(name)
         assert asked and all(v["query"] == f"updated_at:>'{since}'" for v in asked), name
     assert len(fake_shopify.queries("Products")) == 1  # one changed product: one page
-    assert summary.startswith("changes since the last load")
+    assert summary.startswith("Changes since the last load")
     child = connection.child
     assert stored_products(child)[variant["sku"]][3] == Decimal("99.50")
     assert stored_stock(child)[("102", variant["sku"])] == (77, 5)

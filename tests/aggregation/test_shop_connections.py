@@ -76,7 +76,7 @@ def test_a_shopify_connection_is_added_encrypted_and_loaded_at_once(owner_client
     assert LoadRun.objects.get().status == "done"
     assert Product.objects.for_org(connection.child).get().sku == "HG-001"
     listing = owner_client.get(reverse("aggregation:connections")).text
-    assert "Shopify" in listing and "127.0.0.1" in listing and "products 1 new" in listing
+    assert "Shopify" in listing and "127.0.0.1" in listing and "products 1 new;" in listing
     assert shop.token not in listing
 
 
