@@ -9,6 +9,7 @@
 Other inventory-system and e-commerce connectors plug in here: a class with `kind` and
 `load(connection, user)`, registered in CONNECTORS."""
 
+import logging
 import time
 from datetime import timedelta
 
@@ -24,6 +25,8 @@ from core.imports.registry import importer_for
 from core.imports.rows import RowsRejected, import_rows
 from core.imports.service import import_file
 from core.models import ImportBatch
+
+log = logging.getLogger(__name__)
 
 # An incremental load asks for what changed since the last one's start, less this: a record
 # saved while that load was reading may carry a time just before its start.
@@ -193,6 +196,8 @@ def load(connection, user):
     except SoftTimeLimitExceeded:
         raise  # the whole load is out of time: not this child's error
     except Exception as error:
+        # Ours, not the source's: the page says so, the log says what (the run goes on).
+        log.exception("loading connection %s (%s) failed", connection.pk, connection.kind)
         message = f"The load failed on our side: {type(error).__name__}."
         Connection.objects.filter(pk=connection.pk).update(
             last_error=message, last_error_at=timezone.now()
