@@ -357,3 +357,48 @@ class Region(EditedRecord):
         if self.rule_postal_prefixes:
             parts.append("postal code starting " + ", ".join(self.rule_postal_prefixes))
         return " and ".join(parts)
+
+
+class ApiToken(models.Model):
+    """A key a program uses to read (and with the write scope, change) one organization's
+    data through the API. Only a digest is kept: the key is shown once, when created."""
+
+    class Scope(models.TextChoices):
+        READ = "read", "Read"
+        WRITE = "write", "Read and write"
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    name = models.CharField(max_length=80, help_text="What uses it: “Nightly stock sync”.")
+    scope = models.CharField(max_length=10, choices=Scope, default=Scope.READ)
+    # The key's first characters, shown to tell keys apart; the rest is only in the digest.
+    prefix = models.CharField(max_length=16, unique=True)
+    digest = models.CharField(max_length=64, unique=True, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+",
+    )  # fmt: skip
+
+    objects = OrgQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.name} ({self.prefix}…, {self.organization})"
+
+    @property
+    def may_write(self):
+        return self.scope == self.Scope.WRITE
+
+    def is_live(self, now=None):
+        now = now or timezone.now()
+        return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)

@@ -45,6 +45,8 @@ INSTALLED_APPS = [
     "django_tables2",
     "django_htmx",
     "axes",
+    # The API's docs page (Swagger UI) is served from the package's own static files.
+    "ninja",
     "core",
     "accounts",
     "partners",
@@ -230,6 +232,12 @@ TASK_PHOTOS_PER_UPDATE = env.int("TASK_PHOTOS_PER_UPDATE", default=5)
 # limit is read from the image header, so a decompression bomb is refused before decoding.
 TASK_PHOTO_MAX_BYTES = env.int("TASK_PHOTO_MAX_BYTES", default=10 * 1024 * 1024)
 TASK_PHOTO_MAX_PIXELS = env.int("TASK_PHOTO_MAX_PIXELS", default=40_000_000)
+
+# The API (config/api.py): requests per token per window, and the largest body a batch
+# of 10,000 rows needs (a sales line is about 200 bytes of JSON). Forms are far smaller.
+API_RATE_LIMIT = env.int("API_RATE_LIMIT", default=600)
+API_RATE_WINDOW = env.int("API_RATE_WINDOW", default=60)
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=8 * 1024 * 1024)
 
 # Uploads larger than this go to a temporary file instead of memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440

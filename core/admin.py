@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from core.models import ImportBatch, OutboxEmail
+from core.models import IdempotentRequest, ImportBatch, OutboxEmail
 
 
 class ReadOnlyMixin:
@@ -58,3 +58,14 @@ class OutboxEmailAdmin(ReadOnlyMixin, admin.ModelAdmin):
             # The rows stay FAILED: the outbox sweep sends them once the broker is back.
             message += f" {len(ids) - queued} wait for the broker, which is unreachable."
         self.message_user(request, message)
+
+
+@admin.register(IdempotentRequest)
+class IdempotentRequestAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    """API writes sent with an Idempotency-Key and the answers kept for their retries
+    (a day). Read-only: changing one would change what a retry is told."""
+
+    list_display = ["key", "organization", "method", "path", "status", "created_at"]
+    list_filter = ["status", "method", "created_at"]
+    search_fields = ["key", "path", "organization__name"]
+    list_select_related = ["organization"]

@@ -26,7 +26,9 @@ def apply_import(batch_id: int) -> None:
 def fail_stuck_imports() -> int:
     """The import sweep (Celery beat, every minute): fail imports stuck queued or writing,
     send the job of queued imports the broker never took (it was down), and delete staged
-    rows no import will use. Returns how many were failed."""
+    rows no import will use, and the API's Idempotency-Keys past their day. Returns how
+    many imports were failed."""
+    from core.api import forget_old_idempotency_keys
     from core.imports.service import (
         fail_stuck_batches,
         forget_stale_staged_rows,
@@ -36,6 +38,7 @@ def fail_stuck_imports() -> int:
     failed = fail_stuck_batches()
     send_unsent_batches()
     forget_stale_staged_rows()
+    forget_old_idempotency_keys()
     return failed
 
 

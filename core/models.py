@@ -258,3 +258,30 @@ class EditedRecord(models.Model):
         if self.changed_by_id:
             who = person(self.changed_by)
         return stale_message(who, self.change or "changed it", self.changed_at)
+
+
+class IdempotentRequest(models.Model):
+    """An API write sent with an Idempotency-Key: the answer it got, so the same request
+    sent again (a client retrying after a timeout) gets that answer and writes nothing.
+    `status` 0 means it is being written now."""
+
+    organization = models.ForeignKey(
+        settings.TENANT_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    key = models.CharField(max_length=255)
+    method = models.CharField(max_length=10)
+    path = models.CharField(max_length=255)
+    # SHA-256 of the method, path and body: the same key with another request is refused.
+    fingerprint = models.CharField(max_length=64)
+    status = models.PositiveSmallIntegerField(default=0)
+    response = models.JSONField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "key"], name="idempotency_key_unique")
+        ]
+        indexes = [models.Index(fields=["created_at"], name="idempotency_created_idx")]
+
+    def __str__(self):
+        return f"{self.method} {self.path} ({self.key})"

@@ -20,7 +20,14 @@ from core.versions import StaleVersion, version_initial, with_version
 from inventory import analytics, charts, services
 from inventory.forms import AdjustmentForm, SellThroughForm, StockFilter
 from inventory.models import Adjustment, Product, SalesLine, Stock
-from inventory.selectors import rows_html, stock_columns, stock_rows, stock_values, visible_stock
+from inventory.selectors import (
+    keyset_page,
+    rows_html,
+    stock_columns,
+    stock_rows,
+    stock_values,
+    visible_stock,
+)
 from partners.access import (
     access_for,
     owner_access_or_404,
@@ -65,7 +72,7 @@ def stock_page(request, organization_id):
     sorting = Sorting(request, {key: [] for key, _ in columns if key in SORT_KEYS}, default="store")
     after = _cursor(request.GET.get("after", ""))
     if sorting.key == "store":
-        page = _keyset_page(access, queryset, after)
+        page = keyset_page(access, queryset, after, PAGE_SIZE)
     else:
         page = _sorted_page(
             access, queryset, sorting, after, request.GET.get("after_value"),
@@ -110,28 +117,6 @@ def _cursor(value):
     except ValueError:
         return None
     return store_id, product_id
-
-
-def _keyset_page(access, queryset, after):
-    """PAGE_SIZE + 1 rows in (store, product) order after the cursor, with no COUNT.
-
-    Two index range scans rather than one OR: the rest of the cursor's store, then the
-    stores after it. PostgreSQL walks (store, product) for each and stops at the limit,
-    however deep the page."""
-    queryset = stock_values(queryset)
-    order = ("store_id", "product_id")
-    if after is None:
-        return list(queryset.filter(access.rows_q()).order_by(*order)[: PAGE_SIZE + 1])
-    store_id, product_id = after
-    page = list(
-        queryset.filter(access.rows_q(only_store=store_id), store_id=store_id, product_id__gt=product_id)
-        .order_by(*order)[: PAGE_SIZE + 1]
-    )  # fmt: skip
-    if len(page) <= PAGE_SIZE:
-        page += queryset.filter(access.rows_q(after_store=store_id)).order_by(*order)[
-            : PAGE_SIZE + 1 - len(page)
-        ]
-    return page
 
 
 # The columns the inventory sorts by besides the default (store, then product). A stock

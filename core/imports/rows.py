@@ -17,7 +17,7 @@ from decimal import Decimal
 
 from django.core.files.base import ContentFile
 
-from core.imports.base import Importer
+from core.imports.base import STORED_ERRORS, Importer
 from core.imports.columns import DATE, NUMBER
 from core.imports.reading import ImportRejected
 from core.imports.service import _preview, confirm
@@ -129,6 +129,20 @@ def _fields(importer, rows):
         used.update(row)
     if not rows:
         raise RowsRejected("The batch has no rows.")
+    # A field some rows give and others leave out would be empty for those, and an empty
+    # on-order count is 0: a row that leaves it out would change it silently.
+    problems = [
+        RowProblem(index, name, None, f"{name} is left out of this row but given in others: "
+                   "give it in every row (null for empty) or in none")
+        for index, row in enumerate(rows)
+        for name in sorted(used - set(row))
+    ]  # fmt: skip
+    if problems:
+        raise RowsRejected(
+            f"{len(problems)} rows leave out a field other rows give, so nothing was written.",
+            problems=problems[:STORED_ERRORS],
+            count=len(problems),
+        )
     return [name for name in known if name in used]
 
 

@@ -39,8 +39,8 @@ def stored_stock(org):
 def test_stock_rows_are_stored_as_sent(org, catalogue):
     rows = [
         {"store": "1", "sku": "SKU-1", "on_hand": 12, "on_order": 3, "current_price": "7.50"},
-        {"store": "2", "sku": "SKU-2", "on_hand": 0, "on_order": None},
-        {"store": 2, "sku": "SKU-1", "on_hand": 5.0},
+        {"store": "2", "sku": "SKU-2", "on_hand": 0, "on_order": None, "current_price": None},
+        {"store": 2, "sku": "SKU-1", "on_hand": 5.0, "on_order": 1, "current_price": ""},
     ]
     batch = send(org, "stock", rows)
     assert batch.status == ImportBatch.Status.APPLIED and batch.created_count == 3
@@ -81,6 +81,21 @@ def test_valid_only_writes_the_good_rows_and_lists_the_others(org, catalogue):
     assert batch.skipped_count == 1
 
 
+def test_a_field_left_out_of_one_row_but_given_in_others_refuses_the_batch(org, catalogue):
+    """Left out, it would be an empty cell: an on-order count of 0, a silent change."""
+    Stock.objects.create(
+        organization=org, store=catalogue[0][0], product=catalogue[1][0], on_order=9
+    )
+    rows = [
+        {"store": "1", "sku": "SKU-2", "on_hand": 4, "on_order": 2},
+        {"store": "1", "sku": "SKU-1", "on_hand": 1},
+    ]
+    with pytest.raises(RowsRejected) as refused:
+        send(org, "stock", rows)
+    assert [(p.row, p.field) for p in refused.value.problems] == [(1, "on_order")]
+    assert stored_stock(org) == {("1", "SKU-1"): (0, 9, None)}
+
+
 def test_an_unknown_field_refuses_the_batch(org, catalogue):
     with pytest.raises(RowsRejected, match="onhand"):
         send(org, "stock", [{"store": "1", "sku": "SKU-1", "onhand": 4}])
@@ -93,17 +108,13 @@ def test_products_and_sales_through_the_same_rules(org, catalogue):
     assert (product.name, product.unit_cost, product.retail_price, product.case_pack) == (
         "New Gin", Decimal("3.10"), Decimal("6.50"), 12,
     )  # fmt: skip
+    line = {"date": "2026-11-02", "store": "1", "sku": "NEW-1", "quantity": 2}
     sales = [
-        {"date": "2026-11-02", "store": "1", "sku": "NEW-1", "quantity": 2, "unit_price": "6.5"},
-        {"date": "2026-11-02", "store": "1", "sku": "NEW-1", "quantity": 2, "unit_price": "6.5"},
-        {
-            "date": "2026-11-03",
-            "store": "2",
-            "sku": "SKU-1",
-            "quantity": -1,
-            "retail_amount": "-9.99",
-        },
-    ]
+        {**line, "unit_price": "6.5", "retail_amount": None},
+        {**line, "unit_price": "6.5", "retail_amount": None},
+        {**line, "date": "2026-11-03", "sku": "SKU-1", "quantity": -1, "retail_amount": "-9.99",
+         "unit_price": None},
+    ]  # fmt: skip
     send(org, "sales", sales)
     stored = sorted(
         (str(s.date), s.store.number, s.product.sku, s.quantity, s.retail_amount)
