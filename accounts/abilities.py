@@ -72,3 +72,19 @@ def _manage(membership) -> bool:
 
 
 register_ability("manage", _manage)
+
+
+def _api_tokens(membership) -> bool:
+    """A token lets a program read (or change) all of the organization's data, so owners and
+    admins alone see and manage tokens, in every kind of organization, a master account too."""
+    return membership.is_manager
+
+
+register_ability(
+    "api_tokens",
+    _api_tokens,
+    lambda membership: (
+        "Only owners and admins see and manage API tokens: a token opens the organization's "
+        "data to a program."
+    ),
+)

@@ -1,8 +1,10 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.db.models import Count
+from django.db.models import Count, Q
+from django.utils import timezone
 
-from accounts.models import Invitation, Membership, Organization, Region, Store, User
+from accounts.api_tokens import token_revoke
+from accounts.models import ApiToken, Invitation, Membership, Organization, Region, Store, User
 
 
 class MembershipInline(admin.TabularInline):
@@ -160,3 +162,60 @@ class RegionAdmin(admin.ModelAdmin):
     @admin.display(description="picked stores", ordering="picked")
     def picked_count(self, obj):
         return obj.picked
+
+
+class ApiTokenStatusFilter(admin.SimpleListFilter):
+    title = "status"
+    parameter_name = "status"
+
+    def lookups(self, request, model_admin):
+        return [("live", "Live"), ("expired", "Expired"), ("revoked", "Revoked")]
+
+    def queryset(self, request, queryset):
+        now = timezone.now()
+        if self.value() == "live":
+            return queryset.filter(Q(expires_at=None) | Q(expires_at__gt=now), revoked_at=None)
+        if self.value() == "expired":
+            return queryset.filter(revoked_at=None, expires_at__lte=now)
+        if self.value() == "revoked":
+            return queryset.exclude(revoked_at=None)
+        return queryset
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Staff read tokens and revoke them; nothing else. A token is created only on the API
+    tokens page, the one place that can show its key; the digest is never shown."""
+
+    list_display = ["name", "organization", "scope", "shown_prefix", "created_at",
+                    "last_used_at", "expires_at", "revoked_at"]  # fmt: skip
+    list_filter = ["scope", ApiTokenStatusFilter]
+    search_fields = ["name", "prefix", "organization__name"]
+    list_select_related = ["organization"]
+    fields = ["organization", "name", "scope", "prefix", "created_by", "created_at",
+              "last_used_at", "expires_at", "revoked_at", "revoked_by"]  # fmt: skip
+    readonly_fields = fields
+    actions = ["revoke"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_revoke_permission(self, request):
+        """Revoking changes a token: staff who may change tokens, though the form may not."""
+        return request.user.has_perm("accounts.change_apitoken")
+
+    @admin.display(description="key", ordering="prefix")
+    def shown_prefix(self, obj):
+        return f"{obj.key_start}…"
+
+    @admin.action(description="Revoke the selected tokens", permissions=["revoke"])
+    def revoke(self, request, queryset):
+        revoked = sum(token_revoke(token=token, actor=request.user) for token in queryset)
+        already = queryset.count() - revoked
+        message = f"Revoked {revoked} token(s)."
+        if already:
+            message += f" {already} had been revoked already."
+        self.message_user(request, message)

@@ -1,10 +1,16 @@
+import datetime
+import unicodedata
+
 from django import forms
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.formats import date_format
 
 from accounts.emails import queue_password_reset_email
-from accounts.models import Membership, Organization, User
+from accounts.models import ApiToken, Membership, Organization, User
 from accounts.names import MAX_LENGTH, normalize_organization_name, organization_name_key
 
 ALREADY_ON_SHELFSHARE = (
@@ -203,3 +209,121 @@ class UploadForm(forms.Form):
     words; the importer adds its option fields (a default store for sales)."""
 
     file = forms.FileField(label="CSV file", allow_empty_file=True)
+
+
+def _day(day: datetime.date) -> str:
+    return date_format(day, "M j, Y")
+
+
+class ApiTokenForm(forms.Form):
+    """A new API token: what uses it, what it may do, and when it stops working."""
+
+    NAME_LENGTH = ApiToken._meta.get_field("name").max_length
+    # An expiry further out than this is a typo (year 2206) more often than a wish: a token
+    # that should never expire says so.
+    LONGEST_EXPIRY = datetime.timedelta(days=5 * 365)
+
+    name = forms.CharField(
+        label="Name",
+        max_length=NAME_LENGTH,
+        help_text="What will use it, e.g. “Nightly stock sync”. Give each program its own "
+        "token: revoking one then stops only that program.",
+        error_messages={
+            "required": "Name the token after the program that will use it.",
+            "max_length": "Keep the name to %(limit_value)d characters (it has %(show_value)d).",
+        },
+    )
+    scope = forms.ChoiceField(
+        label="Access",
+        choices=[
+            (ApiToken.Scope.READ, "Read: the program sees the data and changes nothing"),
+            (
+                ApiToken.Scope.WRITE,
+                "Read and write: the program also sends products, stock levels and sales",
+            ),
+        ],
+        widget=forms.RadioSelect,
+        initial=ApiToken.Scope.READ,
+        error_messages={"required": "Choose what the token may do."},
+    )
+    expires = forms.ChoiceField(
+        label="Expires",
+        widget=forms.RadioSelect,
+        initial="never",
+        error_messages={"required": "Choose when the token stops working."},
+    )
+    expires_on = forms.DateField(
+        label="Expiry date",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={"invalid": "Give the date as year-month-day, e.g. 2027-03-31."},
+    )
+
+    def __init__(self, *args, organization, **kwargs):
+        self.organization = organization
+        super().__init__(*args, **kwargs)
+        today = timezone.localdate()
+        self.fields["expires"].choices = [("never", "Never")] + [
+            (str(days), f"{label} ({_day(today + datetime.timedelta(days=days))})")
+            for days, label in [(30, "In 30 days"), (90, "In 90 days"), (365, "In a year")]
+        ] + [("date", "On a date")]  # fmt: skip
+        self.fields["expires_on"].widget.attrs.update(
+            {
+                "min": (today + datetime.timedelta(days=1)).isoformat(),
+                "max": (today + self.LONGEST_EXPIRY).isoformat(),
+                "data-picks": "expires=date",  # static/js/app.js: typing a date picks "On a date"
+            }
+        )
+        self.fields["expires_on"].help_text = (
+            "It stops working at the end of that day "
+            f"({timezone.get_current_timezone_name()} time)."
+        )
+
+    def clean_name(self):
+        name = " ".join(self.cleaned_data["name"].split())  # tabs and line breaks: one space
+        if not name:
+            raise forms.ValidationError(self.fields["name"].error_messages["required"])
+        if any(unicodedata.category(c) in ("Cc", "Cf") for c in name):
+            raise forms.ValidationError("Use letters, digits and punctuation only.")
+        live = ApiToken.objects.for_org(self.organization).filter(
+            Q(expires_at=None) | Q(expires_at__gt=timezone.now()), revoked_at=None
+        )
+        if live.filter(name__iexact=name).exists():
+            raise forms.ValidationError(
+                f"A live token is already called “{name}”. Give this one another name, so "
+                "the list tells them apart."
+            )
+        return name
+
+    def clean(self):
+        cleaned = super().clean()
+        expires, day = cleaned.get("expires"), cleaned.get("expires_on")
+        if expires == "date" and day is None and "expires_on" not in self.errors:
+            self.add_error("expires_on", "Pick the day it stops working, or choose another expiry.")
+        elif expires == "date" and day is not None:
+            today = timezone.localdate()
+            if day <= today:
+                self.add_error("expires_on", "Pick a day after today.")
+            elif day > today + self.LONGEST_EXPIRY:
+                self.add_error(
+                    "expires_on",
+                    f"Pick a day by {_day(today + self.LONGEST_EXPIRY)}, or choose “Never”.",
+                )
+        elif expires and expires != "date" and day is not None:
+            # Without JavaScript nothing picks "On a date" when a date is typed in.
+            self.add_error(
+                "expires_on",
+                "Choose “On a date” to use this date, or clear it to keep the expiry chosen.",
+            )
+        return cleaned
+
+    def expires_at(self) -> datetime.datetime | None:
+        expires = self.cleaned_data["expires"]
+        if expires == "never":
+            return None
+        if expires == "date":
+            end_of_day = datetime.datetime.combine(
+                self.cleaned_data["expires_on"], datetime.time.max
+            )
+            return timezone.make_aware(end_of_day)
+        return timezone.now() + datetime.timedelta(days=int(expires))

@@ -395,6 +395,9 @@ class ApiToken(models.Model):
     def __str__(self):
         return f"{self.name} ({self.prefix}…, {self.organization})"
 
+    def get_absolute_url(self):
+        return reverse("accounts:api_token", args=[self.pk])
+
     @property
     def may_write(self):
         return self.scope == self.Scope.WRITE
@@ -402,3 +405,17 @@ class ApiToken(models.Model):
     def is_live(self, now=None):
         now = now or timezone.now()
         return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
+
+    def status(self, now=None):
+        """What the API tokens page says of it: live, revoked or expired. A revoked token
+        stays "revoked" after the date it would have expired."""
+        if self.revoked_at is not None:
+            return "revoked"
+        return "live" if self.is_live(now) else "expired"
+
+    @property
+    def key_start(self):
+        """The key's first characters, as the pages show them: "ss_ab12cd34"."""
+        from accounts.api_tokens import KEY_START
+
+        return f"{KEY_START}{self.prefix}"

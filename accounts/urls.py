@@ -1,6 +1,6 @@
 from django.urls import path
 
-from accounts import import_views, store_views, views
+from accounts import import_views, store_views, token_views, views
 
 app_name = "accounts"
 
@@ -29,6 +29,15 @@ urlpatterns = [
         name="invitation_revoke",
     ),
     path("invitations/accept/<str:token>/", views.invitation_accept, name="invitation_accept"),
+    path("api-tokens/", token_views.api_tokens, name="api_tokens"),
+    path("api-tokens/new/", token_views.api_token_create, name="api_token_create"),
+    path("api-tokens/<int:api_token_id>/", token_views.api_token, name="api_token"),
+    path("api-tokens/<int:api_token_id>/key/", token_views.api_token_key, name="api_token_key"),
+    path(
+        "api-tokens/<int:api_token_id>/revoke/",
+        token_views.api_token_revoke,
+        name="api_token_revoke",
+    ),
     path("stores/", store_views.stores, name="stores"),
     path("stores/new/", store_views.store_create, name="store_create"),
     path("stores/export.csv", store_views.stores_export, name="stores_export"),

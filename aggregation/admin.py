@@ -46,15 +46,30 @@ class MasterAccountAdmin(admin.ModelAdmin):
 
 @admin.register(Connection)
 class ConnectionAdmin(admin.ModelAdmin):
-    list_display = ["child", "master", "kind", "last_loaded_at", "short_error", "created_at"]
+    list_display = [
+        "child",
+        "master",
+        "kind",
+        "shop_url",
+        "last_loaded_at",
+        "short_error",
+        "created_at",
+    ]
     list_filter = ["kind", "last_loaded_at"]
-    search_fields = ["child__name", "master__organization__name", "last_error"]
+    search_fields = ["child__name", "master__organization__name", "shop_url", "last_error"]
     list_select_related = ["child", "master__organization"]
     raw_id_fields = ["master", "child", "created_by"]
+    # The sealed credentials are never shown, not even encrypted: only whether there are any.
+    # The owner enters new ones on the connection's page.
+    readonly_fields = ["credentials_saved"]
 
     @admin.display(description="last error")
     def short_error(self, obj):
         return obj.last_error[:80]
+
+    @admin.display(description="credentials")
+    def credentials_saved(self, obj):
+        return "saved (encrypted)" if obj.has_credentials else "none"
 
 
 @admin.register(ExchangeRate)

@@ -1,5 +1,9 @@
-"""The forms of Load Data: Add Account's two kinds of connection, the order plan's filter,
-the master's settings, its exchange rates and product-matching decisions."""
+"""The forms of Load Data: Add Account's kinds of connection (CSV files, an existing
+account, a Shopify or WooCommerce shop), the order plan's filter, the master's settings,
+its exchange rates and product-matching decisions."""
+
+import re
+from urllib.parse import urlsplit
 
 import django_filters
 from django import forms
@@ -15,6 +19,7 @@ from aggregation.models import (
     PlanRow,
     ReplenishmentRule,
 )
+from aggregation.sources import LOCAL_HOSTS, AddressRefused, check_address
 from core.limits import DAYS_MAX, QUANTITY_MAX
 from core.versions import VersionedForm
 from inventory.models import normalize_sku
@@ -29,6 +34,130 @@ class CsvConnectionForm(forms.Form):
     products = forms.FileField(label="Products (CSV)", required=False)
     stock = forms.FileField(label="Stock levels (CSV)", required=False)
     sales = forms.FileField(label="Sales history (CSV)", required=False)
+
+
+SAVED = "saved — enter new to replace"
+SHOPIFY_HANDLE = re.compile(r"^[a-z0-9][a-z0-9-]{0,59}$")
+
+
+class ShopConnectionForm(forms.Form):
+    """A shop's connection: the new account's name and currency (when adding), the shop's
+    address and its credentials. Editing (`connection`), the saved credentials are never
+    shown again: their fields stay empty, and left empty they are kept."""
+
+    child_name = forms.CharField(label="Name of the new account", max_length=200)
+    currency = CurrencyFormField(
+        label="Its currency", help_text="The currency the shop sells in (its prices and orders)."
+    )
+    secret_fields = ()
+
+    def __init__(self, *args, connection=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.connection = connection
+        if connection is None:
+            return
+        del self.fields["child_name"], self.fields["currency"]
+        self.initial.setdefault("shop_url", connection.shop_url)
+        for name in self.secret_fields:
+            field = self.fields[name]
+            field.required = False
+            if connection.has_credentials:
+                field.widget.attrs["placeholder"] = SAVED
+                field.help_text = f"{SAVED.capitalize()}. {field.help_text}"
+
+    def clean(self):
+        data = super().clean()
+        entered = [name for name in self.secret_fields if data.get(name)]
+        if self.connection is not None and entered and len(entered) < len(self.secret_fields):
+            for name in set(self.secret_fields) - set(entered):
+                self.add_error(name, "Enter this too: the new credentials go together.")
+        if self.connection is not None and not entered and not self.connection.has_credentials:
+            for name in self.secret_fields:
+                self.add_error(name, "This field is required.")
+        return data
+
+    def credentials(self) -> dict:
+        """The credentials entered; empty when editing and none were (keep the saved ones)."""
+        values = {name: self.cleaned_data[name].strip() for name in self.secret_fields}
+        return values if all(values.values()) else {}
+
+
+def _secret(label, help_text):
+    return forms.CharField(
+        label=label, max_length=255, strip=True, help_text=help_text,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
+    )  # fmt: skip
+
+
+class ShopifyConnectionForm(ShopConnectionForm):
+    kind = Connection.Kind.SHOPIFY
+    shop_url = forms.CharField(
+        label="Shop address", max_length=255,
+        help_text="Its myshopify.com address, as in the shop admin's address: your-shop.myshopify.com.",
+    )  # fmt: skip
+    access_token = _secret(
+        "Admin API access token",
+        "In the Shopify admin: Settings → Apps and sales channels → Develop apps → Create an app. "
+        "Give it the Admin API scopes read_products, read_inventory, read_orders and "
+        "read_locations (read_all_orders too for sales older than 60 days), install it and copy "
+        "its access token (it starts with shpat_).",
+    )
+    secret_fields = ("access_token",)
+
+    def clean_shop_url(self):
+        return shopify_address(self.cleaned_data["shop_url"])
+
+
+class WooCommerceConnectionForm(ShopConnectionForm):
+    kind = Connection.Kind.WOOCOMMERCE
+    shop_url = forms.CharField(
+        label="Site address", max_length=255,
+        help_text="The WordPress site's address, starting with https://.",
+    )  # fmt: skip
+    consumer_key = _secret(
+        "Consumer key",
+        "In WordPress: WooCommerce → Settings → Advanced → REST API → Add key, with Read "
+        "permission. It starts with ck_.",
+    )
+    consumer_secret = _secret("Consumer secret", "Shown with the key; it starts with cs_.")
+    secret_fields = ("consumer_key", "consumer_secret")
+
+    def clean_shop_url(self):
+        return _checked(self.cleaned_data["shop_url"])
+
+
+SHOP_FORMS = {form.kind: form for form in (ShopifyConnectionForm, WooCommerceConnectionForm)}
+
+
+def shopify_address(value: str) -> str:
+    """https://{shop}.myshopify.com from what people paste: the shop's name, its
+    myshopify.com domain, an admin address (old or admin.shopify.com/store/{shop})."""
+    text = value.strip()
+    if "://" in text and urlsplit(text).hostname in LOCAL_HOSTS:
+        return _checked(text)  # a local fake shop (tests, development)
+    parts = urlsplit(text if "://" in text else f"https://{text}")
+    host = (parts.hostname or "").lower()
+    if host == "admin.shopify.com" and parts.path.startswith("/store/"):
+        handle = parts.path.split("/")[2].lower()
+    elif host.endswith(".myshopify.com"):
+        handle = host.removesuffix(".myshopify.com")
+    elif "." not in host:
+        handle = host
+    else:
+        raise forms.ValidationError(
+            "Enter the shop's myshopify.com address (your-shop.myshopify.com), not its own "
+            "domain: Shopify's Admin API answers only there."
+        )
+    if not SHOPIFY_HANDLE.match(handle):
+        raise forms.ValidationError(f"{handle!r} is not a Shopify shop name.")
+    return _checked(f"https://{handle}.myshopify.com")
+
+
+def _checked(url: str) -> str:
+    try:
+        return check_address(url)
+    except AddressRefused as refused:
+        raise forms.ValidationError(str(refused)) from None
 
 
 class AccountConnectionForm(forms.Form):

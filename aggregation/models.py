@@ -88,6 +88,10 @@ class Connection(models.Model):
     class Kind(models.TextChoices):
         CSV = "csv", "CSV files"
         ACCOUNT = "account", "Existing account"
+        SHOPIFY = "shopify", "Shopify"
+        WOOCOMMERCE = "woocommerce", "WooCommerce"
+
+    SHOPS = (Kind.SHOPIFY, Kind.WOOCOMMERCE)  # read over the shop's API (aggregation/sources.py)
 
     master = models.ForeignKey(MasterAccount, on_delete=models.CASCADE, related_name="connections")
     child = models.OneToOneField(
@@ -100,6 +104,9 @@ class Connection(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     last_loaded_at = models.DateTimeField(null=True, blank=True)
+    last_load_summary = models.CharField(
+        max_length=500, blank=True, help_text="What the last successful load wrote."
+    )
     last_error = models.TextField(blank=True)
     last_error_at = models.DateTimeField(null=True, blank=True)
     stock_pool = models.CharField(
@@ -108,12 +115,54 @@ class Connection(models.Model):
         help_text="Accounts with the same pool name share their stock (one warehouse): their needs "
         "are planned together. Empty: this account's stock is its own.",
     )
+    # A shop's connection (Shopify, WooCommerce): where its API is and how to sign in.
+    shop_url = models.URLField(
+        "shop address", max_length=255, blank=True,
+        help_text="The shop's base address: https://{shop}.myshopify.com for Shopify, the "
+        "WordPress site's address for WooCommerce.",
+    )  # fmt: skip
+    credentials = models.TextField(
+        blank=True,
+        editable=False,
+        help_text="The shop's access token or key and secret, encrypted (aggregation/credentials.py).",
+    )
+    synced_until = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="The shop's time when the last successful load began: the next load asks for "
+        "what changed since then (less a few minutes). Empty: the next load reads everything.",
+    )
 
     class Meta:
         ordering = ["child__name"]
 
     def __str__(self):
         return f"{self.child} → {self.master}"
+
+    @property
+    def reads_a_shop(self) -> bool:
+        return self.kind in self.SHOPS
+
+    @property
+    def shop_host(self) -> str:
+        from urllib.parse import urlsplit
+
+        return urlsplit(self.shop_url).netloc if self.shop_url else ""
+
+    @property
+    def has_credentials(self) -> bool:
+        return bool(self.credentials)
+
+    def set_credentials(self, values: dict[str, str]) -> None:
+        from aggregation.credentials import seal
+
+        self.credentials = seal(values)
+
+    def credential_values(self) -> dict[str, str]:
+        """The unsealed credentials; raises credentials.Unreadable when the key changed."""
+        from aggregation.credentials import unseal
+
+        return unseal(self.credentials)
 
 
 def source_path(instance, filename):

@@ -112,6 +112,46 @@ def add_csv_connection(*, organization, user, child_name, files, master_name="",
 
 
 @transaction.atomic
+def add_shop_connection(
+    *, organization, user, kind, child_name, shop_url, credentials, master_name="", currency=None
+):
+    """A new child account fed by a shop's API (Shopify, WooCommerce) at `shop_url` (checked
+    by the form), signed in with `credentials` (stored encrypted)."""
+    master = _master_for(organization, user, master_name)
+    name = _new_name(
+        child_name,
+        "An organization named {name} already exists: choose another account name.",
+        "Name of the new account",
+    )
+    child = _new_organization(
+        name=name, is_retailer=True, currency=currency or organization.currency
+    )
+    connection = Connection(
+        master=master, child=child, kind=kind, shop_url=shop_url, created_by=user
+    )
+    connection.set_credentials(credentials)
+    connection.save()
+    return master, connection
+
+
+def change_shop_connection(*, connection, shop_url, credentials) -> Connection:
+    """A shop connection's new address and credentials; `credentials` empty keeps the
+    saved ones. Another shop's address reads everything again on the next load."""
+    with transaction.atomic():
+        connection = Connection.objects.select_for_update().get(pk=connection.pk)
+        fields = ["shop_url"]
+        if shop_url != connection.shop_url:
+            connection.synced_until = None
+            fields.append("synced_until")
+        connection.shop_url = shop_url
+        if credentials:
+            connection.set_credentials(credentials)
+            fields.append("credentials")
+        connection.save(update_fields=fields)
+    return connection
+
+
+@transaction.atomic
 def add_account_connection(
     *, request, organization, user, account_name, email, password, master_name=""
 ):

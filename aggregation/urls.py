@@ -10,6 +10,7 @@ urlpatterns = [
     path(
         "connections/<int:connection_id>/remove/", views.connection_remove, name="connection_remove"
     ),
+    path("connections/<int:connection_id>/edit/", views.connection_edit, name="connection_edit"),
     path("load/", views.load, name="load"),
     path("loads/<int:load_run_id>/", views.load_run, name="load_run"),
     path("stock/", views.stock, name="stock"),

@@ -20,6 +20,7 @@ from aggregation.abilities import master_of
 from aggregation.charts import demand_chart
 from aggregation.forecast import forecast
 from aggregation.forms import (
+    SHOP_FORMS,
     SORTS,
     AccountConnectionForm,
     CsvConnectionForm,
@@ -81,44 +82,74 @@ def _child_of(organization):
 # -- Add Account -----------------------------------------------------------------------
 
 
+KINDS = [
+    ("csv", "CSV files"),
+    ("account", "Existing account"),
+    ("shopify", "Shopify"),
+    ("woocommerce", "WooCommerce"),
+]
+
+
 @organization_required(ability="add_account")
 def add_account(request):
+    """Add Account: one kind of connection at a time (?kind=, tabs that are plain links, so
+    it works without JavaScript); a POST says its kind in `connection`."""
     organization = request.organization
     child_of = _child_of(organization)
     is_master = MasterAccount.objects.filter(organization=organization).exists()
     which = request.POST.get("connection") if request.method == "POST" else None
-    csv_form = CsvConnectionForm(
-        request.POST if which == "csv" else None,
-        request.FILES if which == "csv" else None,
-        initial={"currency": organization.currency},
-    )
-    account_form = AccountConnectionForm(request.POST if which == "account" else None)
+    kind = which or request.GET.get("kind", "csv")
+    kind = kind if kind in dict(KINDS) else "csv"
+    form = _add_form(request, kind, posted=which == kind)
     master_name = request.POST.get("master_name", "")
-    if request.method == "POST" and child_of is None:
+    if request.method == "POST" and child_of is None and form.is_valid():
         try:
-            if which == "csv" and csv_form.is_valid():
-                data = csv_form.cleaned_data
-                master, connection = services.add_csv_connection(
-                    organization=organization, user=request.user, child_name=data["child_name"],
-                    files={kind: data[kind] for kind in ("stores", "products", "stock", "sales")},
-                    master_name=master_name, currency=data["currency"],
-                )  # fmt: skip
-                return _connected(request, master, connection, load=True)
-            if which == "account" and account_form.is_valid():
-                data = account_form.cleaned_data
-                master, connection = services.add_account_connection(
-                    request=request, organization=organization, user=request.user, account_name=data["account_name"],
-                    email=data["email"], password=data["password"], master_name=master_name,
-                )  # fmt: skip
-                return _connected(request, master, connection, load=False)
+            master, connection, load = _add_connection(request, kind, form, master_name)
+            return _connected(request, master, connection, load=load)
         except services.ConnectionRefused as refused:
-            (csv_form if which == "csv" else account_form).add_error(None, str(refused))
+            form.add_error(None, str(refused))
     return render(
         request,
         "aggregation/add_account.html",
-        {"csv_form": csv_form, "account_form": account_form, "child_of": child_of, "is_master": is_master,
-         "master_name": master_name or f"{organization.name} Group", "which": which},
+        {"form": form, "kind": kind, "kinds": KINDS, "child_of": child_of, "is_master": is_master,
+         "master_name": master_name or f"{organization.name} Group"},
     )  # fmt: skip
+
+
+def _add_form(request, kind, *, posted):
+    data = request.POST if posted else None
+    if kind == "csv":
+        return CsvConnectionForm(
+            data, request.FILES if posted else None,
+            initial={"currency": request.organization.currency},
+        )  # fmt: skip
+    if kind == "account":
+        return AccountConnectionForm(data)
+    return SHOP_FORMS[kind](data, initial={"currency": request.organization.currency})
+
+
+def _add_connection(request, kind, form, master_name):
+    """(master, connection, whether to load it now) for a valid form of `kind`."""
+    data, organization, user = form.cleaned_data, request.organization, request.user
+    if kind == "csv":
+        master, connection = services.add_csv_connection(
+            organization=organization, user=user, child_name=data["child_name"],
+            files={k: data[k] for k in ("stores", "products", "stock", "sales")},
+            master_name=master_name, currency=data["currency"],
+        )  # fmt: skip
+        return master, connection, True
+    if kind == "account":
+        master, connection = services.add_account_connection(
+            request=request, organization=organization, user=user, account_name=data["account_name"],
+            email=data["email"], password=data["password"], master_name=master_name,
+        )  # fmt: skip
+        return master, connection, False
+    master, connection = services.add_shop_connection(
+        organization=organization, user=user, kind=kind, child_name=data["child_name"],
+        shop_url=data["shop_url"], credentials=form.credentials(), master_name=master_name,
+        currency=data["currency"],
+    )  # fmt: skip
+    return master, connection, True
 
 
 def _connected(request, master, connection, *, load):
@@ -173,6 +204,36 @@ def connection_remove(request, master, connection_id):
         return redirect("aggregation:connections")
     return render(
         request, "aggregation/connection_remove.html", {"master": master, "connection": connection}
+    )
+
+
+@master_required
+def connection_edit(request, master, connection_id):
+    """A shop connection's address and credentials. The saved credentials are never shown:
+    the form's fields stay empty, and left empty they are kept."""
+    connection = master.connections.select_related("child").filter(pk=connection_id).first()
+    if connection is None or request.membership.role not in MANAGERS:
+        raise Http404("No such connection.")
+    if not connection.reads_a_shop:
+        messages.info(request, f"{connection.child.name} has no address or credentials to change.")
+        return redirect("aggregation:connections")
+    form = SHOP_FORMS[connection.kind](
+        request.POST if request.method == "POST" else None, connection=connection
+    )
+    if request.method == "POST" and form.is_valid():
+        services.change_shop_connection(
+            connection=connection,
+            shop_url=form.cleaned_data["shop_url"],
+            credentials=form.credentials(),
+        )
+        messages.success(
+            request, f"{connection.child.name}: saved. The next load uses what you entered."
+        )
+        return redirect("aggregation:connections")
+    return render(
+        request,
+        "aggregation/connection_edit.html",
+        {"master": master, "connection": connection, "form": form},
     )
 
 

@@ -206,6 +206,21 @@ IMPORT_STUCK_AFTER_MINUTES = env.int(
     "IMPORT_STUCK_AFTER_MINUTES", default=env.int("JOB_STUCK_AFTER_MINUTES", default=30)
 )
 
+# Store connectors (Shopify, WooCommerce: aggregation/sources.py). Their credentials are
+# encrypted at rest with Fernet (aggregation/credentials.py) under CONNECTOR_CREDENTIALS_KEY:
+# one or more url-safe base64 32-byte keys, comma-separated, the first encrypting and all
+# decrypting (so a key can be rotated). Without it the key is derived from SECRET_KEY:
+# fine for development and tests, and safe in production (SECRET_KEY is required there),
+# but then changing SECRET_KEY makes the saved credentials unreadable: each connection
+# then says to enter them again. Set it in production to rotate the two apart.
+CONNECTOR_CREDENTIALS_KEY = env.list("CONNECTOR_CREDENTIALS_KEY", default=[])
+# Shops are reached over https only. Tests and development point connections at local fake
+# servers (http://127.0.0.1:port); nothing else may be plain http or a private address.
+CONNECTOR_ALLOW_HTTP_LOCALHOST = env.bool("CONNECTOR_ALLOW_HTTP_LOCALHOST", default=DEBUG)
+# Seconds to wait for a shop's answer, and how often a 429 or 5xx is tried again.
+CONNECTOR_TIMEOUT_SECONDS = env.float("CONNECTOR_TIMEOUT_SECONDS", default=30.0)
+CONNECTOR_RETRIES = env.int("CONNECTOR_RETRIES", default=5)
+
 # Store visits: a check-in by location lists the shared stores within this radius, and a
 # check-in farther than it from the store is allowed but flagged. Stores of different
 # owners within VISIT_SAME_PLACE_METERS of each other are one place on the visit page.

@@ -7,7 +7,16 @@ from django.core.files.base import ContentFile
 from factory.django import DjangoModelFactory
 from PIL import Image
 
-from accounts.models import Invitation, Membership, Organization, Region, Store, User
+from accounts.api_tokens import token_create
+from accounts.models import (
+    ApiToken,
+    Invitation,
+    Membership,
+    Organization,
+    Region,
+    Store,
+    User,
+)
 from aggregation.models import (
     Connection,
     ExchangeRate,
@@ -193,6 +202,12 @@ def _connection(org):
     )
 
 
+def api_token(org, **fields):
+    """A live token of `org`, made as the page makes one (its key is not kept here)."""
+    fields = {"name": "Nightly stock sync", "scope": ApiToken.Scope.READ} | fields
+    return token_create(organization=org, actor=None, **fields)[0]
+
+
 def _exchange_rate(org):
     """`org` becomes a master account with a GBP rate into its reporting currency (USD)."""
     return ExchangeRate.objects.create(
@@ -209,6 +224,7 @@ TENANT_FACTORIES = {
     Invitation: lambda org: InvitationFactory(organization=org),
     Store: lambda org: StoreFactory(organization=org),
     Region: lambda org: RegionFactory(organization=org),
+    ApiToken: api_token,
     ImportBatch: lambda org: ImportBatchFactory(organization=org),
     Partnership: lambda org: PartnershipFactory(organization=org),
     Organization: lambda org: org,  # an owner's inventory, addressed by its organization id

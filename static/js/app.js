@@ -108,5 +108,51 @@
   sortableTables(document);
   document.addEventListener("htmx:afterSettle", function (event) { sortableTables(event.target); });
 
+  // Copy buttons: data-copy names the element whose text is copied, data-copy-status the
+  // element that says whether it worked. The text is selected as well, so that where the
+  // clipboard is out of reach (a page on plain http) Ctrl+C copies it. Hidden without
+  // JavaScript, where they could not work.
+  function selectText(element) {
+    var range = document.createRange();
+    range.selectNodeContents(element);
+    var selection = window.getSelection();
+    selection.removeAllRanges();
+    selection.addRange(range);
+  }
+
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-copy]");
+    if (!button) return;
+    var source = document.getElementById(button.getAttribute("data-copy"));
+    var status = document.getElementById(button.getAttribute("data-copy-status"));
+    function say(copied) {
+      if (status) status.textContent = copied ? "Copied." : "Press Ctrl+C (\u2318C on a Mac) to copy it.";
+    }
+    selectText(source);
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(source.textContent.trim()).then(
+        function () { say(true); }, function () { say(false); });
+    } else {
+      var copied = false;
+      try { copied = document.execCommand("copy"); } catch (e) { copied = false; }
+      say(copied);
+    }
+  });
+
+  Array.prototype.forEach.call(document.querySelectorAll("[data-copy][hidden]"), function (button) {
+    button.hidden = false;
+  });
+
+  // A field with data-picks="name=value" checks that radio button of its form when filled
+  // in: typing an expiry date picks "On a date".
+  document.addEventListener("input", function (event) {
+    var picks = event.target.getAttribute && event.target.getAttribute("data-picks");
+    if (!picks || !event.target.form) return;
+    var parts = picks.split("=");
+    var radio = event.target.form.querySelector(
+      'input[type="radio"][name="' + parts[0] + '"][value="' + parts[1] + '"]');
+    if (radio && event.target.value) radio.checked = true;
+  });
+
   document.documentElement.classList.add("js");
 })();

@@ -34,8 +34,10 @@ USERS = [
 ]
 WIDTHS = (1280, 390)
 PAGES_PER_ORGANIZATION = 60  # shapes; the demo has fewer, so a runaway crawl is caught
+# /api/: the API answers programs. Its docs page, linked from the API tokens page, is
+# Swagger UI, not one of our templates; tests/browser/test_api_docs.py checks it.
 NOT_PAGES = re.compile(
-    r"^/(admin|static|media)/|/logout/|\.csv$|/export|/healthz|/readyz|/download"
+    r"^/(admin|static|media|api)/|/logout/|\.csv$|/export|/healthz|/readyz|/download"
 )
 AXE = (importlib.resources.files("axe_playwright_python") / "axe.min.js").read_text()
 

@@ -75,6 +75,7 @@ def test_load_all_with_one_broken_source(live_server, real_worker, new_page, pas
     expect(page.get_by_role("link", name="71053")).to_be_visible()
     snap(page, "order-plan")
     page.get_by_role("link", name="Connections", exact=True).first.click()
-    expect(
-        page.locator(f"#connection-{Connection.objects.get(child__name='Broken Shop').pk}")
-    ).to_contain_text("the stored file is missing")
+    # A failed load is called out above the table, what to fix with it; its row links there.
+    broken_pk = Connection.objects.get(child__name="Broken Shop").pk
+    expect(page.locator(f"#failed-{broken_pk}")).to_contain_text("the stored file is missing")
+    expect(page.locator(f"#connection-{broken_pk}")).to_contain_text("Failed")

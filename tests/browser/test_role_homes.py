@@ -23,15 +23,15 @@ pytestmark = pytest.mark.django_db(transaction=True)
 RETAILER_MENU = ["Home", "Inventory", "Tasks", "Organization", "Stores & Regions",
                  "3rd Party Connections", "Partner Permissions", "Members"]  # fmt: skip
 MENUS = {
-    "owner": [*RETAILER_MENU, "Add Account"],
-    "admin": [*RETAILER_MENU, "Add Account"],
+    "owner": [*RETAILER_MENU, "API Tokens", "Add Account"],
+    "admin": [*RETAILER_MENU, "API Tokens", "Add Account"],
     "member": RETAILER_MENU,
     "merchandiser": ["Home", "Inventory", "Tasks", "Organization", "Stores & Regions",
                      "3rd Party Connections", "Members"],
     "vendor": ["Home", "Inventory", "Sell-through", "Organization", "Stores & Regions",
-               "3rd Party Connections", "Members", "Add Account"],
+               "3rd Party Connections", "Members", "API Tokens", "Add Account"],
     "master": ["Home", "Inventory", "Organization", "3rd Party Connections", "Partner Permissions",
-               "Members", "Add Account", "Connections", "Order Plan"],
+               "Members", "API Tokens", "Add Account", "Connections", "Order Plan"],
 }  # fmt: skip
 LOGINS = {
     "owner": ("owner@heartland.example", None),

@@ -31,12 +31,14 @@ def member(role=Role.MEMBER, **kinds):
 @pytest.mark.parametrize(
     ("kinds", "role", "shown", "hidden"),
     [
-        ({}, Role.OWNER, {"Tasks", "Partner Permissions", "Add Account"}, {"Sell-through"}),
-        ({}, Role.MEMBER, {"Tasks", "Partner Permissions"}, {"Add Account", "Sell-through"}),
-        ({"is_retailer": False, "is_vendor": True}, Role.OWNER, {"Add Account", "Sell-through"},
-         {"Tasks", "Partner Permissions"}),
+        ({}, Role.OWNER, {"Tasks", "Partner Permissions", "Add Account", "API Tokens"},
+         {"Sell-through"}),
+        ({}, Role.MEMBER, {"Tasks", "Partner Permissions"},
+         {"Add Account", "Sell-through", "API Tokens"}),
+        ({"is_retailer": False, "is_vendor": True}, Role.OWNER,
+         {"Add Account", "Sell-through", "API Tokens"}, {"Tasks", "Partner Permissions"}),
         ({"is_retailer": False, "is_merchandiser": True}, Role.MEMBER, {"Tasks"},
-         {"Partner Permissions", "Add Account"}),
+         {"Partner Permissions", "Add Account", "API Tokens"}),
     ],
 )  # fmt: skip
 def test_every_link_shown_opens_and_every_link_hidden_is_refused(kinds, role, shown, hidden):
@@ -48,6 +50,7 @@ def test_every_link_shown_opens_and_every_link_hidden_is_refused(kinds, role, sh
     refused = {
         "Partner Permissions": "partners:permissions",
         "Add Account": "aggregation:add_account",
+        "API Tokens": "accounts:api_tokens",
     }
     for name in hidden & set(refused):
         assert client.get(reverse(refused[name])).status_code == 403
