@@ -175,6 +175,11 @@ class _StoreProductLookups(Importer):
         return product_id
 
 
+# The stored rows of at most this many store x product pairs are read at once (a chunk of
+# a file written store by store: 5 stores x 1,000 products); more are streamed.
+STOCK_READ_AT_ONCE = 20_000
+
+
 class StockImporter(_StoreProductLookups):
     model = Stock
     unique_fields = ("store", "product")
@@ -245,18 +250,21 @@ class StockImporter(_StoreProductLookups):
 
     def existing(self, organization, keys):
         keys = set(keys)
+        stores = {store for store, _ in keys}
+        products = {product for _, product in keys}
         rows = (
             Stock.objects.for_org(organization)
-            .filter(
-                store_id__in={store for store, _ in keys},
-                product_id__in={product for _, product in keys},
-            )
+            .filter(store_id__in=stores, product_id__in=products)
             .values(
                 "store_id", "product_id", "on_hand", "on_order", "current_price", "last_received_on"
             )
         )
+        if len(stores) * len(products) > STOCK_READ_AT_ONCE:
+            # A chunk spread over many stores and products may match many more stored rows
+            # than it has keys: they are streamed, a bounded number in memory at a time.
+            rows = rows.iterator(chunk_size=10000)
         current = {}
-        for row in rows.iterator(chunk_size=10000):
+        for row in rows:
             key = (row["store_id"], row["product_id"])
             if key in keys:
                 current[key] = row
