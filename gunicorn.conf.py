@@ -73,3 +73,23 @@ class JsonLogger(Logger):
 
 if JSON_LOGS:
     logger_class = JsonLogger
+
+
+def post_worker_init(worker):
+    """Load the URLs (and with them the API's schemas) before the first request, then move
+    every object the worker has made so far out of the garbage collector's way
+    (gc.freeze()): they live as long as the worker, and without this each full collection
+    walks all of them again, about 75 ms in the middle of a request once every few large
+    ones (a 10,000-row API batch, a big export)."""
+    import gc
+    import logging
+
+    try:
+        from django.urls import get_resolver
+
+        get_resolver().url_patterns  # noqa: B018 (imports every app's urls and the API)
+    except Exception:
+        # The first request reports a broken URLconf, as it would without this hook.
+        logging.getLogger("gunicorn.error").exception("Could not load the URLs at start")
+    gc.collect()
+    gc.freeze()
