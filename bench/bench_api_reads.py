@@ -126,13 +126,12 @@ def main():
         print(
             f"  {'':<34} {'page p50':>9} {'page p95':>9} {'API p50':>9} {'API p95':>9}  faster (p95)"
         )
-        worst = {"page": 0.0, "api": 0.0}
+        figures = []
         for label, (page_query, api_query) in cases.items():
             seen = wrk(f"{page}?{page_query}", f"Cookie: sessionid={cookie}")
             read = wrk(f"{api}?{api_query}", f"Authorization: Bearer {key}")
             assert not seen["errors"] and not read["errors"], (label, seen, read)
-            worst["page"] = max(worst["page"], seen["p95"])
-            worst["api"] = max(worst["api"], read["p95"])
+            figures.append((seen, read))
             faster = "API" if read["p95"] < seen["p95"] else "page"
             ratio = max(read["p95"], seen["p95"]) / max(min(read["p95"], seen["p95"]), 0.1)
             print(f"  {label:<34} {seen['p50']:6.1f} ms {seen['p95']:6.1f} ms {read['p50']:6.1f} ms "
@@ -141,15 +140,35 @@ def main():
         print(
             f"  API, first page at its default 100 rows: p50 {read['p50']:.1f} ms, p95 {read['p95']:.1f} ms"
         )
-        print(
-            f"  worst p95: page {worst['page']:.1f} ms, API {worst['api']:.1f} ms "
-            f"({'API' if worst['api'] < worst['page'] else 'page'} faster); target <= {TARGET_MS} ms: "
-            f"page {'ok' if worst['page'] <= TARGET_MS else 'MISSED'}, "
-            f"API {'ok' if worst['api'] <= TARGET_MS else 'MISSED'}"
-        )
+        summary(figures)
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
+
+
+def summary(figures):
+    """Which is faster over the lists, by p50 and p95 (one list's p95 can jump when a
+    worker is replaced after its max_requests, as gunicorn.conf.py has it), and each
+    side's worst p95 against the page's target."""
+    import statistics
+
+    lists = len(figures)
+    by_p95 = sum(read["p95"] < seen["p95"] for seen, read in figures)
+    by_p50 = sum(read["p50"] < seen["p50"] for seen, read in figures)
+    page = statistics.median(seen["p95"] for seen, _ in figures)
+    api = statistics.median(read["p95"] for _, read in figures)
+    worst_page = max(seen["p95"] for seen, _ in figures)
+    worst_api = max(read["p95"] for _, read in figures)
+    print(
+        f"  API faster in {by_p95} of {lists} lists by p95, {by_p50} of {lists} by p50; median "
+        f"p95 page {page:.1f} ms, API {api:.1f} ms: {'the API' if api < page else 'the page'} "
+        "is faster"
+    )
+    print(
+        f"  worst p95: page {worst_page:.1f} ms, API {worst_api:.1f} ms; target <= {TARGET_MS} ms: "
+        f"page {'ok' if worst_page <= TARGET_MS else 'MISSED'}, "
+        f"API {'ok' if worst_api <= TARGET_MS else 'MISSED'}"
+    )
 
 
 if __name__ == "__main__":
