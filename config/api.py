@@ -10,13 +10,14 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from accounts.api import TokenAuth
 from accounts.api import router as accounts_router
-from core.api import ApiError, error_response
+from core.api import ApiError, JsonParser, error_location, error_response
 from inventory.api import router as inventory_router
 from partners.api import router as partners_router
 from tasks.api import router as tasks_router
 
 ERRORS = {
-    "400": "A query parameter this endpoint cannot use (a cursor, a filter)",
+    "400": "A query parameter this endpoint cannot use (a cursor, a filter), or a body that "
+    "is not JSON text",
     "401": "No token, or one that is unknown, revoked or expired",
     "403": "The token may not do this (a read-only token writing, a partner writing a batch)",
     "404": "No such organization or object, or not one the token's organization may see",
@@ -80,6 +81,7 @@ api = ShelfshareApi(
         "Batches write all or nothing; send an `Idempotency-Key` header to make a retry safe."
     ),
     auth=TokenAuth(),
+    parser=JsonParser(),
     urls_namespace="api",
     docs_url="/docs",
 )
@@ -123,12 +125,7 @@ def _invalid(request, exc):
 
 def _validation_error(error):
     """pydantic's location as the API's words: a batch row's index and field."""
-    location = [part for part in error.get("loc", ()) if part not in ("body", "payload", "query")]
-    if len(location) >= 2 and location[0] == "rows" and isinstance(location[1], int):
-        found = {"row": location[1], "field": ".".join(str(p) for p in location[2:])}
-    else:
-        found = {"field": ".".join(str(p) for p in location)}
-    return {**found, "message": error.get("msg", "invalid")}
+    return {**error_location(error.get("loc", ())), "message": error.get("msg", "invalid")}
 
 
 @api.exception_handler(Http404)
@@ -138,6 +135,8 @@ def _not_found(request, exc):
 
 @api.exception_handler(HttpError)
 def _http_error(request, exc):
+    if isinstance(exc.__cause__, ApiError):  # raised reading the body (core.api.JsonParser)
+        return _api_error(request, exc.__cause__)
     return error_response(exc.status_code, "error", str(exc))
 
 

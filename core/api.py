@@ -14,12 +14,14 @@ import base64
 import binascii
 import hashlib
 import json
+import re
 from datetime import timedelta
 
 from django.db import IntegrityError, transaction
 from django.http import JsonResponse
 from django.utils import timezone
 from ninja import Field, Schema
+from ninja.parser import Parser
 
 from core.models import IdempotentRequest
 
@@ -55,6 +57,63 @@ def error_response(status, code, message, errors=(), headers=None):
 
 def not_found(what="object"):
     return ApiError(404, "not_found", f"No such {what}.")
+
+
+def error_location(parts) -> dict:
+    """Where in a request a problem is, as the API says it: a batch row's index and field
+    ({"row": 3, "field": "sku"}), else the field's dotted path."""
+    parts = [part for part in parts if part not in ("body", "payload", "query")]
+    if len(parts) >= 2 and parts[0] == "rows" and isinstance(parts[1], int):
+        return {"row": parts[1], "field": ".".join(str(p) for p in parts[2:])}
+    return {"field": ".".join(str(p) for p in parts)}
+
+
+# -- the JSON body -----------------------------------------------------------------------
+# JSON may escape half of a UTF-16 surrogate pair alone ("\ud800"), and Python's reader
+# also takes the same half written raw in the bytes: the str it makes can be neither stored
+# nor written to a file, so the first write of it failed with a 500. Only a body that has
+# one of these is searched for a half that stands alone (a whole pair is an ordinary
+# character, such as an emoji).
+_MAY_HOLD_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]|\xed[\xa0-\xbf]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+class JsonParser(Parser):
+    """django-ninja's JSON body parser, refusing text that is not Unicode with a 400 that
+    says where (ninja reports a parser's error as the 400 it wraps; config/api.py answers
+    with this one)."""
+
+    def parse_body(self, request):
+        data = super().parse_body(request)
+        if _MAY_HOLD_SURROGATE.search(request.body):
+            found = _lone_surrogate(data)
+            if found is not None:
+                raise ApiError(
+                    400, "invalid_text",
+                    "A string in the body holds half of a UTF-16 surrogate pair on its own "
+                    "(an escape such as \\ud800 without its partner), which is not text. "
+                    "Nothing was read or written.",
+                    errors=[{**error_location(found), "message": "not valid Unicode text"}],
+                )  # fmt: skip
+        return data
+
+
+def _lone_surrogate(data):
+    """The path to the first string (a value or a key) holding a lone surrogate, or None."""
+    stack = [((), data)]
+    while stack:
+        path, value = stack.pop()
+        if isinstance(value, str):
+            if _SURROGATE.search(value):
+                return path
+        elif isinstance(value, dict):
+            for key, item in reversed(value.items()):
+                if _SURROGATE.search(key):
+                    return (*path, key)
+                stack.append(((*path, key), item))
+        elif isinstance(value, list):
+            stack.extend(((*path, index), item) for index, item in reversed(list(enumerate(value))))
+    return None
 
 
 class Paging(Schema):

@@ -157,7 +157,31 @@ def _as_csv(fields, rows) -> bytes:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(fields)
     writer.writerows([_text(row.get(name)) for name in fields] for row in rows)
-    return out.getvalue().encode()
+    try:
+        return out.getvalue().encode()
+    except UnicodeEncodeError:
+        raise _not_text(fields, rows) from None
+
+
+def _not_text(fields, rows) -> RowsRejected:
+    """The rows whose text holds half of a UTF-16 surrogate pair alone (JSON can escape
+    one, "\\ud800"): no file or database stores it, so the batch is refused naming them."""
+    problems = []
+    for index, row in enumerate(rows):
+        for name in fields:
+            value = row.get(name)
+            if isinstance(value, str) and not value.isascii():
+                try:
+                    value.encode()
+                except UnicodeEncodeError:
+                    shown = value.encode("utf-8", "backslashreplace").decode()
+                    problems.append(RowProblem(index, name, shown, "not valid Unicode text"))
+    return RowsRejected(
+        f"{len(problems)} values are not valid Unicode text (half of a surrogate pair on its "
+        "own), so nothing was written.",
+        problems=problems[:STORED_ERRORS],
+        count=len(problems),
+    )
 
 
 def _text(value) -> str:
