@@ -10,7 +10,7 @@ stock one row at a time, through the Adjust page's checks."""
 from decimal import Decimal
 from typing import Annotated, Required, TypedDict
 
-from django.db.models import F, Q
+from django.db.models import F
 from ninja import Field, Query, Router, Schema, Status
 from pydantic import ConfigDict, with_config
 
@@ -20,7 +20,7 @@ from core.imports.registry import importer_for
 from core.imports.rows import RowsRejected, import_rows
 from core.versions import StaleVersion
 from inventory import services
-from inventory.forms import AdjustmentForm, StockFilter
+from inventory.forms import AdjustmentForm, StockFilter, product_conditions
 from inventory.models import Adjustment, Product, SalesLine, Stock
 from inventory.selectors import STOCK_VALUES, keyset_page, visible_stock
 from partners.api import access_or_404, refuse_filter_errors
@@ -58,21 +58,6 @@ class ProductPage(Schema):
     next_cursor: str | None
 
 
-def product_q(filters) -> Q:
-    """The stock list's product conditions (inventory/forms.py StockFilter), for products."""
-    q = Q()
-    if filters.q:
-        text = filters.q.strip()
-        q &= Q(sku__iexact=text) | Q(name__icontains=text)
-    if filters.vendor:
-        q &= Q(vendor_name__icontains=filters.vendor) | Q(
-            vendor_organization__name__icontains=filters.vendor
-        )
-    if filters.category:
-        q &= Q(category__icontains=filters.category)
-    return q
-
-
 @router.get(
     "/organizations/{int:organization_id}/products",
     response=ProductPage,
@@ -83,7 +68,8 @@ def products(request, organization_id: int, filters: Query[ProductFilters]):
     access = access_or_404(request, organization_id)
     limit = filters.limit
     after = decode_cursor(filters.cursor, int)
-    found = Product.objects.filter(access.product_q, product_q(filters), organization=access.owner)
+    conditions = product_conditions(filters.q, filters.vendor, filters.category)
+    found = Product.objects.filter(access.product_q, conditions, organization=access.owner)
     if after:
         found = found.filter(pk__gt=after[0])
     rows = found.order_by("pk").values(

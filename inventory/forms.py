@@ -14,6 +14,22 @@ from inventory.services import price_problem
 PRODUCT_IDS_LIMIT = 5000
 
 
+def product_conditions(q=None, vendor=None, category=None) -> Q:
+    """A Q on products: an exact SKU or part of the name, part of the vendor's name, part
+    of the category. The stock list's filter and the API's product list both use it."""
+    product_q = Q()
+    if q:
+        q = q.strip()
+        product_q &= Q(sku__iexact=q) | Q(name__icontains=q)
+    if vendor:
+        product_q &= Q(vendor_name__icontains=vendor) | Q(
+            vendor_organization__name__icontains=vendor
+        )
+    if category:
+        product_q &= Q(category__icontains=category)
+    return product_q
+
+
 class StockFilter(django_filters.FilterSet):
     """The stock list's filter. The product conditions (SKU or name, vendor, category) are
     applied together as one list of product ids, not as a filter each: see `_products`."""
@@ -38,16 +54,7 @@ class StockFilter(django_filters.FilterSet):
 
     def filter_queryset(self, queryset):
         data = self.form.cleaned_data
-        product_q = Q()
-        if data.get("q"):
-            q = data["q"].strip()
-            product_q &= Q(sku__iexact=q) | Q(name__icontains=q)
-        if data.get("vendor"):
-            product_q &= Q(vendor_name__icontains=data["vendor"]) | Q(
-                vendor_organization__name__icontains=data["vendor"]
-            )
-        if data.get("category"):
-            product_q &= Q(category__icontains=data["category"])
+        product_q = product_conditions(data.get("q"), data.get("vendor"), data.get("category"))
         self.product_q = product_q  # the inventory sorted by a product's column reads it
         if product_q:
             queryset = queryset.filter(self._products(product_q))

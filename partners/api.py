@@ -6,7 +6,6 @@ from django.db.models import Q
 from django.http import Http404
 from ninja import Query, Router, Schema
 
-from accounts.models import Store
 from core.api import ApiError, Paging, decode_cursor, encode_cursor, page
 from partners.access import accesses_for, owner_access_or_404
 
@@ -113,9 +112,7 @@ def stores(request, organization_id: int, filters: Query[StoreFilters]):
     access = access_or_404(request, organization_id)
     limit = filters.limit
     after = decode_cursor(filters.cursor, int)
-    found = Store.objects.filter(organization=access.owner)
-    if not access.is_owner:
-        found = found.filter(pk__in=sorted(access.store_ids))
+    found = access.stores
     if filters.q:
         q = filters.q.strip()
         found = found.filter(Q(number__iexact=q) | Q(name__icontains=q) | Q(city__icontains=q))
