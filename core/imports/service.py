@@ -409,15 +409,15 @@ def _apply_rows(batch, importer):
         if len(creates) + len(updates) >= WRITE_CHUNK:
             flush()
     flush()
-    _analyze(importer.written_models, counts.creates + counts.updates)
+    _analyze(importer.written_models, counts.creates)
     counts.errors = [e.as_dict() for e in counts.errors]
     counts.touched = [dict(pairs) for pairs in touched]
     return counts
 
 
 ANALYZE_AFTER_ROWS = 5000
-# A table is analyzed once the rows changed since its last ANALYZE, this import's with
-# them, are this share of it: autovacuum's own rule (autovacuum_analyze_scale_factor).
+# A table is analyzed once it has grown by this share since its last ANALYZE, this import's
+# new rows with them (autovacuum_analyze_scale_factor's value).
 ANALYZE_SHARE = 0.1
 
 
@@ -452,7 +452,7 @@ def _apply_staged(batch, importer):
         touched=merged["touched"],
     )
     counts.unchanged = batch.total_rows - counts.error_count - counts.creates - counts.updates
-    _analyze(importer.written_models, counts.creates + counts.updates)
+    _analyze(importer.written_models, counts.creates)
     return counts
 
 
@@ -469,28 +469,33 @@ def _readings_of(batch):
     }
 
 
-def _analyze(models, written):
+def _analyze(models, created):
     """PostgreSQL plans from table statistics, and a table just filled in bulk has none
     yet (autovacuum comes later, if at all): the rollup refresh that follows an import, and
-    the next page, would be planned as if the table were empty. So an import of at least
-    ANALYZE_AFTER_ROWS rows ANALYZEs each table it wrote, when the rows changed since that
-    table's last ANALYZE, its own included, are at least ANALYZE_SHARE of the table, as
-    autovacuum would: a table filled or grown by the import at once, while 10,000 rows
-    updated in a table of millions (the same count, the same spread) do not sample it again
-    each time (about 0.3 s a time; it is sampled once the changes add up)."""
-    if connection.vendor != "postgresql" or written < ANALYZE_AFTER_ROWS:
+    the next page, would be planned as if the table were empty. So an import that created
+    at least ANALYZE_AFTER_ROWS rows ANALYZEs each table it wrote once the table has grown
+    by ANALYZE_SHARE since its last ANALYZE, these rows included.
+
+    Rows updated in place do not count: they change neither how many rows a table has nor
+    which stores and products they join, which is what the plans rest on, and sampling the
+    table again costs about as much as writing 10,000 rows (a batch of updates every few
+    seconds would pay it each time). Their new values are sampled by autovacuum, whose
+    rule counts updates too."""
+    if connection.vendor != "postgresql" or created < ANALYZE_AFTER_ROWS:
         return
     with connection.cursor() as cursor:
         for model in models:
             table = model._meta.db_table
+            # reltuples: the rows at the last ANALYZE (or VACUUM), -1 if never; n_live_tup:
+            # the rows now, as counted by committed inserts and deletes since.
             cursor.execute(
-                "SELECT c.reltuples, coalesce(s.n_mod_since_analyze, 0) FROM pg_class c "
+                "SELECT c.reltuples, coalesce(s.n_live_tup, 0) FROM pg_class c "
                 "LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid WHERE c.oid = %s::regclass",
                 [connection.ops.quote_name(table)],
             )
-            estimated, changed = cursor.fetchone()
-            # reltuples is -1 for a table never analyzed nor vacuumed.
-            if estimated < 0 or changed + written >= ANALYZE_SHARE * estimated:
+            estimated, live = cursor.fetchone()
+            grown = max(live - estimated, 0) + created
+            if estimated < 0 or grown >= ANALYZE_SHARE * estimated:
                 cursor.execute(f"ANALYZE {connection.ops.quote_name(table)}")
 
 
