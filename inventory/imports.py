@@ -254,7 +254,9 @@ class StockImporter(_StoreProductLookups):
         products = {product for _, product in keys}
         rows = (
             Stock.objects.for_org(organization)
-            .filter(store_id__in=stores, product_id__in=products)
+            .filter(
+                **in_one_parameter("store_id", stores), **in_one_parameter("product_id", products)
+            )
             .values(
                 "store_id", "product_id", "on_hand", "on_order", "current_price", "last_received_on"
             )
