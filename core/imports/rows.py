@@ -6,20 +6,22 @@ would change, the apply writes it in one transaction and sends `import_applied` 
 refreshes master rollups). So a row the Imports page refuses, the API refuses too, with
 the same words. What differs: the columns are the importer's own field names (no
 guessing), numbers are written with a decimal point and dates as YYYY-MM-DD (no reading
-to decide), and the rows are applied at once, in the caller's request or job.
+to decide), the rows are walked from memory, row i as line i + 2 of the file, and they
+are applied at once, in the caller's request or job.
 """
 
 import csv
 import datetime
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.files.base import ContentFile
 
 from core.imports.base import STORED_ERRORS, Importer
 from core.imports.columns import DATE, NUMBER
-from core.imports.reading import ImportRejected
+from core.imports.reading import Table
 from core.imports.service import _preview, confirm
 from core.imports.values import ISO, POINT, ColumnReading
 from core.models import ImportBatch
@@ -59,8 +61,14 @@ def import_rows(
     """Write `rows` (dicts keyed by the importer's field names) all or nothing, or the valid
     ones only. Returns the applied batch; raises RowsRejected, writing nothing, when a row
     is refused (all or nothing) or the rows cannot be imported at all."""
+    if len(rows) > settings.IMPORT_MAX_ROWS:
+        raise RowsRejected(
+            f"The batch has {len(rows):,} rows; the most one batch may have is "
+            f"{settings.IMPORT_MAX_ROWS:,}. Send it in smaller batches."
+        )
     fields = _fields(importer, rows)
-    content = _as_csv(fields, rows)
+    cells = [[_text(row.get(name)) for name in fields] for row in rows]
+    content = _as_csv(fields, cells, rows)
     batch = ImportBatch(
         organization=organization,
         kind=importer.kind,
@@ -70,11 +78,10 @@ def import_rows(
         options=options or {},
     )
     batch.file.save(f"{importer.kind}-rows.csv", ContentFile(content), save=False)
-    try:
-        table = importer.read(lambda: io.BytesIO(content))
-    except ImportRejected as rejected:
-        batch.file.delete(save=False)
-        raise RowsRejected(str(rejected)) from rejected
+    table = RowsTable(
+        encoding="UTF-8", delimiter=",", header=fields, header_line=1, cells=cells,
+        opener=lambda: io.BytesIO(content),
+    )  # fmt: skip
     batch.encoding, batch.delimiter = table.encoding, table.delimiter
     batch.header, batch.header_line = table.header, table.header_line
     batch.mapping = {name: index for index, name in enumerate(fields)}
@@ -152,20 +159,38 @@ def _fields(importer, rows):
     return [name for name in known if name in used]
 
 
-def _as_csv(fields, rows) -> bytes:
+@dataclass
+class RowsTable(Table):
+    """The rows as the cells the batch's file reads as, walked from memory: no reading the
+    file back, and row i is line i + 2 however many line breaks its values hold (a row of
+    the file may span lines). Unlike a file's blank line, a row with every value empty is
+    a row, and is refused as one."""
+
+    cells: list[list[str]] = field(default_factory=list)
+
+    def rows(self):
+        return enumerate(self.cells, start=self.header_line + 1)
+
+
+def _as_csv(fields, cells, rows) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(fields)
-    writer.writerows([_text(row.get(name)) for name in fields] for row in rows)
+    writer.writerows(cells)
+    text = out.getvalue()
     try:
-        return out.getvalue().encode()
+        content = text.encode()
     except UnicodeEncodeError:
         raise _not_text(fields, rows) from None
+    if "\x00" in text:
+        raise _not_text(fields, rows)
+    return content
 
 
 def _not_text(fields, rows) -> RowsRejected:
-    """The rows whose text holds half of a UTF-16 surrogate pair alone (JSON can escape
-    one, "\\ud800"): no file or database stores it, so the batch is refused naming them."""
+    """The rows whose text holds half of a UTF-16 surrogate pair alone, or a NUL character
+    (JSON can escape both, "\\ud800", "\\u0000"): no file or database stores them as text,
+    so the batch is refused naming them."""
     problems = []
     for index, row in enumerate(rows):
         for name in fields:
@@ -176,9 +201,13 @@ def _not_text(fields, rows) -> RowsRejected:
                 except UnicodeEncodeError:
                     shown = value.encode("utf-8", "backslashreplace").decode()
                     problems.append(RowProblem(index, name, shown, "not valid Unicode text"))
+                    continue
+            if isinstance(value, str) and "\x00" in value:
+                shown = value.replace("\x00", "\\u0000")
+                problems.append(RowProblem(index, name, shown, "holds a NUL character (\\u0000)"))
     return RowsRejected(
-        f"{len(problems)} values are not valid Unicode text (half of a surrogate pair on its "
-        "own), so nothing was written.",
+        f"{len(problems)} values are not text that can be stored (half of a surrogate pair "
+        "on its own, or a NUL character), so nothing was written.",
         problems=problems[:STORED_ERRORS],
         count=len(problems),
     )

@@ -75,3 +75,20 @@ def test_import_rows_refuses_a_lone_surrogate_naming_the_row(shop):
     (problem,) = refused.value.problems
     assert (problem.row, problem.field, problem.value) == (1, "name", "Half \\ud800 a pair")
     assert not Product.objects.filter(sku__in=["OK-1", "BAD-1"]).exists()
+
+
+def test_a_nul_character_is_a_422_naming_its_row_and_field_not_a_500(api, shop):
+    # "\u0000" is valid JSON and a valid str, but PostgreSQL keeps no NUL in text, and a
+    # file holding one is not text: the batch is refused before anything is written.
+    body = (
+        '{"rows": [{"sku": "NUL-1", "name": "Fine"}, {"sku": "NUL-2", "name": "Gin\\u0000 Tonic"}]}'
+    )
+    response = api["write"].post(url(shop, "products"), body)
+    assert response.status_code == 422, response.content
+    error = response.json()["error"]
+    assert error["errors"] == [
+        {"row": 1, "field": "name", "value": "Gin\\u0000 Tonic",
+         "message": "holds a NUL character (\\u0000)"}
+    ]  # fmt: skip
+    assert not Product.objects.filter(sku__startswith="NUL-").exists()
+    assert not ImportBatch.objects.exists()

@@ -133,3 +133,43 @@ def test_a_date_not_written_yyyy_mm_dd_is_refused_by_name(org, catalogue):
                              "retail_amount": 1}])  # fmt: skip
     (problem,) = refused.value.problems
     assert (problem.row, problem.field, problem.value) == (0, "date", "03/04/2026")
+
+
+def test_a_row_with_every_value_empty_is_refused_not_skipped(org, catalogue):
+    # A CSV file's blank line is no row; a row of the batch is one, and says nothing.
+    rows = [
+        {"store": "1", "sku": "SKU-1", "on_hand": 4},
+        {"store": None, "sku": "", "on_hand": None},
+        {"store": "2", "sku": "SKU-2", "on_hand": 6},
+    ]
+    with pytest.raises(RowsRejected) as refused:
+        send(org, "stock", rows)
+    assert [(p.row, p.field) for p in refused.value.problems] == [(1, "store")]
+    assert refused.value.count == 1
+    assert not Stock.objects.filter(organization=org).exists()
+
+
+def test_a_value_holding_line_breaks_does_not_shift_the_rows_named_after_it(org, catalogue):
+    rows = [
+        {"sku": "NL-1", "name": "Two\nline\r\nname"},
+        {"sku": "NL-2", "name": "Fine", "unit_cost": "-3"},
+        {"sku": "NL-3", "name": "Also\nfine", "unit_cost": "x"},
+    ]
+    rows[0]["unit_cost"] = None
+    with pytest.raises(RowsRejected) as refused:
+        send(org, "products", rows)
+    assert [(p.row, p.field, p.value) for p in refused.value.problems] == [
+        (1, "unit_cost", "-3"),
+        (2, "unit_cost", "x"),
+    ]
+    assert not Product.objects.filter(organization=org, sku__startswith="NL-").exists()
+
+
+def test_more_rows_than_an_upload_may_have_are_refused_before_anything(org, catalogue, settings):
+    settings.IMPORT_MAX_ROWS = 2
+    rows = [{"store": "1", "sku": "SKU-1", "on_hand": n} for n in range(3)]
+    with pytest.raises(
+        RowsRejected, match="The batch has 3 rows; the most one batch may have is 2"
+    ):
+        send(org, "stock", rows)
+    assert not ImportBatch.objects.filter(organization=org).exists()
