@@ -13,7 +13,7 @@ from partners.api import access_or_404, refuse_filter_errors
 from tasks import services
 from tasks.forms import TaskFilter
 from tasks.models import Task
-from tasks.views import _may_see_tasks, visible_tasks
+from tasks.selectors import may_see_tasks, visible_tasks
 
 router = Router(tags=["Tasks"])
 
@@ -56,7 +56,7 @@ class TaskPage(Schema):
     summary="Tasks: your own, or those in the stores you merchandise for an owner",
 )
 def tasks(request, organization_id: int, filters: Query[TaskFilters]):
-    access = access_or_404(request, organization_id, allowed=_may_see_tasks)
+    access = access_or_404(request, organization_id, allowed=may_see_tasks)
     limit = filters.limit
     after = decode_cursor(filters.cursor, int)
     params = filters.model_dump(exclude={"cursor", "limit"}, exclude_none=True)
@@ -111,7 +111,7 @@ class TaskUpdateOut(Schema):
 )
 def task_update(request, organization_id: int, task_id: int, payload: TaskUpdateIn):
     """The task page's update, without photos (they are taken in the store, on the page)."""
-    access = access_or_404(request, organization_id, allowed=_may_see_tasks)
+    access = access_or_404(request, organization_id, allowed=may_see_tasks)
     task = visible_tasks(access).filter(pk=task_id).first()
     if task is None:
         raise not_found("task")

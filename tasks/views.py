@@ -24,23 +24,12 @@ from partners.access import (
 from tasks import geo, services
 from tasks.forms import TaskFilter, TaskForm, UpdateForm
 from tasks.models import Campaign, Priority, Task, TaskPhoto, TaskUpdate, Visit
+from tasks.selectors import may_see_tasks, visible_tasks
 
 PAGE_SIZE = 50
 
 
 # -- What the viewer may see ----------------------------------------------------------
-
-
-def _may_see_tasks(access):
-    return access.is_owner or bool(access.task_store_ids())
-
-
-def visible_tasks(access):
-    tasks = Task.objects.filter(organization=access.owner)
-    store_ids = access.task_store_ids()
-    if store_ids is not None:
-        tasks = tasks.filter(store_id__in=sorted(store_ids))
-    return tasks
 
 
 def _task_or_404(request, task_id):
@@ -85,7 +74,7 @@ TASK_COLUMNS = {
 
 @organization_required()
 def task_list(request, organization_id):
-    access = owner_access_or_404(request.organization, organization_id, allowed=_may_see_tasks)
+    access = owner_access_or_404(request.organization, organization_id, allowed=may_see_tasks)
     owner = access.owner
     task_filter = TaskFilter(request.GET, queryset=visible_tasks(access), access=access)
     sorting = Sorting(request, TASK_COLUMNS, default="due")
