@@ -8,8 +8,10 @@ need it. One place for what every connector must get right about the network:
 - an answer only the user can fix (credentials refused, an address that is not the shop)
   is a LoadFailed whose message says what to fix, shown on the connections page;
 - https only, to public addresses, and no redirects: the credentials never go anywhere
-  but the address the user entered. CONNECTOR_ALLOW_HTTP_LOCALHOST lets the tests and
-  development point a connection at a fake shop on 127.0.0.1.
+  but the address the user entered. The name is checked when the connection is saved,
+  when a load begins and at each connection, which goes to the very address checked (a
+  name can resolve elsewhere a moment later). CONNECTOR_ALLOW_HTTP_LOCALHOST lets the
+  tests and development point a connection at a fake shop on 127.0.0.1.
 """
 
 import email.utils
@@ -76,6 +78,51 @@ def _public(host: str) -> bool:
     return all(ipaddress.ip_address(address).is_global for address in addresses)
 
 
+class NotPublic(OSError):
+    """The name resolved, at the moment of connecting, to an address that is not public."""
+
+
+def _connect_public(address, timeout, source_address=None):
+    """socket.create_connection() to an address the name resolves to now, each of them
+    checked public first. The address was checked when the connection was saved and when
+    the load began, but a name with no time to live can resolve elsewhere a moment later
+    (DNS rebinding): only an address checked here is connected to."""
+    host, port = address
+    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP)
+    addresses = list(dict.fromkeys(info[4][0] for info in infos))
+    for found in addresses:
+        if not ipaddress.ip_address(found.split("%")[0]).is_global:
+            raise NotPublic(f"it resolves to {found}, which is not a public internet address")
+    refused = None
+    for found in addresses:
+        try:
+            return socket.create_connection((found, port), timeout, source_address)
+        except OSError as error:
+            refused = error
+    raise refused or OSError(f"{host} has no address")
+
+
+class _PublicHTTPSConnection(http.client.HTTPSConnection):
+    """HTTPS to a shop, connecting only to public addresses checked at that moment (the
+    certificate is still checked against the shop's name). Through the operator's proxy
+    (HTTPS_PROXY), the proxy connects, and its own rules apply."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._create_connection = self._connect
+
+    def _connect(self, address, *args):
+        local = address[0] in LOCAL_HOSTS and settings.CONNECTOR_ALLOW_HTTP_LOCALHOST
+        if self._tunnel_host or local:
+            return socket.create_connection(address, *args)
+        return _connect_public(address, *args)
+
+
+class _PublicHTTPSHandler(urllib.request.HTTPSHandler):
+    def https_open(self, req):
+        return self.do_open(_PublicHTTPSConnection, req, context=self._context)
+
+
 @dataclass(frozen=True)
 class Answer:
     status: int
@@ -134,7 +181,7 @@ class Source:
         self.sleep = sleep
         self.retries = settings.CONNECTOR_RETRIES
         self.timeout = settings.CONNECTOR_TIMEOUT_SECONDS
-        handlers = [_NoRedirects()]
+        handlers = [_NoRedirects(), _PublicHTTPSHandler()]
         if urllib.parse.urlsplit(self.base_url).hostname in LOCAL_HOSTS:
             handlers.append(urllib.request.ProxyHandler({}))  # a local fake is never proxied
         self._opener = urllib.request.build_opener(*handlers)
@@ -189,6 +236,8 @@ class Source:
         host = urllib.parse.urlsplit(self.base_url).netloc
         if isinstance(reason, socket.gaierror):
             why = "that name does not exist"
+        elif isinstance(reason, NotPublic):
+            why = str(reason)
         elif isinstance(reason, ConnectionRefusedError):
             why = "the connection was refused"
         else:

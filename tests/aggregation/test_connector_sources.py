@@ -71,3 +71,50 @@ def test_credentials_and_queries_never_appear_in_a_message():
         source_for(server.url, site.clock).get("/orders", {"consumer_secret": "cs_hidden"})
     assert "cs_hidden" not in str(failed.value) and "c2VjcmV0" not in str(failed.value)
     assert "500 Internal Server Error 6 times in a row" in str(failed.value)
+
+
+PUBLIC = "93.184.215.14"  # a public internet address; nothing here connects to it
+
+
+def resolving(monkeypatch, *answers):
+    """The shop's name resolves to each of `answers` in turn (a DNS record with no time to
+    live can change between two lookups); returns the addresses connected to."""
+    answers = list(answers)
+    connected = []
+
+    def getaddrinfo(host, port, *args, **kwargs):
+        address = answers.pop(0) if len(answers) > 1 else answers[0]
+        return [(2, 1, 6, "", (address, port))]
+
+    def create_connection(address, *args, **kwargs):
+        connected.append(address)
+        raise ConnectionRefusedError(111, "Connection refused")
+
+    monkeypatch.setattr("aggregation.sources.socket.getaddrinfo", getaddrinfo)
+    monkeypatch.setattr("aggregation.sources.socket.create_connection", create_connection)
+    return connected
+
+
+def test_a_name_checked_public_that_resolves_to_the_servers_network_later_is_not_connected_to(
+    monkeypatch, settings,
+):  # fmt: skip
+    # DNS rebinding: public when the address is checked, the database's host a moment later.
+    settings.CONNECTOR_ALLOW_HTTP_LOCALHOST = False
+    connected = resolving(monkeypatch, PUBLIC, "127.0.0.1")
+    source = source_for("https://shop.example", Clock())
+    with pytest.raises(LoadFailed) as failed:
+        source.get("/wp-json/wc/v3/products")
+    assert connected == []
+    assert str(failed.value) == (
+        "The shop at shop.example could not be reached (it resolves to 127.0.0.1, which is "
+        "not a public internet address). Check the shop address on the connection."
+    )
+
+
+def test_the_connection_goes_to_the_address_just_checked(monkeypatch, settings):
+    settings.CONNECTOR_ALLOW_HTTP_LOCALHOST = False
+    connected = resolving(monkeypatch, PUBLIC)
+    source = source_for("https://shop.example", Clock())
+    with pytest.raises(LoadFailed, match="the connection was refused"):
+        source.get("/wp-json/wc/v3/products")
+    assert connected == [(PUBLIC, 443)]
