@@ -16,16 +16,14 @@ more than a client may; the count is still kept, in the cache, on every request.
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import urllib.request
 from pathlib import Path
 
-from bench.bench_inventory_page import LUA, _deep_cursor, _free_port, _wait, build
-from bench.common import setup_django
+from bench.bench_inventory_page import LUA, _deep_cursor, _wait, build
+from bench.common import gunicorn, setup_django
 
-ROOT = Path(__file__).resolve().parent.parent
 DURATION = int(os.environ.get("BENCH_SECONDS", "15"))
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "10"))
 TARGET_MS = 150
@@ -72,29 +70,9 @@ def main():
         organization=partner, actor=None, name="bench reader", scope=ApiToken.Scope.READ
     )
     print(f"  data: {counts['stock']:,} stock rows; 300 stores shared with a merchandiser")
-    port = _free_port()
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings",
-        "DEBUG": "off",
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "SECURE_SSL_REDIRECT": "off",
-        "LOG_LEVEL": "WARNING",
-        "EMAIL_URL": "smtp://127.0.0.1:1025",
-        "API_RATE_LIMIT": "100000000",
-    }
-    subprocess.run(
-        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
-        cwd=ROOT, env=env, check=True,
-    )  # fmt: skip
-    server = subprocess.Popen(
-        [str(Path(sys.executable).parent / "gunicorn"), "config.wsgi", "-w", "3", "-b", f"127.0.0.1:{port}",
-         "--access-logfile", "/dev/null", "--error-logfile", "/tmp/bench-api-reads-gunicorn.log"],
-        cwd=ROOT, env=env,
-    )  # fmt: skip
-    try:
-        page = f"http://127.0.0.1:{port}/inventory/o/{owner_id}/"
-        api = f"http://127.0.0.1:{port}/api/v1/organizations/{owner_id}/stock"
+    with gunicorn("api-reads", env={"API_RATE_LIMIT": "100000000"}) as server:
+        page = f"{server}/inventory/o/{owner_id}/"
+        api = f"{server}/api/v1/organizations/{owner_id}/stock"
         _wait(page, cookie)
         deep = _deep_cursor(page, cookie, pages=40)
         deep_filtered = _deep_cursor(page + "?q=Whiskey", cookie, pages=10)
@@ -141,9 +119,6 @@ def main():
             f"  API, first page at its default 100 rows: p50 {read['p50']:.1f} ms, p95 {read['p95']:.1f} ms"
         )
         summary(figures)
-    finally:
-        server.send_signal(signal.SIGTERM)
-        server.wait(timeout=30)
 
 
 def summary(figures):

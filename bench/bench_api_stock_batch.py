@@ -15,29 +15,16 @@ Target (issue 16): the median of the five updates at least 20,000 rows/s end to 
 import json
 import os
 import random
-import signal
 import statistics
-import subprocess
-import sys
 import time
 import urllib.request
-from pathlib import Path
 
-from bench.common import copy_rows, machine_seconds, setup_django
+from bench.common import copy_rows, gunicorn, machine_seconds, setup_django
 
-ROOT = Path(__file__).resolve().parent.parent
 STORES, PRODUCTS, UNSTOCKED = 100, 1000, 10
 ROWS, RUNS, TARGET = 10_000, 5, 20_000
 RETAILER = "Bench API Retailer"
 WORKERS = int(os.environ.get("BENCH_WORKERS", "3"))
-
-
-def _free_port():
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def build():
@@ -115,10 +102,9 @@ def main():
     os.environ.setdefault("SECRET_KEY", "bench-only-secret-key-" + "x" * 40)
     setup_django()
     from django.db import connection
-    from django.db.models import Sum
 
     from accounts.api_tokens import token_create
-    from accounts.models import ApiToken, Store
+    from accounts.models import ApiToken
     from inventory.models import Stock
 
     retailer = build()
@@ -134,31 +120,22 @@ def main():
     _token, key = token_create(
         organization=retailer, actor=None, name="bench writer", scope=ApiToken.Scope.WRITE
     )
-    port = _free_port()
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings",
-        "DEBUG": "off",
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "SECURE_SSL_REDIRECT": "off",
-        "LOG_LEVEL": "WARNING",
-        "EMAIL_URL": "smtp://127.0.0.1:1025",
-    }
-    subprocess.run(
-        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
-        cwd=ROOT,
-        env=env,
-        check=True,
-    )
-    server = subprocess.Popen(
-        [str(Path(sys.executable).parent / "gunicorn"), "config.wsgi", "-w", str(WORKERS), "-b", f"127.0.0.1:{port}",
-         "--timeout", "300", "--access-logfile", "/dev/null",
-         "--error-logfile", "/tmp/bench-api-gunicorn.log"],
-        cwd=ROOT, env=env,
-    )  # fmt: skip
     try:
-        url = f"http://127.0.0.1:{port}/api/v1/organizations/{retailer.pk}/stock"
-        _wait(f"http://127.0.0.1:{port}/api/v1/me", key)
+        measure(retailer, key)
+    finally:
+        _forget_batches(retailer)
+
+
+def measure(retailer, key):
+    """The first import and the five timed updates, through gunicorn; prints the figures."""
+    from django.db.models import Sum
+
+    from accounts.models import Store
+    from inventory.models import Stock
+
+    with gunicorn("api-stock-batch", workers=WORKERS, args=["--timeout", "300"]) as server:
+        url = f"{server}/api/v1/organizations/{retailer.pk}/stock"
+        _wait(f"{server}/api/v1/me", key)
         # Warm the workers up with full batches (stores 91-100), as a server that has been
         # taking batches is: imports done, memory grown.
         warm_stores = range(STORES - 9, STORES + 1)
@@ -208,10 +185,6 @@ def main():
             f"target >= {TARGET:,} rows/s: {'PASS' if rate >= TARGET else 'MISS'}"
         )
         print(f"  machine: a fixed Python loop took {machine_seconds():.3f} s (median of 5)")
-    finally:
-        server.send_signal(signal.SIGTERM)
-        server.wait(timeout=30)
-        _forget_batches(retailer)
 
 
 def _forget_batches(retailer):

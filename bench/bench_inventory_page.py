@@ -12,28 +12,17 @@ import os
 import random
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import time
 import urllib.request
 from pathlib import Path
 
-from bench.common import copy_rows, setup_django
+from bench.common import copy_rows, gunicorn, setup_django
 
-ROOT = Path(__file__).resolve().parent.parent
 STORES, PRODUCTS, DAYS, SHARED = 500, 4000, 90, 300
 
 
-def _free_port():
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-PORT = _free_port()  # a fixed one may be taken by a development server
 DURATION = int(os.environ.get("BENCH_SECONDS", "15"))
 LUA = """
 done = function(summary, latency, requests)
@@ -138,29 +127,8 @@ def main():
     print(
         f"  data: {counts['stock']:,} stock rows, {counts['sales']:,} sales lines; {SHARED} stores shared"
     )
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings",
-        "DEBUG": "off",
-        "SECRET_KEY": os.environ["SECRET_KEY"],
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "SECURE_SSL_REDIRECT": "off",
-        "LOG_LEVEL": "WARNING",
-        "EMAIL_URL": "smtp://127.0.0.1:1025",
-    }
-    subprocess.run(
-        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
-        cwd=ROOT,
-        env=env,
-        check=True,
-    )
-    server = subprocess.Popen(
-        [str(Path(sys.executable).parent / "gunicorn"), "config.wsgi", "-w", "3", "-b", f"127.0.0.1:{PORT}",
-         "--access-logfile", "/dev/null", "--error-logfile", "/tmp/bench-gunicorn.log"],
-        cwd=ROOT, env=env,
-    )  # fmt: skip
-    try:
-        base = f"http://127.0.0.1:{PORT}/inventory/o/{owner_id}/"
+    with gunicorn("inventory-page") as server:
+        base = f"{server}/inventory/o/{owner_id}/"
         _wait(base, cookie)
         deep = _deep_cursor(base, cookie, pages=40)
         deep_filtered = _deep_cursor(base + "?q=Whiskey", cookie, pages=10)
@@ -209,9 +177,6 @@ def main():
                   f"{int(figures['errors'])} errors")  # fmt: skip
         print(f"  worst p95 {worst:.1f} ms, target <= 150 ms: {'ok' if worst <= 150 else 'MISSED'}")
         print(f"  worst p95 sorted by a column {sorted_worst:.1f} ms (no target)")
-    finally:
-        server.send_signal(signal.SIGTERM)
-        server.wait(timeout=30)
 
 
 def _wait(url, cookie):

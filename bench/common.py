@@ -1,9 +1,13 @@
 """Shared set-up for benchmarks: Django on PostgreSQL (they measure the real thing)."""
 
 import os
+import signal
+import socket
 import statistics
 import subprocess
 import sys
+from contextlib import contextmanager
+from pathlib import Path
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/shelfshare_bench"
 
@@ -99,3 +103,46 @@ def report(title, results, targets):
             line += f"   target < {targets[key]}: {'ok' if passed else 'MISSED'}"
         print(line)
     return ok
+
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port():
+    """A port nothing listens on now (a fixed one may be taken by a development server)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextmanager
+def gunicorn(log_name, *, workers=3, env=None, args=()):
+    """The project served as in production (DEBUG off, static files collected, the
+    project's gunicorn.conf.py) on a free port of 127.0.0.1; yields the base URL, and
+    stops the server on leaving. Its error log: /tmp/bench-<log_name>-gunicorn.log."""
+    environment = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "DEBUG": "off",
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "SECURE_SSL_REDIRECT": "off",
+        "LOG_LEVEL": "WARNING",
+        "EMAIL_URL": "smtp://127.0.0.1:1025",
+        **(env or {}),
+    }
+    subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
+        cwd=ROOT, env=environment, check=True,
+    )  # fmt: skip
+    port = free_port()
+    server = subprocess.Popen(
+        [str(Path(sys.executable).parent / "gunicorn"), "config.wsgi", "-w", str(workers),
+         "-b", f"127.0.0.1:{port}", "--access-logfile", "/dev/null",
+         "--error-logfile", f"/tmp/bench-{log_name}-gunicorn.log", *args],
+        cwd=ROOT, env=environment,
+    )  # fmt: skip
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
