@@ -3,7 +3,9 @@
     locations          -> stores (number: the location's numeric id)
     products' variants -> products, by SKU (name: title and variant title)
     inventory levels   -> stock per location ("available" on hand, "incoming" on order)
-    orders' line items -> sales lines (reference: the order's name and the line's id)
+    orders' line items -> sales lines (reference: the order's name and the line's id), net
+                          of refunds and removals: the line's current quantity, and its
+                          amount in the same proportion
 
 Every list is read a page at a time (`first`, `after: pageInfo.endCursor`); an incremental
 load asks only for what was updated since (`query: "updated_at:>'…'"`). Locations are few
@@ -17,6 +19,7 @@ bucket holds less than the same query cost last time; a query Shopify still refu
 
 import datetime
 import zoneinfo
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from aggregation.sources import LoadFailed, Refusals, Source
 
@@ -44,7 +47,7 @@ MORE_PAGE = 100  # the rest of one product's variants or one order's lines
 
 PAGE_INFO = "pageInfo { hasNextPage endCursor }"
 VARIANT = "id title sku price inventoryItem { unitCost { amount } }"
-LINE = "id sku quantity discountedTotalSet { shopMoney { amount } }"
+LINE = "id sku quantity currentQuantity discountedTotalSet { shopMoney { amount } }"
 
 SHOP = "query Shop { shop { ianaTimezone } }"
 LOCATIONS = f"""
@@ -222,11 +225,12 @@ class ShopifyReader:
         # A cancelled order sold nothing: its lines stored by an earlier load become 0.
         cancelled = bool(order.get("cancelledAt"))
         amount = ((line.get("discountedTotalSet") or {}).get("shopMoney") or {}).get("amount")
+        quantity, amount = _net(line.get("quantity"), line.get("currentQuantity"), amount)
         return {
             "date": processed.astimezone(self.zone).date(),
             "store": store,
             "sku": line.get("sku") or "",
-            "quantity": 0 if cancelled else line.get("quantity"),
+            "quantity": 0 if cancelled else quantity,
             "retail_amount": "0" if cancelled else amount,
             "reference": f"{order['name']}/{_numeric_id(line['id'])}",
         }
@@ -310,6 +314,20 @@ def _dig(data, path):
             return None
         data = data.get(key)
     return data
+
+
+def _net(quantity, current, amount):
+    """(quantity, amount) of a line net of its refunds and removals. Shopify keeps a line's
+    quantity and total as ordered; `currentQuantity` is what is left of it, and the amount
+    left is the total in the same proportion, to the cent (a refund of whole units at the
+    line's price). Anything unexpected is passed on for the importer to refuse by name."""
+    if current is None or current == quantity:
+        return quantity, amount
+    try:
+        left = Decimal(str(amount)) * Decimal(current) / Decimal(quantity) if quantity else 0
+    except (InvalidOperation, TypeError, ValueError):
+        return current, amount
+    return current, str(Decimal(left).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
 
 
 def _numeric_id(gid: str) -> str:

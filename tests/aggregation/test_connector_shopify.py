@@ -6,7 +6,7 @@ token says what to fix and writes nothing; a second load asks only for what chan
 import datetime
 import itertools
 import zoneinfo
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 
@@ -141,8 +141,12 @@ def expected_sales(shop, zeroed=()):
         for line in order["_lines"]:
             if not line["sku"]:
                 continue
-            amount = line["discountedTotalSet"]["shopMoney"]["amount"]
-            quantity, amount = (0, "0") if order["cancelledAt"] else (line["quantity"], amount)
+            amount = Decimal(line["discountedTotalSet"]["shopMoney"]["amount"])
+            # Net of refunds: what is left of the line, its total in the same proportion.
+            left = line["currentQuantity"]
+            if left != line["quantity"]:
+                amount = (amount * left / line["quantity"]).quantize(Decimal("0.01"), ROUND_HALF_UP)
+            quantity, amount = (0, "0") if order["cancelledAt"] else (left, amount)
             reference = f"{order['name']}/{line['id'].rsplit('/', 1)[1]}"
             rows[reference] = (processed, store, line["sku"], Decimal(quantity), Decimal(amount))
     return rows
@@ -326,8 +330,7 @@ def test_a_second_load_asks_only_for_what_changed_and_applies_it(
     fake_shopify.stamp(product)  # Shopify updates a product when a variant changes
     fake_shopify.set_level(102, variant, available=77, incoming=5)
     order = fake_shopify.orders[2]
-    order["_lines"][0]["quantity"] = 9
-    fake_shopify.stamp(order)
+    fake_shopify.edit_quantity(order, 0, 9)
     cancelled = fake_shopify.orders[3]
     fake_shopify.cancel(cancelled)
     fake_shopify.add_order(
@@ -348,3 +351,27 @@ def test_a_second_load_asks_only_for_what_changed_and_applies_it(
     assert stored_products(child) == expected_products(fake_shopify)
     assert stored_stock(child) == expected_stock(fake_shopify)
     assert stored_sales(child) == expected_sales(fake_shopify, zeroed=[cancelled["name"]])
+
+
+def test_a_partial_refund_after_a_load_leaves_the_line_net_of_it(
+    connection, fake_shopify, clock, small_pages
+):
+    stock_the_shop(fake_shopify)
+    order = fake_shopify.add_order(
+        1030, "2026-03-02T15:00:00Z", [("HG-002", 3, "20.00"), ("HG-004", 2, "9.99")],
+        retail_location=102,
+    )  # fmt: skip
+    clock.advance(days=1)
+    load(connection, clock)
+    child = connection.child
+    assert stored_sales(child)["#1030/103001"][3:] == (Decimal(3), Decimal("20.00"))
+
+    clock.advance(hours=2)
+    fake_shopify.refund(order, 0, 1)  # one of three units back
+    fake_shopify.refund(order, 1, 2)  # the whole second line back, the order not cancelled
+    load(connection, clock)
+
+    sales = stored_sales(child)
+    assert sales["#1030/103001"][3:] == (Decimal(2), Decimal("13.33"))
+    assert sales["#1030/103002"][3:] == (Decimal(0), Decimal("0.00"))
+    assert sales == expected_sales(fake_shopify)

@@ -186,6 +186,18 @@ class FakeShopify:
         order["cancelledAt"] = iso(self.clock.now)
         self.stamp(order)
 
+    def refund(self, order, line, quantity):
+        """Refund `quantity` units of one of the order's lines: Shopify keeps the line's
+        quantity and total as ordered and lowers its currentQuantity."""
+        order["_lines"][line]["currentQuantity"] -= quantity
+        self.stamp(order)
+
+    def edit_quantity(self, order, line, quantity):
+        """An order edit that changes a line's quantity (and so its current quantity)."""
+        order["_lines"][line]["quantity"] = quantity
+        order["_lines"][line]["currentQuantity"] = quantity
+        self.stamp(order)
+
     def root(self):
         by_id = lambda items: {item["id"]: item for item in items}  # noqa: E731
         return {
