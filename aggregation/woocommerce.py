@@ -1,7 +1,8 @@
 """A WooCommerce shop through its REST API (wp-json/wc/v3), as rows for the importers:
 
     products, and the variations of variable products -> products by SKU, and their stock
-    orders (completed or processing), their line items -> sales lines
+    orders (completed or processing), their line items -> sales lines, net of the order's
+                                                         refunds
 
 WooCommerce keeps one stock per product and has no locations, so a WooCommerce account
 has one store: its first one, or store "1" named after the site, made by the first load
@@ -19,8 +20,10 @@ sent as the query parameters WooCommerce documents for that case.
 """
 
 import base64
+import contextlib
 import datetime
 import urllib.parse
+from decimal import Decimal, InvalidOperation
 
 from accounts.models import Store
 from aggregation.sources import LoadFailed, Refusals, Source
@@ -109,15 +112,49 @@ class WooCommerceReader:
         for order in self.pages("/orders", self._modified({"status": ",".join(statuses)})):
             undone = order.get("status") in UNDONE
             day = (order.get("date_created") or "")[:10]  # the site's own day
+            # A refund changes the order (so an incremental load reads it again), not its
+            # lines: what each gave back is in the refunds, read only for orders that have any.
+            refunded = self._refunded(order) if order.get("refunds") and not undone else {}
             for line in order.get("line_items") or []:
+                quantity, total = line.get("quantity"), line.get("total")
+                if str(line.get("id")) in refunded:
+                    quantity, total = _net(quantity, total, refunded[str(line.get("id"))])
                 yield {
                     "date": day,
                     "store": self.store,
                     "sku": line.get("sku") or "",
-                    "quantity": 0 if undone else line.get("quantity"),
-                    "retail_amount": "0" if undone else line.get("total"),
+                    "quantity": 0 if undone else quantity,
+                    "retail_amount": "0" if undone else total,
                     "reference": f"#{order.get('number') or order['id']}/{line['id']}",
                 }
+
+    def _refunded(self, order):
+        """{line id: (units, amount)} the order's refunds gave back of each of its lines.
+        A refund's lines name the order line they refund (meta `_refunded_item_id`), with a
+        negative quantity and total; a refund of an amount only has a quantity of 0."""
+        back = {}
+        for refund in self.pages(f"/orders/{order['id']}/refunds", {}):
+            for line in refund.get("line_items") or []:
+                item = next(
+                    (m.get("value") for m in line.get("meta_data") or []
+                     if m.get("key") == "_refunded_item_id"),
+                    None,
+                )  # fmt: skip
+                if item is None:
+                    continue
+                try:
+                    units = abs(int(line.get("quantity") or 0))
+                    amount = abs(Decimal(str(line.get("total") or "0")))
+                except (InvalidOperation, TypeError, ValueError):
+                    raise LoadFailed(
+                        f"WooCommerce order #{order.get('number') or order['id']} has a refund "
+                        f"whose line cannot be read (quantity {line.get('quantity')!r}, total "
+                        f"{line.get('total')!r}), so its sales would be wrong; the load "
+                        "stopped there, and the next one reads it again."
+                    ) from None
+                had_units, had_amount = back.get(str(item), (0, Decimal(0)))
+                back[str(item)] = (had_units + units, had_amount + amount)
+        return back
 
     def _product_row(self, item, product):
         name = product.get("name") or ""
@@ -172,6 +209,17 @@ class WooCommerceReader:
         if self.key_in_query:
             return {**params, "consumer_key": self.key, "consumer_secret": self.secret}
         return params
+
+
+def _net(quantity, total, refunded):
+    """A line's quantity and total less what its refunds gave back; a value that is not a
+    number is passed on as it came, for the importer to refuse by name."""
+    units, amount = refunded
+    with contextlib.suppress(TypeError, ValueError):
+        quantity = int(quantity) - units
+    with contextlib.suppress(InvalidOperation, TypeError, ValueError):
+        total = str(Decimal(str(total)) - amount)
+    return quantity, total
 
 
 def _store_of(child):

@@ -11,6 +11,7 @@ import pytest
 from aggregation import connectors
 from aggregation.connectors import WooCommerceConnector
 from aggregation.models import Connection, MasterAccount
+from aggregation.sources import LoadFailed
 from aggregation.woocommerce import REFUSED
 from inventory.models import Product, SalesLine, Stock
 from tests.factories import OrganizationFactory, StoreFactory
@@ -88,8 +89,17 @@ def expected_sales(site, store="1", zeroed=()):
         undone = order["id"] in zeroed
         if order["status"] not in ("completed", "processing") and not undone:
             continue
+        # What the order's refunds gave back of each line (units, amount).
+        back = {}
+        for refund in site.refunds.get(order["id"], []):
+            for item in refund["line_items"]:
+                line_id = int(item["meta_data"][0]["value"])
+                units, amount = back.get(line_id, (0, Decimal(0)))
+                back[line_id] = (units - item["quantity"], amount - Decimal(item["total"]))
         for line in order["line_items"]:
-            quantity, total = (0, "0") if undone else (line["quantity"], line["total"])
+            units, amount = back.get(line["id"], (0, Decimal(0)))
+            quantity, total = line["quantity"] - units, Decimal(line["total"]) - amount
+            quantity, total = (0, "0") if undone else (quantity, total)
             rows[f"#{order['number']}/{line['id']}"] = (
                 order["date_created"][:10], store, line["sku"], Decimal(quantity), Decimal(total),
             )  # fmt: skip
@@ -247,3 +257,56 @@ def test_a_second_load_asks_only_for_what_was_modified_and_applies_it(
     assert stored_products(child) == expected_products(fake_woocommerce)
     assert stored_stock(child) == expected_stock(fake_woocommerce)
     assert stored_sales(child) == expected_sales(fake_woocommerce, zeroed=[cancelled["id"]])
+
+
+def test_a_partial_refund_after_a_load_leaves_the_lines_net_of_it(
+    connection, fake_woocommerce, clock, small_pages
+):
+    import datetime
+
+    stock_the_site(fake_woocommerce)
+    order = fake_woocommerce.add_order(
+        950, datetime.datetime(2026, 3, 4, 16, tzinfo=datetime.UTC), "completed",
+        [("WC-001", 3, "13.50"), ("WC-002", 2, "8.00")],
+    )  # fmt: skip
+    clock.advance(days=1)
+    load(connection, clock)
+    child = connection.child
+    assert stored_sales(child)["#950/9501"][3:] == (Decimal(3), Decimal("13.50"))
+
+    clock.advance(hours=2)
+    # One of three units back; then 1.00 off the other line, no unit returned.
+    fake_woocommerce.refund(order, [(0, 1, Decimal("4.50"))])
+    fake_woocommerce.refund(order, [(1, 0, Decimal("1.00"))])
+    assert order["status"] == "completed"
+    load(connection, clock)
+
+    sales = stored_sales(child)
+    assert sales["#950/9501"][3:] == (Decimal(2), Decimal("9.00"))
+    assert sales["#950/9502"][3:] == (Decimal(2), Decimal("7.00"))
+    assert sales == expected_sales(fake_woocommerce)
+    # Only the order with refunds had them asked for.
+    asked = {path for path, _params, _status in fake_woocommerce.log if path.endswith("/refunds")}
+    assert asked == {"/wp-json/wc/v3/orders/950/refunds"}
+
+
+def test_a_refund_line_that_cannot_be_read_stops_the_load_saying_which_order(
+    connection, fake_woocommerce, clock
+):
+    import datetime
+
+    order = fake_woocommerce.add_order(
+        960, datetime.datetime(2026, 3, 4, 16, tzinfo=datetime.UTC), "completed",
+        [("WC-001", 3, "13.50")],
+    )  # fmt: skip
+    fake_woocommerce.refund(order, [(0, 1, Decimal("4.50"))])
+    fake_woocommerce.refunds[960][0]["line_items"][0]["total"] = "four fifty"
+    with pytest.raises(LoadFailed) as failed:
+        load(connection, clock)
+    assert str(failed.value).startswith(
+        "WooCommerce order #960 has a refund whose line cannot be read (quantity -1, total "
+        "'four fifty'), so its sales would be wrong"
+    )
+    assert not SalesLine.objects.for_org(connection.child).exists()
+    connection.refresh_from_db()
+    assert connection.synced_until is None

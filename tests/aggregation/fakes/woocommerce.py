@@ -6,7 +6,10 @@ Authentication: HTTP Basic with the consumer key and secret, or the `consumer_ke
 no credentials at all (a host that dropped the Authorization header) is 401
 `woocommerce_rest_cannot_view`. Pages: `page`, `per_page` (1 to 100), with the X-WP-Total and
 X-WP-TotalPages headers; `modified_after` (with `dates_are_gmt`) filters on
-date_modified_gmt; orders filter by `status` (comma-separated)."""
+date_modified_gmt; orders filter by `status` (comma-separated). An order's refunds are
+listed on it (`refunds`: id, reason, negative total) and in full at
+/orders/{id}/refunds: each refund line gives back part of an order line, named by its
+`_refunded_item_id` meta, with a negative quantity and total."""
 
 import base64
 import datetime
@@ -19,6 +22,7 @@ API = "/wp-json/wc/v3"
 KEY = "ck_fake0123456789abcdef0123456789abcdef01"
 SECRET = "cs_fake0123456789abcdef0123456789abcdef01"
 VARIATIONS = re.compile(rf"^{API}/products/(\d+)/variations$")
+REFUNDS = re.compile(rf"^{API}/orders/(\d+)/refunds$")
 
 
 def local(moment):
@@ -36,6 +40,7 @@ class FakeWooCommerce:
         self.key, self.secret = KEY, SECRET
         self.products, self.orders = [], []
         self.variations = {}  # product id -> its variations
+        self.refunds = {}  # order id -> its refunds
         self.log = []  # (path, params, status)
         self.fail_next = []  # HTTP statuses to answer before answering normally
         self.retry_after = "3"
@@ -79,9 +84,30 @@ class FakeWooCommerce:
             "line_items": [{"id": order_id * 10 + i, "name": sku or "Fee", "product_id": 0, "variation_id": 0,
                             "quantity": quantity, "sku": sku, "total": total, "subtotal": total}
                            for i, (sku, quantity, total) in enumerate(lines, start=1)],
+            "refunds": [],
         })  # fmt: skip
         self.orders.append(order)
         return order
+
+    def refund(self, order, lines):
+        """A refund of (line index, units, amount) each: a partial refund keeps the order's
+        status, and WooCommerce changes the order (its date_modified) with it."""
+        refunds = self.refunds.setdefault(order["id"], [])
+        refund_id = order["id"] * 100 + len(refunds) + 1
+        total = sum(amount for _index, _units, amount in lines)
+        refunds.append({
+            "id": refund_id, "date_created": local(self.clock.now + self.site_offset),
+            "amount": f"{total:.2f}", "reason": "", "refunded_payment": False,
+            "line_items": [{
+                "id": refund_id * 10 + n, "name": order["line_items"][index]["name"],
+                "quantity": -units, "sku": order["line_items"][index]["sku"],
+                "subtotal": f"{-amount:.2f}", "total": f"{-amount:.2f}",
+                "meta_data": [{"id": refund_id * 10 + n, "key": "_refunded_item_id",
+                               "value": str(order["line_items"][index]["id"])}],
+            } for n, (index, units, amount) in enumerate(lines, start=1)],
+        })  # fmt: skip
+        order["refunds"].append({"id": refund_id, "reason": "", "total": f"{-total:.2f}"})
+        self.stamp(order)
 
     # -- The endpoint --------------------------------------------------------------------
 
@@ -94,6 +120,8 @@ class FakeWooCommerce:
             items = self._modified(self.products, request.params)
         elif match := VARIATIONS.match(request.path):
             items = self.variations.get(int(match.group(1)), [])
+        elif match := REFUNDS.match(request.path):
+            items = self.refunds.get(int(match.group(1)), [])
         elif request.path == f"{API}/orders":
             items = self._modified(self.orders, request.params)
             if request.params.get("status"):
