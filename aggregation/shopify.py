@@ -21,7 +21,7 @@ import datetime
 import zoneinfo
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
-from aggregation.sources import LoadFailed, Refusals, Source
+from aggregation.sources import LoadFailed, Refusals, Source, other_currency
 
 API_PATH = "/admin/api/2025-01/graphql.json"
 SCOPES = "read_products, read_inventory, read_orders, read_locations"
@@ -49,7 +49,7 @@ PAGE_INFO = "pageInfo { hasNextPage endCursor }"
 VARIANT = "id title sku price inventoryItem { unitCost { amount } }"
 LINE = "id sku quantity currentQuantity discountedTotalSet { shopMoney { amount } }"
 
-SHOP = "query Shop { shop { ianaTimezone } }"
+SHOP = "query Shop { shop { ianaTimezone currencyCode } }"
 LOCATIONS = f"""
 query Locations($first: Int!, $after: String) {{
   locations(first: $first, after: $after) {{
@@ -146,15 +146,19 @@ class ShopifyReader:
         )
         self.sleep = sleep
         self.since = since
+        self.account = connection.child
         self.bucket = Bucket()
         self.started_at = None
         self.zone = datetime.UTC
         self.locations = []  # store numbers, in Shopify's order
 
     def open(self) -> datetime.datetime:
-        """Read the shop's time zone (for the days of its sales); returns the shop's time
-        now, which the next load reads from."""
+        """Read the shop's time zone (for the days of its sales) and check its currency is
+        the account's; returns the shop's time now, which the next load reads from."""
         shop = self.query("Shop", SHOP, {})["shop"]
+        currency = shop.get("currencyCode")
+        if currency and currency != self.account.currency:
+            raise other_currency(f"The Shopify shop {self.source.base_url}", currency, self.account)
         try:
             self.zone = zoneinfo.ZoneInfo(shop.get("ianaTimezone") or "UTC")
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):

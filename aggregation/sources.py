@@ -42,6 +42,18 @@ class LoadFailed(Exception):
     """str(exc) says what went wrong, for the connections page."""
 
 
+def other_currency(label: str, shop: str, account) -> LoadFailed:
+    """A shop keeping its money in another currency than the account it loads into: its
+    amounts would be stored as if they were the account's (Shelfshare does not convert a
+    shop's money; a master account converts its children's)."""
+    return LoadFailed(
+        f"{label} keeps its prices and sales in {shop}, and {account.name} keeps its money "
+        f"in {account.currency}: nothing was loaded, as the amounts would be read as "
+        f"{account.currency}. Connect the shop to an account kept in {shop}, or, if all of "
+        f"{account.name}'s data is in {shop}, set its currency in Settings → Organization."
+    )
+
+
 class AddressRefused(ValueError):
     """str(exc) says why the address cannot be a shop's (for the form and the load)."""
 

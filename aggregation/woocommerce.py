@@ -26,7 +26,7 @@ import urllib.parse
 from decimal import Decimal, InvalidOperation
 
 from accounts.models import Store
-from aggregation.sources import LoadFailed, Refusals, Source
+from aggregation.sources import LoadFailed, Refusals, Source, other_currency
 
 API = "/wp-json/wc/v3"
 PER_PAGE = 100
@@ -66,6 +66,7 @@ class WooCommerceReader:
             sleep=sleep,
         )
         self.since = since
+        self.account = connection.child
         self.key_in_query = False
         self.store, self.new_store = _store_of(connection.child)
         self.site = urllib.parse.urlsplit(self.source.base_url).hostname or "Online shop"
@@ -82,7 +83,22 @@ class WooCommerceReader:
             )
         if answer.status == 401:
             raise LoadFailed(REFUSED)
+        self._check_currency()
         return answer.server_time()
+
+    def _check_currency(self):
+        """The store's currency (WooCommerce → Settings → General) must be the account's.
+        A WooCommerce older than the endpoint answers 404: each order's own currency is
+        checked as it is read."""
+        answer = self.source.get(
+            f"{API}/data/currencies/current", self._params({}), accept=(401, 403, 404)
+        )
+        data = answer.json(self.label) if answer.status == 200 else {}
+        code = data.get("code") if isinstance(data, dict) else None
+        if code and code != self.account.currency:
+            raise other_currency(
+                f"The WooCommerce store {self.source.base_url}", code, self.account
+            )
 
     # -- What each kind of row reads ----------------------------------------------------
 
@@ -112,6 +128,14 @@ class WooCommerceReader:
         for order in self.pages("/orders", self._modified({"status": ",".join(statuses)})):
             undone = order.get("status") in UNDONE
             day = (order.get("date_created") or "")[:10]  # the site's own day
+            currency = order.get("currency")
+            if currency and currency != self.account.currency:
+                # A currency switcher lets a customer pay in another currency.
+                raise other_currency(
+                    f"WooCommerce order #{order.get('number') or order['id']}",
+                    currency,
+                    self.account,
+                )
             # A refund changes the order (so an incremental load reads it again), not its
             # lines: what each gave back is in the refunds, read only for orders that have any.
             refunded = self._refunded(order) if order.get("refunds") and not undone else {}

@@ -375,3 +375,28 @@ def test_a_partial_refund_after_a_load_leaves_the_line_net_of_it(
     assert sales["#1030/103001"][3:] == (Decimal(2), Decimal("13.33"))
     assert sales["#1030/103002"][3:] == (Decimal(0), Decimal("0.00"))
     assert sales == expected_sales(fake_shopify)
+
+
+def test_a_shop_in_another_currency_than_the_account_loads_nothing_and_says_so(
+    connection, fake_shopify, clock, monkeypatch
+):
+    stock_the_shop(fake_shopify)
+    fake_shopify.currency = "EUR"  # the account keeps USD: EUR amounts would read as dollars
+    monkeypatch.setitem(connectors.CONNECTORS, "shopify", ShopifyConnector(sleep=clock.sleep))
+    with pytest.raises(connectors.LoadFailed):
+        connectors.load(connection, None)
+    connection.refresh_from_db()
+    assert connection.last_error == (
+        f"The Shopify shop {fake_shopify.url} keeps its prices and sales in EUR, and Heartland "
+        "Shopify keeps its money in USD: nothing was loaded, as the amounts would be read as "
+        "USD. Connect the shop to an account kept in EUR, or, if all of Heartland Shopify's "
+        "data is in EUR, set its currency in Settings → Organization."
+    )
+    child = connection.child
+    assert not child.stores.exists() and not Product.objects.for_org(child).exists()
+    assert not SalesLine.objects.for_org(child).exists() and connection.synced_until is None
+
+    child.currency = "EUR"
+    child.save(update_fields=["currency"])
+    connectors.load(connection, None)
+    assert stored_sales(child) == expected_sales(fake_shopify)

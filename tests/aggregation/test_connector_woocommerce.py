@@ -310,3 +310,43 @@ def test_a_refund_line_that_cannot_be_read_stops_the_load_saying_which_order(
     assert not SalesLine.objects.for_org(connection.child).exists()
     connection.refresh_from_db()
     assert connection.synced_until is None
+
+
+def test_a_store_in_another_currency_than_the_account_loads_nothing_and_says_so(
+    connection, fake_woocommerce, clock
+):
+    stock_the_site(fake_woocommerce)
+    fake_woocommerce.currency = "GBP"
+    with pytest.raises(LoadFailed) as failed:
+        load(connection, clock)
+    assert str(failed.value).startswith(
+        f"The WooCommerce store {fake_woocommerce.url} keeps its prices and sales in GBP, and "
+        f"{connection.child.name} keeps its money in USD: nothing was loaded"
+    )
+    child = connection.child
+    assert not Product.objects.for_org(child).exists()
+    assert not SalesLine.objects.for_org(child).exists()
+
+
+def test_an_order_paid_in_another_currency_stops_the_load_naming_it(
+    connection, fake_woocommerce, clock
+):
+    import datetime
+
+    stock_the_site(fake_woocommerce)
+    fake_woocommerce.add_order(
+        970, datetime.datetime(2026, 3, 4, 16, tzinfo=datetime.UTC), "completed",
+        [("WC-001", 1, "11.00")], currency="EUR",
+    )  # fmt: skip
+    with pytest.raises(LoadFailed) as failed:
+        load(connection, clock)
+    assert str(failed.value).startswith(
+        "WooCommerce order #970 keeps its prices and sales in EUR, and "
+    )
+    assert (
+        not SalesLine.objects.for_org(connection.child)
+        .filter(source_ref__contains="#970/")
+        .exists()
+    )
+    connection.refresh_from_db()
+    assert connection.synced_until is None

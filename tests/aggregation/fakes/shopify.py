@@ -80,6 +80,7 @@ class FakeShopify:
         self.clock = clock or Clock()
         self.bucket = Bucket(self.clock)
         self.timezone = timezone
+        self.currency = "USD"  # the shop's currency (Settings → General)
         self.token = TOKEN
         self.locations, self.products, self.orders = [], [], []
         self.levels = {}  # location legacy id -> inventory levels
@@ -206,7 +207,7 @@ class FakeShopify:
                 "__typename": "Shop",
                 "name": "Fake Shop",
                 "ianaTimezone": self.timezone,
-                "currencyCode": "USD",
+                "currencyCode": self.currency,
             },
             "locations": Connection("Location", self.locations),
             "products": Connection("Product", self.products, updated_since),

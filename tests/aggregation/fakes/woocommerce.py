@@ -9,7 +9,8 @@ X-WP-TotalPages headers; `modified_after` (with `dates_are_gmt`) filters on
 date_modified_gmt; orders filter by `status` (comma-separated). An order's refunds are
 listed on it (`refunds`: id, reason, negative total) and in full at
 /orders/{id}/refunds: each refund line gives back part of an order line, named by its
-`_refunded_item_id` meta, with a negative quantity and total."""
+`_refunded_item_id` meta, with a negative quantity and total. The store's currency is at
+/data/currencies/current; each order has its own `currency` too."""
 
 import base64
 import datetime
@@ -41,6 +42,7 @@ class FakeWooCommerce:
         self.products, self.orders = [], []
         self.variations = {}  # product id -> its variations
         self.refunds = {}  # order id -> its refunds
+        self.currency = "USD"  # WooCommerce → Settings → General → Currency
         self.log = []  # (path, params, status)
         self.fail_next = []  # HTTP statuses to answer before answering normally
         self.retry_after = "3"
@@ -76,10 +78,11 @@ class FakeWooCommerce:
         product["variations"].append(variation_id)
         return variation
 
-    def add_order(self, order_id, created_gmt, status, lines):
-        """lines: (sku, quantity, total) each; created_gmt: a UTC datetime."""
+    def add_order(self, order_id, created_gmt, status, lines, currency=None):
+        """lines: (sku, quantity, total) each; created_gmt: a UTC datetime; `currency` the
+        customer paid in (a currency switcher), by default the store's."""
         order = self.stamp({
-            "id": order_id, "number": str(order_id), "status": status, "currency": "USD",
+            "id": order_id, "number": str(order_id), "status": status, "currency": currency or self.currency,
             "date_created": local(created_gmt + self.site_offset), "date_created_gmt": local(created_gmt),
             "line_items": [{"id": order_id * 10 + i, "name": sku or "Fee", "product_id": 0, "variation_id": 0,
                             "quantity": quantity, "sku": sku, "total": total, "subtotal": total}
@@ -120,6 +123,9 @@ class FakeWooCommerce:
             items = self._modified(self.products, request.params)
         elif match := VARIATIONS.match(request.path):
             items = self.variations.get(int(match.group(1)), [])
+        elif request.path == f"{API}/data/currencies/current":
+            self.log.append((request.path, request.params, 200))
+            return Response(200, {"code": self.currency, "name": self.currency, "symbol": "$"})
         elif match := REFUNDS.match(request.path):
             items = self.refunds.get(int(match.group(1)), [])
         elif request.path == f"{API}/orders":
