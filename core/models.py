@@ -124,6 +124,12 @@ class ImportBatch(models.Model):
     def is_running(self):
         return self.status in self.RUNNING
 
+    @property
+    def from_rows(self):
+        """Rows a program sent (the API, a shop connector), not a file someone uploaded:
+        the page names their rows as the API does, from 0 (core/imports/rows.py)."""
+        return bool((self.options or {}).get("rows"))
+
 
 class AttributedChange(models.Model):
     """A change to one organization's data, made by a user of that organization or of a

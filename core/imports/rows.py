@@ -75,7 +75,7 @@ def import_rows(
         uploaded_by=user,
         file_name=source[:255],
         file_size=len(content),
-        options=options or {},
+        options={**(options or {}), "rows": True},
     )
     batch.file.save(f"{importer.kind}-rows.csv", ContentFile(content), save=False)
     table = RowsTable(

@@ -1,9 +1,11 @@
 """Rows from a program go through the importers' own rules: what is stored is what the
 rows say, a refused row names itself and writes nothing."""
 
+import re
 from decimal import Decimal
 
 import pytest
+from django.urls import reverse
 
 from core.imports.registry import importer_for
 from core.imports.rows import RowsRejected, import_rows
@@ -173,3 +175,21 @@ def test_more_rows_than_an_upload_may_have_are_refused_before_anything(org, cata
     ):
         send(org, "stock", rows)
     assert not ImportBatch.objects.filter(organization=org).exists()
+
+
+def test_the_batch_page_names_refused_rows_as_the_api_does(org, catalogue, owner_client):
+    rows = [
+        {"store": "1", "sku": "SKU-1", "on_hand": 4},
+        {"store": "1", "sku": "SKU-2", "on_hand": "four"},
+        {"store": None, "sku": "", "on_hand": None},
+    ]
+    with pytest.raises(RowsRejected) as refused:
+        send(org, "stock", rows)
+    page = owner_client.get(reverse("accounts:import_detail", args=[refused.value.batch.pk]))
+    errors = page.text.split('id="errors-heading"', 1)[1]
+    shown = re.findall(r"<tr><td>(\d+)</td><td>([^<]*)</td>", errors)
+    assert shown == [(str(p.row), label) for p, label in
+                     zip(refused.value.problems, ["On hand", "Store number"], strict=True)]  # fmt: skip
+    assert [p.row for p in refused.value.problems] == [1, 2]
+    assert "Rows are counted from 0" in errors
+    assert "sent by a program" in page.text and "3 rows" in page.text
