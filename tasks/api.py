@@ -4,12 +4,13 @@ task's version as read)."""
 
 from datetime import date
 
-from ninja import Field, Query, Router, Schema, Status
+from ninja import Field, File, Form, Query, Router, Schema, Status, UploadedFile
 
 from accounts.api import require_write
 from core.api import ApiError, Paging, decode_cursor, encode_cursor, not_found, page
 from core.versions import StaleVersion
 from partners.api import access_or_404, refuse_filter_errors
+from tasks import photos as task_photos
 from tasks import services
 from tasks.forms import TaskFilter
 from tasks.models import Task
@@ -101,6 +102,7 @@ class TaskUpdateIn(Schema):
 
 class TaskUpdateOut(Schema):
     id: int
+    photos: int = Field(0, description="How many photos the update keeps")
     task: TaskOut
 
 
@@ -110,21 +112,60 @@ class TaskUpdateOut(Schema):
     summary="Post progress, a status or a note on a task",
 )
 def task_update(request, organization_id: int, task_id: int, payload: TaskUpdateIn):
-    """The task page's update, without photos (they are taken in the store, on the page)."""
+    """The task page's update, as JSON; photos go to …/photos, as a form with files."""
+    access, task = _task_to_update(request, organization_id, task_id)
+    return _post_update(
+        request, access, task, note=payload.note, percent=payload.percent, status=payload.status,
+        reason=payload.reason, version=payload.version,
+    )  # fmt: skip
+
+
+@router.post(
+    "/organizations/{int:organization_id}/tasks/{int:task_id}/photos",
+    response={201: TaskUpdateOut},
+    summary="Post photos of the work on a task, as an update",
+)
+def task_photos_update(
+    request, organization_id: int, task_id: int,
+    photos: File[list[UploadedFile]],
+    version: Form[int],
+    note: Form[str] = "",
+):  # fmt: skip
+    """multipart/form-data: one to TASK_PHOTOS_PER_UPDATE (5) JPEG, PNG or WebP `photos`,
+    the task's `version` and an optional `note`. The task page's checks: each file's size,
+    type and pixel count; each is kept re-encoded from its pixels alone, so no location or
+    device data reaches the partner who sees it. The task keeps its status and progress."""
+    access, task = _task_to_update(request, organization_id, task_id)
+    try:
+        cleaned = task_photos.clean_photos(photos)
+    except task_photos.PhotoRefused as refused:
+        raise ApiError(
+            422, "photo_refused", str(refused),
+            errors=[{"field": "photos", "message": str(refused)}],
+        ) from None  # fmt: skip
+    return _post_update(request, access, task, note=note, photos=cleaned, version=version)
+
+
+def _task_to_update(request, organization_id, task_id):
     access = access_or_404(request, organization_id, allowed=may_see_tasks)
     task = visible_tasks(access).filter(pk=task_id).first()
     if task is None:
         raise not_found("task")
     require_write(request)
+    return access, task
+
+
+def _post_update(request, access, task, **changes):
     try:
         update = services.post_update(
             task_id=task.pk, viewer=access.viewer, actor=request.auth.created_by,
-            note=payload.note, percent=payload.percent, status=payload.status,
-            reason=payload.reason, version=payload.version,
+            **changes,
         )  # fmt: skip
     except StaleVersion as stale:
         raise ApiError(409, "stale_version", str(stale)) from None
     except services.TaskRefused as refused:
         raise ApiError(422, "refused", str(refused)) from None
     task = Task.objects.select_related("store", "campaign").get(pk=task.pk)
-    return Status(201, {"id": update.pk, "task": _task_out(task)})
+    return Status(
+        201, {"id": update.pk, "photos": len(changes.get("photos", ())), "task": _task_out(task)}
+    )

@@ -3,7 +3,6 @@ and an update with its photos."""
 
 import django_filters
 from django import forms
-from django.conf import settings
 
 from accounts.models import Organization, Region, Store
 from accounts.store_lists import read_store_list
@@ -207,15 +206,7 @@ class UpdateForm(VersionedForm):
         return self.cleaned_data[name] if name in self.changed_data else None
 
     def clean_photos(self):
-        files = self.cleaned_data.get("photos") or []
-        if len(files) > settings.TASK_PHOTOS_PER_UPDATE:
-            raise forms.ValidationError(
-                f"At most {settings.TASK_PHOTOS_PER_UPDATE} photos per update."
-            )
-        cleaned = []
-        for upload in files:
-            try:
-                cleaned.append(photos.clean_photo(upload))
-            except photos.PhotoRefused as refused:
-                raise forms.ValidationError(str(refused)) from refused
-        return cleaned
+        try:
+            return photos.clean_photos(self.cleaned_data.get("photos"))
+        except photos.PhotoRefused as refused:
+            raise forms.ValidationError(str(refused)) from refused

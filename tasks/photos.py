@@ -63,6 +63,15 @@ READERS = [
 KINDS = {"JPEG": JPEG, "MPO": JPEG, "PNG": PNG, "WEBP": WEBP}
 
 
+def clean_photos(uploads) -> list[CleanPhoto]:
+    """The photos of one update, each checked (clean_photo), at most
+    TASK_PHOTOS_PER_UPDATE of them: the task page and the API take them through here."""
+    uploads = list(uploads or [])
+    if len(uploads) > settings.TASK_PHOTOS_PER_UPDATE:
+        raise PhotoRefused(f"At most {settings.TASK_PHOTOS_PER_UPDATE} photos per update.")
+    return [clean_photo(upload) for upload in uploads]
+
+
 def clean_photo(upload) -> CleanPhoto:
     """Check an uploaded photo and return it re-encoded without metadata, upright.
 

@@ -27,6 +27,10 @@ class ApiClient:
             path, body, content_type="application/json", headers={**bearer(self.key), **headers}
         )
 
+    def post_form(self, path, data, **headers):
+        """multipart/form-data, files and all (the task photos endpoint)."""
+        return self.client.post(path, data, headers={**bearer(self.key), **headers})
+
 
 def make_token(organization, user=None, scope=ApiToken.Scope.WRITE, **kwargs):
     _token, key = token_create(

@@ -30,7 +30,19 @@ def sample_bodies(shop):
         "/sales": {"rows": [SALE]},
         "/adjustments": {"kind": "count", "on_hand": 19, "version": stock.version},
         "/updates": {"percent": 50, "note": "Half faced", "version": task.version},
+        "/photos": {"version": task.version, "note": "Faced", "photos": [shelf_photo()]},
     }
+
+
+def shelf_photo(name="shelf.jpg"):
+    from io import BytesIO
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image
+
+    out = BytesIO()
+    Image.new("RGB", (64, 48), (180, 40, 40)).save(out, "JPEG")
+    return SimpleUploadedFile(name, out.getvalue(), content_type="image/jpeg")
 
 
 def operations(schema):
@@ -55,6 +67,8 @@ def call(client, method, path, shop):
     bodies = sample_bodies(shop)
     suffix = next((s for s in bodies if path.endswith(s)), None)
     assert suffix, f"{path} writes: add a sample body for it to sample_bodies()"
+    if suffix == "/photos":
+        return client.post_form(path, bodies[suffix])
     return client.post(path, json.dumps(bodies[suffix]))
 
 
