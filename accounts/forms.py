@@ -2,6 +2,7 @@ import datetime
 import unicodedata
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 from django.db import transaction
@@ -285,18 +286,28 @@ class ApiTokenForm(forms.Form):
             raise forms.ValidationError(self.fields["name"].error_messages["required"])
         if any(unicodedata.category(c) in ("Cc", "Cf") for c in name):
             raise forms.ValidationError("Use letters, digits and punctuation only.")
-        live = ApiToken.objects.for_org(self.organization).filter(
-            Q(expires_at=None) | Q(expires_at__gt=timezone.now()), revoked_at=None
-        )
-        if live.filter(name__iexact=name).exists():
+        if self._live().filter(name__iexact=name).exists():
             raise forms.ValidationError(
                 f"A live token is already called “{name}”. Give this one another name, so "
                 "the list tells them apart."
             )
         return name
 
+    def _live(self):
+        return ApiToken.objects.for_org(self.organization).filter(
+            Q(expires_at=None) | Q(expires_at__gt=timezone.now()), revoked_at=None
+        )
+
     def clean(self):
         cleaned = super().clean()
+        most = settings.API_TOKENS_PER_ORGANIZATION
+        if self._live().count() >= most:
+            # Tokens nobody revokes pile up: each is a key that works somewhere.
+            raise forms.ValidationError(
+                f"{self.organization.name} has {most} live token{'s' if most != 1 else ''}, "
+                "the most an organization may have. Revoke one that is no longer used (the "
+                "list shows when each was last used), then create this one."
+            )
         expires, day = cleaned.get("expires"), cleaned.get("expires_on")
         if expires == "date" and day is None and "expires_on" not in self.errors:
             self.add_error("expires_on", "Pick the day it stops working, or choose another expiry.")

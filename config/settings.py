@@ -237,6 +237,8 @@ TASK_PHOTO_MAX_PIXELS = env.int("TASK_PHOTO_MAX_PIXELS", default=40_000_000)
 # of 10,000 rows needs (a sales line is about 200 bytes of JSON). Forms are far smaller.
 API_RATE_LIMIT = env.int("API_RATE_LIMIT", default=600)
 API_RATE_WINDOW = env.int("API_RATE_WINDOW", default=60)
+# Live (unrevoked, unexpired) API tokens an organization may hold at once.
+API_TOKENS_PER_ORGANIZATION = env.int("API_TOKENS_PER_ORGANIZATION", default=25)
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=8 * 1024 * 1024)
 
 # Uploads larger than this go to a temporary file instead of memory.

@@ -144,6 +144,26 @@ def test_two_live_tokens_may_not_share_a_name_but_a_revoked_ones_name_is_free(ow
     assert key_on(create(owner_client, name="Nightly stock sync"))
 
 
+def test_an_organization_holds_at_most_so_many_live_tokens(owner_client, org, settings):
+    settings.API_TOKENS_PER_ORGANIZATION = 3
+    tokens = [api_token(org, name=f"Program {n}") for n in range(3)]
+    page = create(owner_client, name="One too many")
+    assert page.status_code == 200 and key_on(page) is None
+    assert (
+        f"{org.name} has 3 live tokens, the most an organization may have. Revoke one that is "
+        "no longer used" in page.text
+    )
+    assert not ApiToken.objects.filter(name="One too many").exists()
+    # A revoked or an expired token is no longer one of them.
+    token_revoke(token=tokens[0], actor=None)
+    assert key_on(create(owner_client, name="One too many"))
+    ApiToken.objects.filter(pk=tokens[1].pk).update(
+        expires_at=timezone.now() - datetime.timedelta(seconds=1)
+    )
+    assert key_on(create(owner_client, name="Another one"))
+    assert ApiToken.objects.for_org(org).filter(revoked_at=None).count() == 4
+
+
 def test_the_name_is_tidied(owner_client, org):
     create(owner_client, name="  Nightly\tstock \n sync ")
     assert ApiToken.objects.get(organization=org).name == "Nightly stock sync"
