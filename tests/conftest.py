@@ -282,6 +282,25 @@ def real_worker(celery_worker_process, transactional_db, settings):
         yield mail_dir
 
 
+def wait_for_email(folder, address, timeout=30):
+    """The first email to `address` in the worker's mail folder, waiting for it to arrive.
+    Every message of every file is read (the file backend writes all the messages of one
+    connection to one file), and a file is never taken for this test's mail only because
+    it is there: a job of an earlier test can still be delivering when this one starts."""
+    import email
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for path in sorted(folder.glob("*.log")):
+            for text in path.read_text().split("-" * 79):
+                message = email.message_from_string(text.strip())
+                if message["To"] == address:
+                    return message
+        time.sleep(0.2)
+    raise AssertionError(f"no email to {address} in {folder} within {timeout} s")
+
+
 def wait_for_files(folder, count=1, timeout=30):
     import time
 
