@@ -78,10 +78,7 @@ def import_rows(
         options={**(options or {}), "rows": True},
     )
     batch.file.save(f"{importer.kind}-rows.csv", ContentFile(content), save=False)
-    table = RowsTable(
-        encoding="UTF-8", delimiter=",", header=fields, header_line=1, cells=cells,
-        opener=lambda: io.BytesIO(content),
-    )  # fmt: skip
+    table = RowsTable(encoding="UTF-8", delimiter=",", header=fields, header_line=1, cells=cells)
     batch.encoding, batch.delimiter = table.encoding, table.delimiter
     batch.header, batch.header_line = table.header, table.header_line
     batch.mapping = {name: index for index, name in enumerate(fields)}
